@@ -22,6 +22,7 @@ import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.util.ArrayDeque;
 
 /**
  * Cuts large datagram writes into datagrams: by the kernel (UDP_SEGMENT) where the channel and kernel
@@ -40,6 +41,10 @@ import java.net.SocketAddress;
  *   or a device it cannot segment for), that send is repeated in software, the channel stays on software
  *   from then on, and it is counted and logged once. The write's promise reports the final outcome.
  *   EMSGSIZE (a segment larger than the route allows) fails the promise, as it would a plain datagram.</li>
+ *   <li>Order is kept across a refusal: until the kernel has accepted the channel's first segmented send,
+ *   later writes wait in this handler, so a refused send is resent before anything written after it. A
+ *   refusal that comes later (another route for an unconnected channel) can let datagrams already queued in
+ *   the channel overtake the resend.</li>
  * </ul>
  * Not {@code @Sharable}: the path decision and the counters belong to one channel.
  *
@@ -51,7 +56,11 @@ public class GsoEncoder extends ChannelOutboundHandlerAdapter {
     private final GsoConfig config;
     private final GsoCounters counters = new GsoCounters();
     private boolean kernelPath;
+    private boolean kernelConfirmed;
     private int maxSegments = UdpLimits.LEGACY_MAX_SEGMENTS;
+    /** Writes waiting for the outcome of the channel's first kernel send; null when none is pending. */
+    private ArrayDeque<HeldWrite> held;
+    private boolean flushHeld;
 
     /** An encoder with {@link GsoConfig#DEFAULT}. */
     public GsoEncoder() {
@@ -120,6 +129,10 @@ public class GsoEncoder extends ChannelOutboundHandlerAdapter {
 
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+        if (held != null) {
+            held.add(new HeldWrite(msg, promise));
+            return;
+        }
         if (!(msg instanceof DatagramPacket)) {
             ctx.write(msg, promise);
             return;
@@ -139,13 +152,15 @@ public class GsoEncoder extends ChannelOutboundHandlerAdapter {
             }
             return;
         }
+        String problem = validate(ctx.channel(), packet.recipient(), segmentSize);
+        if (problem != null) {
+            counters.invalid++;
+            // Release before failing, so that whoever the failure wakes sees the buffer already gone.
+            packet.release();
+            promise.setFailure(new GsoException(problem));
+            return;
+        }
         try {
-            String problem = validate(ctx.channel(), packet.recipient(), segmentSize);
-            if (problem != null) {
-                counters.invalid++;
-                promise.setFailure(new GsoException(problem));
-                return;
-            }
             counters.writes++;
             if (kernelPath) {
                 writeKernel(ctx, packet, segmentSize, promise);
@@ -206,12 +221,37 @@ public class GsoEncoder extends ChannelOutboundHandlerAdapter {
                 counters.kernelSegments += (n + segmentSize - 1) / segmentSize;
                 ByteBuf payload = content.retainedSlice(offset, n);
                 ChannelPromise kernelPromise = ctx.newPromise();
-                kernelPromise.addListener(new KernelSend(ctx, payload, segmentSize, recipient, sender, sendPromise));
+                boolean probe = !kernelConfirmed;
+                kernelPromise.addListener(
+                        new KernelSend(ctx, payload, segmentSize, recipient, sender, sendPromise, probe));
+                if (probe) {
+                    held = new ArrayDeque<>();
+                }
                 ctx.write(new SegmentedDatagramPacket(payload.retain(), segmentSize, recipient, sender),
                         kernelPromise);
             }
             if (combine) {
                 combiner.add(sendPromise);
+            }
+            int rest = end - offset - n;
+            if (rest > 0 && !kernelPath) {
+                // The send just made was refused at once (the channel fails writes synchronously).
+                ChannelPromise restPromise = combine ? ctx.newPromise() : promise;
+                writeSoftware(ctx, content, offset + n, rest, segmentSize, recipient, sender, restPromise);
+                if (combine) {
+                    combiner.add(restPromise);
+                }
+                break;
+            }
+            if (rest > 0 && held != null) {
+                // The rest of this write waits, like any later write, for the first send's outcome.
+                ChannelPromise restPromise = combine ? ctx.newPromise() : promise;
+                held.add(new HeldWrite(new SegmentedDatagramPacket(content.retainedSlice(offset + n, rest),
+                        segmentSize, recipient, sender), restPromise));
+                if (combine) {
+                    combiner.add(restPromise);
+                }
+                break;
             }
         }
         if (combine) {
@@ -250,9 +290,11 @@ public class GsoEncoder extends ChannelOutboundHandlerAdapter {
         private final InetSocketAddress recipient;
         private final InetSocketAddress sender;
         private final ChannelPromise result;
+        private final boolean probe;
 
         KernelSend(ChannelHandlerContext ctx, ByteBuf payload, int segmentSize, InetSocketAddress recipient,
-                   InetSocketAddress sender, ChannelPromise result) {
+                   InetSocketAddress sender, ChannelPromise result, boolean probe) {
+            this.probe = probe;
             this.ctx = ctx;
             this.payload = payload;
             this.segmentSize = segmentSize;
@@ -264,29 +306,91 @@ public class GsoEncoder extends ChannelOutboundHandlerAdapter {
         @Override
         public void operationComplete(ChannelFuture future) {
             try {
-                if (future.isSuccess()) {
-                    result.trySuccess();
-                    return;
-                }
-                Throwable cause = future.cause();
-                int errno = Errno.of(cause);
-                counters.rejected(errno);
-                if (errno != Errno.EIO && errno != Errno.EINVAL) {
-                    result.tryFailure(cause);
-                    return;
-                }
-                counters.fallbacks++;
-                if (kernelPath) {
-                    kernelPath = false;
-                    logger.log(Level.INFO, "{0}: the kernel refused a UDP_SEGMENT send to {1} ({2}); this channel"
-                            + " segments in software from now on", ctx.channel(), recipient, Errno.name(errno));
-                }
-                writeSoftware(ctx, payload, payload.readerIndex(), payload.readableBytes(), segmentSize,
-                        recipient, sender, result);
-                ctx.flush();
+                complete(future);
             } finally {
                 payload.release();
+                if (probe) {
+                    releaseHeld(ctx);
+                }
             }
+        }
+
+        private void complete(ChannelFuture future) {
+            if (future.isSuccess()) {
+                kernelConfirmed = true;
+                result.trySuccess();
+                return;
+            }
+            Throwable cause = future.cause();
+            int errno = Errno.of(cause);
+            counters.rejected(errno);
+            if (errno != Errno.EIO && errno != Errno.EINVAL) {
+                result.tryFailure(cause);
+                return;
+            }
+            counters.fallbacks++;
+            if (kernelPath) {
+                kernelPath = false;
+                logger.log(Level.INFO, "{0}: the kernel refused a UDP_SEGMENT send to {1} ({2}); this channel"
+                        + " segments in software from now on", ctx.channel(), recipient, Errno.name(errno));
+            }
+            writeSoftware(ctx, payload, payload.readerIndex(), payload.readableBytes(), segmentSize,
+                    recipient, sender, result);
+            ctx.flush();
+        }
+    }
+
+    @Override
+    public void flush(ChannelHandlerContext ctx) {
+        if (held != null) {
+            // The first kernel send must still go out; what is held is flushed once it is released.
+            flushHeld = true;
+        }
+        ctx.flush();
+    }
+
+    @Override
+    public void close(ChannelHandlerContext ctx, ChannelPromise promise) {
+        releaseHeld(ctx);
+        ctx.close(promise);
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        releaseHeld(ctx);
+    }
+
+    /** Passes the held writes on, in order, now that the path they take is known. */
+    private void releaseHeld(ChannelHandlerContext ctx) {
+        ArrayDeque<HeldWrite> writes = held;
+        if (writes == null) {
+            return;
+        }
+        held = null;
+        boolean flush = flushHeld;
+        flushHeld = false;
+        for (HeldWrite w; (w = writes.poll()) != null; ) {
+            if (held != null) {
+                // A released write became the next first kernel send (the previous one failed for another
+                // reason, such as EMSGSIZE): the rest keep waiting behind it.
+                held.add(w);
+            } else {
+                write(ctx, w.msg, w.promise);
+            }
+        }
+        if (flush) {
+            flush(ctx);
+        }
+    }
+
+    /** A write waiting for the outcome of the first kernel send. */
+    private static final class HeldWrite {
+        final Object msg;
+        final ChannelPromise promise;
+
+        HeldWrite(Object msg, ChannelPromise promise) {
+            this.msg = msg;
+            this.promise = promise;
         }
     }
 }

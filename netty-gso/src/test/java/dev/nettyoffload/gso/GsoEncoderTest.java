@@ -258,16 +258,16 @@ class GsoEncoderTest {
         }
         assertEquals(0, payload.refCnt());
         assertFalse(encoder.isKernelPath());
-        // 65507 / 1000 = 65 segments per send: the first send was refused; the rest were still queued
-        // as kernel sends in the same write, and each fell back on its own.
-        assertEquals(2, encoder.counters().fallbacks());
-        assertEquals(2, encoder.counters().rejections(Errno.EINVAL));
-        assertEquals(2, refusal.refused);
+        // 65507 / 1000 = 65 segments per send: the first send was refused, so the rest of the write
+        // went to software without trying the kernel again.
+        assertEquals(1, encoder.counters().fallbacks());
+        assertEquals(1, encoder.counters().rejections(Errno.EINVAL));
+        assertEquals(1, refusal.refused);
 
         // Later writes go straight to software.
         ch.writeOutbound(new DatagramPacket(sequence(3000), V4));
         assertEquals(3, ch.outboundMessages().size());
-        assertEquals(2, refusal.refused);
+        assertEquals(1, refusal.refused);
         assertTrue(ch.finishAndReleaseAll());
     }
 
@@ -337,6 +337,127 @@ class GsoEncoderTest {
         GsoConfig c = GsoConfig.newBuilder().segmentSize(1200).mode(GsoMode.SOFTWARE).maxSegments(64).build();
         GsoConfig copy = c.toBuilder().build();
         assertEquals(c.toString(), copy.toString());
+    }
+
+    @Test
+    void writesAfterAnUnconfirmedKernelSendWaitAndKeepOrderWhenItIsRefused() {
+        GsoEncoder encoder = new GsoEncoder(GsoConfig.newBuilder().segmentSize(1000).mode(GsoMode.KERNEL).build());
+        DeferredKernel kernel = new DeferredKernel(Errno.EINVAL);
+        EmbeddedChannel ch = new EmbeddedChannel(kernel, encoder);
+        ByteBuf first = sequence(100_000);
+        ByteBuf small = sequence(300);
+        ChannelFuture f1 = ch.write(new DatagramPacket(first, V4));
+        ChannelFuture f2 = ch.write(new DatagramPacket(small, V4));
+        assertTrue(ch.outboundMessages().isEmpty(), "nothing passes before the first send's outcome");
+        ch.flush();
+        assertTrue(f1.isSuccess() && f2.isSuccess(), f1.cause() + " " + f2.cause());
+        List<DatagramPacket> out = readAll(ch);
+        try {
+            assertEquals(101, out.size());
+            assertConcatenationEquals(first, out.subList(0, 100));
+            assertEquals(300, out.get(100).content().readableBytes(), "the later write comes last");
+        } finally {
+            releaseAll(out);
+        }
+        assertEquals(1, kernel.completed);
+        assertEquals(1, encoder.counters().fallbacks());
+        assertEquals(0, first.refCnt());
+        assertEquals(0, small.refCnt());
+        assertFalse(ch.finish());
+    }
+
+    @Test
+    void writesAfterAnUnconfirmedKernelSendWaitAndKeepOrderWhenItSucceeds() {
+        GsoEncoder encoder = new GsoEncoder(GsoConfig.newBuilder().segmentSize(1000).mode(GsoMode.KERNEL).build());
+        DeferredKernel kernel = new DeferredKernel(0);
+        EmbeddedChannel ch = new EmbeddedChannel(kernel, encoder);
+        ChannelFuture f1 = ch.write(new DatagramPacket(sequence(100_000), V4));
+        ChannelFuture f2 = ch.write(new DatagramPacket(sequence(300), V4));
+        ch.flush();
+        assertTrue(f1.isSuccess() && f2.isSuccess());
+        List<DatagramPacket> out = readAll(ch);
+        try {
+            // 65 segments in the first send, the remaining 35 in a second one, then the small write.
+            assertEquals(3, out.size(), describe(out));
+            assertEquals(65_000, out.get(0).content().readableBytes());
+            assertEquals(35_000, out.get(1).content().readableBytes());
+            assertEquals(300, out.get(2).content().readableBytes());
+        } finally {
+            releaseAll(out);
+        }
+        assertTrue(encoder.isKernelPath());
+        // Confirmed: the next write is not held.
+        ch.write(new DatagramPacket(sequence(5000), V4));
+        ch.write(new DatagramPacket(sequence(10), V4));
+        assertEquals(2, kernel.pending.size(), "the second write was not held in the encoder");
+        ch.flush();
+        assertTrue(ch.finishAndReleaseAll());
+    }
+
+    @Test
+    void closeWhileHoldingReleasesHeldWrites() {
+        GsoEncoder encoder = new GsoEncoder(GsoConfig.newBuilder().segmentSize(1000).mode(GsoMode.KERNEL).build());
+        DeferredKernel kernel = new DeferredKernel(Errno.EINVAL);
+        EmbeddedChannel ch = new EmbeddedChannel(kernel, encoder);
+        ByteBuf first = sequence(5000);
+        ByteBuf second = sequence(3000);
+        ch.write(new DatagramPacket(first, V4));
+        ch.write(new DatagramPacket(second, V4));
+        ChannelFuture closed = ch.close();
+        assertTrue(closed.isSuccess());
+        assertTrue(kernel.pending.isEmpty());
+        assertFalse(ch.finishAndReleaseAll());
+        assertEquals(0, first.refCnt());
+        assertEquals(0, second.refCnt());
+    }
+
+    /**
+     * A channel stand-in that completes writes only at flush and in order, as a real channel does: a
+     * {@code SegmentedDatagramPacket} is refused with {@code errno} (or passed down when it is 0), anything
+     * else passed down; at close, what is still pending fails.
+     */
+    static final class DeferredKernel extends ChannelOutboundHandlerAdapter {
+        private final int errno;
+        final java.util.ArrayDeque<Object> pending = new java.util.ArrayDeque<>();
+        private final java.util.ArrayDeque<ChannelPromise> promises = new java.util.ArrayDeque<>();
+        int completed;
+
+        DeferredKernel(int errno) {
+            this.errno = errno;
+        }
+
+        @Override
+        public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+            pending.add(msg);
+            promises.add(promise);
+        }
+
+        @Override
+        public void flush(ChannelHandlerContext ctx) {
+            // Writes made by listeners while this runs join the queue and go out in the same flush.
+            for (Object msg; (msg = pending.poll()) != null; ) {
+                ChannelPromise promise = promises.poll();
+                if (msg instanceof SegmentedDatagramPacket) {
+                    completed++;
+                    if (errno != 0) {
+                        ReferenceCountUtil.release(msg);
+                        promise.setFailure(new Errors.NativeIoException("sendmmsg", -errno));
+                        continue;
+                    }
+                }
+                ctx.write(msg, promise);
+            }
+            ctx.flush();
+        }
+
+        @Override
+        public void close(ChannelHandlerContext ctx, ChannelPromise promise) {
+            for (Object msg; (msg = pending.poll()) != null; ) {
+                ReferenceCountUtil.release(msg);
+                promises.poll().setFailure(new java.nio.channels.ClosedChannelException());
+            }
+            ctx.close(promise);
+        }
     }
 
     /** Fails every {@code SegmentedDatagramPacket} write the way the kernel would, passes the rest. */
