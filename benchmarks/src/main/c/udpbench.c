@@ -4,7 +4,7 @@
  * One binary, two roles chosen by the first argument:
  *
  *   udpbench rx --bind ADDR --port PORT --gro 0|1 --warmup S --window S --timeout S
- *       Binds a UDP socket, prints "READY <port>", waits for the first datagram, lets WARMUP seconds
+ *       Binds a UDP socket, prints "READY port=<port>", waits for the first datagram, lets WARMUP seconds
  *       pass, then counts what arrives during WINDOW seconds and prints one "RESULT ..." line.
  *       Without --gro 1 it reads with recvmmsg (RX_BATCH datagrams per call); with --gro 1 it turns on
  *       UDP_GRO and reads coalesced batches of up to 64 KiB with recvmmsg, taking the segment size from
@@ -170,7 +170,7 @@ static int run_rx(const struct options *o)
     getsockname(fd, (struct sockaddr *)&ss, &len);
     int port = ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
                                         : ntohs(((struct sockaddr_in *)&ss)->sin_port);
-    printf("READY %d\n", port);
+    printf("READY port=%d\n", port);
     fflush(stdout);
 
     int slots = o->gro ? RX_GRO_BATCH : RX_BATCH;

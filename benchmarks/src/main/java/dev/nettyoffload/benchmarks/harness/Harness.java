@@ -1,0 +1,368 @@
+package dev.nettyoffload.benchmarks.harness;
+
+import dev.nettyoffload.core.OffloadCapabilities;
+import dev.nettyoffload.core.Transport;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The end-to-end throughput harness (issue 8): the same UDP transfer through plain Netty, {@code GsoEncoder}
+ * and {@code GroAggregator}, and through a C reference, over loopback and veth, for every available transport,
+ * interleaved, with a JSON, Markdown and SVG report. See {@link HarnessOptions#USAGE}.
+ * <p>
+ * Senders and receivers are separate processes: long-lived {@link Worker} JVMs (the receiver of the veth
+ * network runs inside its namespace) and udpbench processes for C. Every run is bounded in time; namespaces,
+ * veth devices and child processes are removed on exit, including by a shutdown hook.
+ */
+public final class Harness {
+    private static final Set<AutoCloseable> CLEANUP = ConcurrentHashMap.newKeySet();
+
+    static {
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            for (AutoCloseable c : new ArrayList<>(CLEANUP)) {
+                try {
+                    c.close();
+                } catch (Exception e) {
+                    // Best effort while the JVM exits.
+                }
+            }
+        }, "harness-cleanup"));
+    }
+
+    private final HarnessOptions options;
+    private final PrintStream out;
+    private final Progress progress;
+    private final Map<String, ChildProcess> workers = new HashMap<>();
+    private final Path logDir;
+    private VethNetwork veth;
+    private Path udpbench;
+
+    private Harness(HarnessOptions options, PrintStream out, PrintStream err) {
+        this.options = options;
+        this.out = out;
+        this.progress = new Progress(err);
+        this.logDir = options.out.toAbsolutePath();
+    }
+
+    static void registerForShutdown(AutoCloseable c) {
+        CLEANUP.add(c);
+    }
+
+    static void unregisterForShutdown(AutoCloseable c) {
+        CLEANUP.remove(c);
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(System.out, System.err, args));
+    }
+
+    /** Runs the harness; returns the exit code (0 when at least one run succeeded). */
+    static int run(PrintStream out, PrintStream err, String... args) {
+        HarnessOptions options;
+        try {
+            options = HarnessOptions.parse(args);
+        } catch (IllegalArgumentException e) {
+            err.println("harness: " + e.getMessage());
+            return 2;
+        }
+        if (options.help) {
+            out.println(HarnessOptions.USAGE);
+            return 0;
+        }
+        Harness h = new Harness(options, out, err);
+        try {
+            return h.runAll();
+        } catch (IOException | RuntimeException e) {
+            err.println("harness: " + oneLine(e));
+            return 1;
+        } finally {
+            h.close();
+        }
+    }
+
+    private int runAll() throws IOException {
+        Files.createDirectories(logDir);
+        OffloadCapabilities caps = OffloadCapabilities.get();
+        out.println("netty-offload end-to-end harness");
+        out.println(caps);
+        out.println();
+
+        List<Transport> transports = new ArrayList<>();
+        for (Transport t : options.transports) {
+            if (t.isAvailable()) {
+                transports.add(t);
+            } else {
+                out.println("skipping transport " + t + ": not available: " + oneLine(t.unavailabilityCause()));
+            }
+        }
+        List<String> networks = new ArrayList<>();
+        if (options.networks.contains("loopback")) {
+            networks.add("loopback");
+        }
+        if (options.networks.contains("veth")) {
+            String reason = VethNetwork.unavailabilityReason();
+            if (reason == null) {
+                try {
+                    veth = VethNetwork.create();
+                    networks.add("veth");
+                } catch (RuntimeException e) {
+                    out.println("skipping veth: cannot set up a namespace and veth pair: " + oneLine(e));
+                }
+            } else {
+                out.println("skipping veth: " + reason);
+            }
+        }
+        boolean wantC = options.paths.stream().anyMatch(p -> p.c);
+        if (wantC) {
+            String reason = CReference.unavailabilityReason();
+            if (reason == null) {
+                try {
+                    udpbench = CReference.build(logDir.getParent());
+                } catch (IOException e) {
+                    out.println("skipping C reference: " + oneLine(e));
+                }
+            } else {
+                out.println("skipping C reference: " + reason);
+            }
+        }
+        List<Config> configs = new ArrayList<>();
+        for (String network : networks) {
+            List<Transport> ts = transports;
+            if (options.quick && !options.transportsGiven && network.equals("veth") && !transports.isEmpty()) {
+                ts = List.of(transports.get(0)); // the best one: epoll, io_uring, nio in that order
+            }
+            for (Transport t : ts) {
+                for (BenchPath p : options.paths) {
+                    if (!p.c) {
+                        String why = JavaReceiver.unsupportedReason(t, p.receiverMode);
+                        if (why == null) {
+                            configs.add(new Config(network, t, p));
+                        } else if (network.equals(networks.get(0))) {
+                            out.println("skipping path " + p.label + " on " + t + ": " + why);
+                        }
+                    }
+                }
+            }
+            if (udpbench != null) {
+                for (BenchPath p : options.paths) {
+                    if (p.c) {
+                        configs.add(new Config(network, null, p));
+                    }
+                }
+            }
+        }
+        if (configs.isEmpty()) {
+            out.println("nothing to run");
+            return 1;
+        }
+        double perRun = options.warmup + options.window + options.tail + 0.4;
+        out.printf(Locale.ROOT, "%d configurations x %d rounds, about %s (segment %d bytes, %d per batch)%n%n",
+                configs.size(), options.runs, Progress.clock(configs.size() * options.runs * perRun),
+                options.segmentSize, options.batch);
+
+        List<RunRecord> records = new ArrayList<>();
+        long deadline = System.nanoTime() + (long) (options.maxMinutes * 60e9);
+        int total = configs.size() * options.runs;
+        int done = 0;
+        progress.start(total);
+        outer:
+        for (int round = 1; round <= options.runs; round++) {
+            for (Config c : configs) {
+                if (System.nanoTime() > deadline) {
+                    progress.note("stopping: --max-minutes " + options.maxMinutes + " reached");
+                    break outer;
+                }
+                progress.update(done, "round " + round + "/" + options.runs + "  " + c.describe());
+                RunRecord r = runOne(c, round);
+                records.add(r);
+                done++;
+                if (!r.ok()) {
+                    progress.note("run failed: " + c.describe() + ": " + r.error);
+                }
+            }
+        }
+        progress.finish(done);
+
+        Report report = new Report(records, options, caps);
+        report.write(options.out);
+        out.println(report.markdownTable());
+        out.println(report.acceptanceSummary());
+        out.println("report: " + options.out.resolve(Report.JSON) + ", " + options.out.resolve(Report.MARKDOWN)
+                + ", " + options.out.resolve(Report.SVG));
+        return records.stream().anyMatch(RunRecord::ok) ? 0 : 1;
+    }
+
+    private RunRecord runOne(Config c, int round) {
+        try {
+            if (c.path.c) {
+                return runC(c, round);
+            }
+            return runJava(c, round);
+        } catch (RunFailedException e) {
+            return new RunRecord(c, round, null, null, e.getMessage());
+        } catch (IOException e) {
+            return new RunRecord(c, round, null, null, oneLine(e));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted");
+        }
+    }
+
+    private String receiverAddress(String network) {
+        return network.equals("veth") ? veth.receiverAddress : "127.0.0.1";
+    }
+
+    private RunRecord runJava(Config c, int round) throws IOException, InterruptedException {
+        ChildProcess rx = worker(c.network + "-rx", c.network.equals("veth"));
+        ChildProcess tx = worker("tx", false);
+        String host = receiverAddress(c.network);
+        try {
+            Map<String, Object> recv = new LinkedHashMap<>();
+            recv.put("transport", c.transport.displayName());
+            recv.put("mode", c.path.receiverMode);
+            recv.put("bind", host);
+            recv.put("warmup", options.warmup);
+            recv.put("window", options.window);
+            recv.put("timeout", options.firstDatagramTimeout);
+            rx.send(KeyValues.format("RECV", recv));
+            Map<String, String> ready = KeyValues.parse(rx.await(60, "READY", "RESULT"));
+            if (!ready.containsKey("port")) {
+                throw new RunFailedException("receiver: " + ready.getOrDefault("error", ready.toString()));
+            }
+            Map<String, Object> send = new LinkedHashMap<>();
+            send.put("transport", c.transport.displayName());
+            send.put("mode", c.path.senderMode);
+            send.put("host", host);
+            send.put("port", ready.get("port"));
+            send.put("segment", options.segmentSize);
+            send.put("batch", options.batch);
+            send.put("writesPerFlush", options.writesPerFlush);
+            send.put("warmup", options.warmup);
+            send.put("window", options.window);
+            send.put("tail", options.tail);
+            tx.send(KeyValues.format("SEND", send));
+            double runSeconds = options.warmup + options.window + options.tail;
+            Map<String, String> txResult = KeyValues.parse(tx.await(runSeconds + 30, "RESULT"));
+            Map<String, String> rxResult = KeyValues.parse(rx.await(runSeconds + options.firstDatagramTimeout + 30,
+                    "RESULT"));
+            return record(c, round, rxResult, txResult);
+        } catch (RunFailedException e) {
+            // A worker that timed out or died is replaced for the next run.
+            for (ChildProcess w : List.of(rx, tx)) {
+                if (!w.isAlive() || e.getMessage().startsWith(w.name() + " gave no answer")) {
+                    w.close();
+                    workers.values().remove(w);
+                }
+            }
+            throw e;
+        }
+    }
+
+    private RunRecord runC(Config c, int round) throws IOException, InterruptedException {
+        String host = receiverAddress(c.network);
+        List<String> rxCmd = new ArrayList<>();
+        if (c.network.equals("veth")) {
+            rxCmd.addAll(List.of(veth.execPrefix()));
+        }
+        rxCmd.addAll(List.of(udpbench.toString(), "rx", "--bind", host, "--port", "0", "--gro", c.path.receiverMode,
+                "--warmup", num(options.warmup), "--window", num(options.window),
+                "--timeout", num(options.firstDatagramTimeout)));
+        double runSeconds = options.warmup + options.window + options.tail;
+        File log = logDir.resolve("udpbench.log").toFile();
+        try (ChildProcess rx = new ChildProcess("udpbench-rx", rxCmd, log)) {
+            Map<String, String> ready = KeyValues.parse(rx.await(10, "READY", "RESULT"));
+            if (!ready.containsKey("port")) {
+                throw new RunFailedException("udpbench rx: " + ready);
+            }
+            List<String> txCmd = List.of(udpbench.toString(), "tx", "--dst", host, "--port", ready.get("port"),
+                    "--mode", c.path.senderMode, "--size", Integer.toString(options.segmentSize),
+                    "--batch", Integer.toString(options.batch), "--warmup", num(options.warmup),
+                    "--window", num(options.window), "--tail", num(options.tail));
+            try (ChildProcess tx = new ChildProcess("udpbench-tx", txCmd, log)) {
+                Map<String, String> txResult = KeyValues.parse(tx.await(runSeconds + 10, "RESULT"));
+                Map<String, String> rxResult = KeyValues.parse(
+                        rx.await(runSeconds + options.firstDatagramTimeout + 10, "RESULT"));
+                tx.awaitExit(5);
+                rx.awaitExit(5);
+                return record(c, round, rxResult, txResult);
+            }
+        }
+    }
+
+    private static RunRecord record(Config c, int round, Map<String, String> rx, Map<String, String> tx) {
+        if (tx.containsKey("error")) {
+            return new RunRecord(c, round, null, null, "sender: " + tx.get("error"));
+        }
+        if (rx.containsKey("error")) {
+            return new RunRecord(c, round, null, null, "receiver: " + rx.get("error"));
+        }
+        return new RunRecord(c, round, Side.parse(rx), Side.parse(tx), null);
+    }
+
+    private ChildProcess worker(String key, boolean inNamespace) throws IOException {
+        ChildProcess w = workers.get(key);
+        if (w != null && w.isAlive()) {
+            return w;
+        }
+        List<String> cmd = new ArrayList<>();
+        if (inNamespace) {
+            cmd.addAll(List.of(veth.execPrefix()));
+        }
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.add("-Xmx512m");
+        cmd.add("-Dio.netty.leakDetection.level=disabled");
+        cmd.addAll(options.workerJvmArgs);
+        cmd.add("-cp");
+        cmd.add(System.getProperty("java.class.path"));
+        cmd.add(Worker.class.getName());
+        w = new ChildProcess("worker-" + key, cmd, logDir.resolve("worker-" + key + ".log").toFile());
+        workers.put(key, w);
+        return w;
+    }
+
+    private void close() {
+        for (ChildProcess w : workers.values()) {
+            try {
+                w.send("QUIT");
+            } catch (IOException e) {
+                // Already gone; close() below reaps it.
+            }
+        }
+        for (ChildProcess w : workers.values()) {
+            w.close();
+        }
+        workers.clear();
+        if (veth != null) {
+            veth.close();
+        }
+    }
+
+    private static String num(double d) {
+        return String.format(Locale.ROOT, "%.3f", d);
+    }
+
+    /** The first line of a throwable's message (or its class), for one-line refusals. */
+    static String oneLine(Throwable t) {
+        if (t == null) {
+            return "unknown cause";
+        }
+        String m = t.getMessage();
+        if (m == null || m.isBlank()) {
+            m = t.getClass().getSimpleName();
+        }
+        int nl = m.indexOf('\n');
+        return nl < 0 ? m : m.substring(0, nl);
+    }
+}

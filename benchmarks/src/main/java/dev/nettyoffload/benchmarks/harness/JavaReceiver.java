@@ -1,0 +1,204 @@
+package dev.nettyoffload.benchmarks.harness;
+
+import dev.nettyoffload.core.Transport;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.FixedRecvByteBufAllocator;
+import io.netty.channel.epoll.EpollChannelOption;
+import io.netty.channel.socket.DatagramPacket;
+import io.netty.channel.unix.SegmentedDatagramPacket;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.EventExecutor;
+
+import java.net.InetSocketAddress;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.IntConsumer;
+
+/**
+ * The Java receiving side of one run: binds, reports its port, waits for the first datagram, lets the warm-up
+ * pass and counts what arrives during the window.
+ * <p>
+ * Counting happens on the channel's event loop in plain fields; the window's start and end are tasks scheduled
+ * on the same loop, so the snapshots need no synchronisation. A {@link SegmentedDatagramPacket} counts as
+ * {@code ceil(length / segmentSize)} datagrams and one operation.
+ */
+final class JavaReceiver {
+    /** Asked of the kernel for every receiver (Java and C); it is capped at net.core.rmem_max. */
+    static final int RECEIVE_BUFFER = 32 << 20;
+    /** Largest datagram a plain epoll receiver reads per recvmmsg slot. */
+    private static final int PLAIN_DATAGRAM_SLOT = 2048;
+    /** Slots per recvmmsg for the plain epoll receiver (buffer size / slot size). */
+    private static final int PLAIN_SLOTS_PER_READ = 32;
+
+    private JavaReceiver() {
+    }
+
+    static Side run(Transport transport, String mode, InetSocketAddress bind, double warmup, double window,
+                    double timeout, IntConsumer onReady) throws Exception {
+        EventLoopGroup group = transport.newEventLoopGroup(1);
+        Counter counter = new Counter((long) (warmup * 1e9), (long) (window * 1e9));
+        try {
+            Bootstrap b = new Bootstrap().group(group).channel(transport.datagramChannelClass())
+                    .option(ChannelOption.SO_RCVBUF, RECEIVE_BUFFER);
+            ChannelHandler handler = configure(b, transport, mode, counter);
+            Channel ch = b.handler(handler).bind(bind).sync().channel();
+            try {
+                onReady.accept(((InetSocketAddress) ch.localAddress()).getPort());
+                long firstDeadline = System.nanoTime() + (long) (timeout * 1e9);
+                while (!counter.started && System.nanoTime() < firstDeadline) {
+                    Thread.sleep(5);
+                }
+                if (!counter.started) {
+                    throw new RunFailedException("no datagram within " + timeout + " s");
+                }
+                try {
+                    return counter.done.get((long) ((warmup + window + timeout) * 1000), TimeUnit.MILLISECONDS);
+                } catch (TimeoutException e) {
+                    throw new RunFailedException("receiver window did not end in time", e);
+                } catch (ExecutionException e) {
+                    throw new RunFailedException("receiver failed: " + e.getCause(), e.getCause());
+                }
+            } finally {
+                ch.close().sync();
+            }
+        } finally {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+        }
+    }
+
+    /** Why this build cannot receive with {@code mode} on {@code transport}, or {@code null} when it can. */
+    static String unsupportedReason(Transport transport, String mode) {
+        switch (mode) {
+            case "plain":
+                return null;
+            case "gro":
+                return "GroAggregator (netty-gro) is not in this build yet";
+            default:
+                return "unknown receiver mode " + mode;
+        }
+    }
+
+    /** Sets the receive options of {@code mode} and returns the pipeline's handler. */
+    private static ChannelHandler configure(Bootstrap b, Transport transport, String mode, Counter counter) {
+        switch (mode) {
+            case "plain":
+                if (transport == Transport.EPOLL) {
+                    // What a tuned plain Netty receiver does: recvmmsg, many datagrams per system call.
+                    b.option(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, PLAIN_DATAGRAM_SLOT)
+                            .option(ChannelOption.RCVBUF_ALLOCATOR,
+                                    new FixedRecvByteBufAllocator(PLAIN_DATAGRAM_SLOT * PLAIN_SLOTS_PER_READ));
+                }
+                return counter;
+            default:
+                throw new IllegalArgumentException("unknown receiver mode: " + mode);
+        }
+    }
+
+    /** Counts received payload on the event loop and takes the window's snapshots there. */
+    static final class Counter extends ChannelInboundHandlerAdapter {
+        final CompletableFuture<Side> done = new CompletableFuture<>();
+        private final long warmupNanos;
+        private final long windowNanos;
+        volatile boolean started;
+        private long bytes;
+        private long datagrams;
+        private long ops;
+        private long beginAt;
+        private long endAt;
+        /** 0 warm-up, 1 measuring, 2 done. */
+        private int phase;
+        private EventExecutor executor;
+        private long startNanos;
+        private double startCpu;
+        private long startBytes;
+        private long startDatagrams;
+        private long startOps;
+
+        Counter(long warmupNanos, long windowNanos) {
+            this.warmupNanos = warmupNanos;
+            this.windowNanos = windowNanos;
+        }
+
+        @Override
+        public void handlerAdded(ChannelHandlerContext ctx) {
+            executor = ctx.executor();
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            try {
+                if (msg instanceof DatagramPacket) {
+                    int n = ((DatagramPacket) msg).content().readableBytes();
+                    bytes += n;
+                    if (msg instanceof SegmentedDatagramPacket) {
+                        int size = ((SegmentedDatagramPacket) msg).segmentSize();
+                        datagrams += size > 0 ? (n + size - 1) / size : 1;
+                    } else {
+                        datagrams++;
+                    }
+                    ops++;
+                }
+            } finally {
+                ReferenceCountUtil.release(msg);
+            }
+            long now = System.nanoTime();
+            if (!started) {
+                started = true;
+                beginAt = now + warmupNanos;
+                // Also checked per datagram below: a busy read loop may run scheduled tasks late, and a
+                // stopped sender would otherwise leave the window open.
+                ctx.executor().schedule(this::check, warmupNanos, TimeUnit.NANOSECONDS);
+            }
+            if (phase < 2 && (phase == 0 ? now >= beginAt : now >= endAt)) {
+                check();
+            }
+        }
+
+        private void check() {
+            long now = System.nanoTime();
+            if (phase == 0) {
+                if (now >= beginAt) {
+                    begin(now);
+                } else {
+                    executor.schedule(this::check, beginAt - now, TimeUnit.NANOSECONDS);
+                }
+            } else if (phase == 1) {
+                if (now >= endAt) {
+                    end(now);
+                } else {
+                    executor.schedule(this::check, endAt - now, TimeUnit.NANOSECONDS);
+                }
+            }
+        }
+
+        private void begin(long now) {
+            phase = 1;
+            endAt = now + windowNanos;
+            executor.schedule(this::check, windowNanos, TimeUnit.NANOSECONDS);
+            startNanos = now;
+            startCpu = CpuClock.processCpuSeconds();
+            startBytes = bytes;
+            startDatagrams = datagrams;
+            startOps = ops;
+        }
+
+        private void end(long now) {
+            phase = 2;
+            done.complete(new Side((now - startNanos) / 1e9, bytes - startBytes,
+                    datagrams - startDatagrams, ops - startOps, CpuClock.processCpuSeconds() - startCpu));
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            done.completeExceptionally(cause);
+        }
+    }
+}

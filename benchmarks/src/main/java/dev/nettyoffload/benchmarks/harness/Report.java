@@ -1,0 +1,437 @@
+package dev.nettyoffload.benchmarks.harness;
+
+import dev.nettyoffload.core.OffloadCapabilities;
+import dev.nettyoffload.core.Transport;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.ToDoubleFunction;
+
+/**
+ * The harness's report: every run as JSON, a Markdown table of medians (with min and max) and ratios, and an
+ * SVG bar chart of the medians.
+ */
+final class Report {
+    static final String JSON = "results.json";
+    static final String MARKDOWN = "results.md";
+    static final String SVG = "ratios.svg";
+    /** Acceptance targets of issue 8. */
+    static final double TARGET_PATH3_OVER_PATH1 = 10;
+    static final double TARGET_PATH3_OVER_C = 0.75;
+
+    private final List<RunRecord> records;
+    private final HarnessOptions options;
+    private final OffloadCapabilities caps;
+    private final List<Summary> summaries = new ArrayList<>();
+    private final String generated = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
+
+    Report(List<RunRecord> records, HarnessOptions options, OffloadCapabilities caps) {
+        this.records = records;
+        this.options = options;
+        this.caps = caps;
+        Map<Config, List<RunRecord>> byConfig = new LinkedHashMap<>();
+        for (RunRecord r : records) {
+            byConfig.computeIfAbsent(r.config, k -> new ArrayList<>()).add(r);
+        }
+        for (Map.Entry<Config, List<RunRecord>> e : byConfig.entrySet()) {
+            summaries.add(new Summary(e.getKey(), e.getValue()));
+        }
+    }
+
+    /** Medians (and min/max of throughput) of one configuration's successful runs. */
+    static final class Summary {
+        final Config config;
+        final int runs;
+        final int failures;
+        final double gbps;
+        final double minGbps;
+        final double maxGbps;
+        final double datagramsPerSecond;
+        final double senderOpsPerMb;
+        final double receiverOpsPerMb;
+        final double senderCpuPerGb;
+        final double receiverCpuPerGb;
+
+        Summary(Config config, List<RunRecord> runs) {
+            this.config = config;
+            List<RunRecord> ok = new ArrayList<>();
+            for (RunRecord r : runs) {
+                if (r.ok()) {
+                    ok.add(r);
+                }
+            }
+            this.runs = ok.size();
+            this.failures = runs.size() - ok.size();
+            gbps = median(ok, r -> r.receiver.gbps());
+            minGbps = ok.stream().mapToDouble(r -> r.receiver.gbps()).min().orElse(Double.NaN);
+            maxGbps = ok.stream().mapToDouble(r -> r.receiver.gbps()).max().orElse(Double.NaN);
+            datagramsPerSecond = median(ok, r -> r.receiver.datagramsPerSecond());
+            senderOpsPerMb = median(ok, r -> r.sender.opsPerMb());
+            receiverOpsPerMb = median(ok, r -> r.receiver.opsPerMb());
+            senderCpuPerGb = median(ok, r -> r.sender.cpuSecondsPerGb());
+            receiverCpuPerGb = median(ok, r -> r.receiver.cpuSecondsPerGb());
+        }
+
+        private static double median(List<RunRecord> runs, ToDoubleFunction<RunRecord> f) {
+            double[] v = runs.stream().mapToDouble(f).filter(d -> !Double.isNaN(d)).sorted().toArray();
+            if (v.length == 0) {
+                return Double.NaN;
+            }
+            return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+        }
+    }
+
+    List<Summary> summaries() {
+        return summaries;
+    }
+
+    Summary find(String network, Transport transport, BenchPath path) {
+        for (Summary s : summaries) {
+            if (s.config.network.equals(network) && s.config.transport == transport && s.config.path == path
+                    && s.runs > 0) {
+                return s;
+            }
+        }
+        return null;
+    }
+
+    /** Median throughput over that of path 1 (C1 for C paths) on the same network and transport. */
+    double overPath1(Summary s) {
+        Summary base = find(s.config.network, s.config.transport, s.config.path.c ? BenchPath.C_MMSG : BenchPath.PLAIN);
+        return base == null || s.runs == 0 ? Double.NaN : s.gbps / base.gbps;
+    }
+
+    /** Median throughput of a Java path over its C counterpart on the same network. */
+    double overC(Summary s) {
+        if (s.config.path.c || s.runs == 0) {
+            return Double.NaN;
+        }
+        for (BenchPath p : BenchPath.values()) {
+            if (p.javaCounterpart == s.config.path) {
+                Summary c = find(s.config.network, null, p);
+                return c == null ? Double.NaN : s.gbps / c.gbps;
+            }
+        }
+        return Double.NaN;
+    }
+
+    void write(Path dir) throws IOException {
+        Files.createDirectories(dir);
+        Files.writeString(dir.resolve(JSON), json(), StandardCharsets.UTF_8);
+        Files.writeString(dir.resolve(MARKDOWN), markdown(), StandardCharsets.UTF_8);
+        Files.writeString(dir.resolve(SVG), svg(), StandardCharsets.UTF_8);
+    }
+
+    String command() {
+        return "java -jar benchmarks/target/netty-offload-harness.jar" + (options.tiny ? " --tiny"
+                : options.quick ? " --quick" : "");
+    }
+
+    private String machine() {
+        return String.format(Locale.ROOT, "Linux %s, %d CPUs, Java %s", caps.kernelRelease(),
+                Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"));
+    }
+
+    // ---- Markdown
+
+    String markdownTable() {
+        StringBuilder sb = new StringBuilder();
+        sb.append("| network | transport | path | received Gbit/s, median (min-max) | datagrams/s | "
+                + "sender ops/MB | receiver ops/MB | sender CPU s/GB | receiver CPU s/GB | x path 1 | x C |\n");
+        sb.append("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+        for (Summary s : summaries) {
+            sb.append("| ").append(s.config.network)
+                    .append(" | ").append(s.config.transportName())
+                    .append(" | ").append(s.config.path.label).append(' ').append(s.config.path.description);
+            if (s.runs == 0) {
+                sb.append(" | failed (").append(s.failures).append(" runs) | | | | | | | |\n");
+                continue;
+            }
+            sb.append(" | ").append(f2(s.gbps)).append(" (").append(f2(s.minGbps)).append('-')
+                    .append(f2(s.maxGbps)).append(')');
+            if (s.failures > 0) {
+                sb.append(", ").append(s.failures).append(" failed");
+            }
+            sb.append(" | ").append(String.format(Locale.ROOT, "%.2f M", s.datagramsPerSecond / 1e6))
+                    .append(" | ").append(f1(s.senderOpsPerMb))
+                    .append(" | ").append(f1(s.receiverOpsPerMb))
+                    .append(" | ").append(f2(s.senderCpuPerGb))
+                    .append(" | ").append(f2(s.receiverCpuPerGb))
+                    .append(" | ").append(ratio(overPath1(s)))
+                    .append(" | ").append(ratio(overC(s)))
+                    .append(" |\n");
+        }
+        return sb.toString();
+    }
+
+    private String markdown() {
+        StringBuilder sb = new StringBuilder();
+        sb.append("# netty-offload end-to-end benchmark\n\n");
+        sb.append("`").append(command()).append("` on ").append(machine()).append(", ").append(generated)
+                .append(".\n\n");
+        sb.append(String.format(Locale.ROOT, "%d-byte UDP datagrams, %d per batch; %d rounds, interleaved; "
+                        + "%.2f s warm-up and %.2f s measured per run. Medians of the rounds.%n%n",
+                options.segmentSize, options.batch, options.runs, options.warmup, options.window));
+        sb.append(markdownTable()).append('\n');
+        sb.append(acceptanceSummary()).append('\n');
+        sb.append("- Received Gbit/s counts UDP payload at the receiver during its window.\n");
+        sb.append("- ops/MB: for C, system calls; for Java, messages at the Netty API (path 1: one per datagram, "
+                + "though epoll sends them with sendmmsg and reads them with recvmmsg, many per system call; "
+                + "GsoEncoder: kernel sends plus software datagrams; receiver: channelRead messages).\n");
+        sb.append("- CPU s/GB: the sending or receiving process's own CPU time (all threads, user+system) during "
+                + "its window, per GB of payload it sent or received.\n");
+        sb.append("- x path 1: median over path 1 (C1 for C) on the same network and transport; x C: Java path "
+                + "N over C path CN on the same network.\n");
+        return sb.toString();
+    }
+
+    String acceptanceSummary() {
+        StringBuilder sb = new StringBuilder();
+        for (String network : List.of("loopback", "veth")) {
+            for (Transport t : Transport.values()) {
+                Summary p1 = find(network, t, BenchPath.PLAIN);
+                Summary p2 = find(network, t, BenchPath.GSO);
+                Summary p3 = find(network, t, BenchPath.GSO_GRO);
+                if (p1 == null) {
+                    continue;
+                }
+                sb.append("- ").append(network).append(' ').append(t).append(':');
+                if (p2 != null) {
+                    sb.append(" path 2 / path 1 = ").append(ratio(p2.gbps / p1.gbps)).append(';');
+                }
+                if (p3 != null) {
+                    double r1 = p3.gbps / p1.gbps;
+                    double rc = overC(p3);
+                    sb.append(" path 3 / path 1 = ").append(ratio(r1))
+                            .append(network.equals("loopback") ? (r1 >= TARGET_PATH3_OVER_PATH1
+                                    ? " (meets >= 10x)" : " (below the 10x target)") : "")
+                            .append("; path 3 / C3 = ").append(ratio(rc))
+                            .append(network.equals("loopback") && !Double.isNaN(rc) ? (rc >= TARGET_PATH3_OVER_C
+                                    ? " (within 25%)" : " (not within 25%)") : "")
+                            .append(';');
+                } else {
+                    sb.append(" no path 3 result;");
+                }
+                sb.setLength(sb.length() - 1);
+                sb.append('\n');
+            }
+        }
+        return sb.toString();
+    }
+
+    // ---- JSON
+
+    private String json() {
+        StringBuilder sb = new StringBuilder();
+        sb.append("{\n");
+        sb.append("  \"generated\": ").append(str(generated)).append(",\n");
+        sb.append("  \"command\": ").append(str(command())).append(",\n");
+        sb.append("  \"machine\": ").append(str(machine())).append(",\n");
+        sb.append("  \"capabilities\": ").append(str(caps.toString())).append(",\n");
+        sb.append("  \"options\": {\"runs\": ").append(options.runs)
+                .append(", \"warmupSeconds\": ").append(options.warmup)
+                .append(", \"windowSeconds\": ").append(options.window)
+                .append(", \"segmentSize\": ").append(options.segmentSize)
+                .append(", \"batch\": ").append(options.batch)
+                .append(", \"writesPerFlush\": ").append(options.writesPerFlush).append("},\n");
+        sb.append("  \"runs\": [\n");
+        for (int i = 0; i < records.size(); i++) {
+            RunRecord r = records.get(i);
+            sb.append("    {\"network\": ").append(str(r.config.network))
+                    .append(", \"transport\": ").append(str(r.config.transportName()))
+                    .append(", \"path\": ").append(str(r.config.path.label))
+                    .append(", \"round\": ").append(r.round);
+            if (r.ok()) {
+                sb.append(", \"receiver\": ").append(side(r.receiver))
+                        .append(", \"sender\": ").append(side(r.sender))
+                        .append(", \"receivedGbps\": ").append(num(r.receiver.gbps()));
+            } else {
+                sb.append(", \"error\": ").append(str(r.error));
+            }
+            sb.append('}').append(i + 1 < records.size() ? ",\n" : "\n");
+        }
+        sb.append("  ],\n");
+        sb.append("  \"summary\": [\n");
+        for (int i = 0; i < summaries.size(); i++) {
+            Summary s = summaries.get(i);
+            sb.append("    {\"network\": ").append(str(s.config.network))
+                    .append(", \"transport\": ").append(str(s.config.transportName()))
+                    .append(", \"path\": ").append(str(s.config.path.label))
+                    .append(", \"description\": ").append(str(s.config.path.description))
+                    .append(", \"runs\": ").append(s.runs)
+                    .append(", \"failures\": ").append(s.failures)
+                    .append(", \"receivedGbps\": {\"median\": ").append(num(s.gbps))
+                    .append(", \"min\": ").append(num(s.minGbps))
+                    .append(", \"max\": ").append(num(s.maxGbps)).append('}')
+                    .append(", \"datagramsPerSecond\": ").append(num(s.datagramsPerSecond))
+                    .append(", \"senderOpsPerMb\": ").append(num(s.senderOpsPerMb))
+                    .append(", \"receiverOpsPerMb\": ").append(num(s.receiverOpsPerMb))
+                    .append(", \"senderCpuSecondsPerGb\": ").append(num(s.senderCpuPerGb))
+                    .append(", \"receiverCpuSecondsPerGb\": ").append(num(s.receiverCpuPerGb))
+                    .append(", \"overPath1\": ").append(num(overPath1(s)))
+                    .append(", \"overC\": ").append(num(overC(s)))
+                    .append('}').append(i + 1 < summaries.size() ? ",\n" : "\n");
+        }
+        sb.append("  ]\n}\n");
+        return sb.toString();
+    }
+
+    private static String side(Side s) {
+        return "{\"seconds\": " + num(s.seconds) + ", \"bytes\": " + s.bytes + ", \"datagrams\": " + s.datagrams
+                + ", \"ops\": " + s.ops + ", \"cpuSeconds\": " + num(s.cpuSeconds) + "}";
+    }
+
+    static String str(String s) {
+        StringBuilder sb = new StringBuilder("\"");
+        for (char c : s.toCharArray()) {
+            switch (c) {
+                case '"':
+                    sb.append("\\\"");
+                    break;
+                case '\\':
+                    sb.append("\\\\");
+                    break;
+                case '\n':
+                    sb.append("\\n");
+                    break;
+                case '\t':
+                    sb.append("\\t");
+                    break;
+                default:
+                    if (c < 0x20) {
+                        sb.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
+                    } else {
+                        sb.append(c);
+                    }
+            }
+        }
+        return sb.append('"').toString();
+    }
+
+    private static String num(double d) {
+        return Double.isNaN(d) || Double.isInfinite(d) ? "null" : String.format(Locale.ROOT, "%.6g", d);
+    }
+
+    // ---- SVG
+
+    private static final int SVG_WIDTH = 1000;
+    private static final int LABEL_WIDTH = 330;
+    private static final int BAR_AREA = 470;
+    private static final int ROW = 22;
+
+    private String svg() {
+        List<Summary> rows = new ArrayList<>();
+        double max = 0;
+        for (Summary s : summaries) {
+            if (s.runs > 0) {
+                rows.add(s);
+                max = Math.max(max, s.maxGbps);
+            }
+        }
+        if (max <= 0) {
+            max = 1;
+        }
+        List<String> networks = new ArrayList<>();
+        for (Summary s : rows) {
+            if (!networks.contains(s.config.network)) {
+                networks.add(s.config.network);
+            }
+        }
+        int height = 70 + rows.size() * ROW + networks.size() * 28 + 40;
+        StringBuilder sb = new StringBuilder();
+        sb.append("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"").append(SVG_WIDTH).append("\" height=\"")
+                .append(height).append("\" font-family=\"sans-serif\" font-size=\"12\">\n");
+        sb.append("<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n");
+        sb.append("<text x=\"10\" y=\"22\" font-size=\"16\" font-weight=\"bold\">")
+                .append(xml("Received UDP payload, Gbit/s (median of " + options.runs
+                        + " interleaved rounds; whiskers: min-max; xN: over path 1 / C1)"))
+                .append("</text>\n");
+        sb.append("<text x=\"10\" y=\"42\" fill=\"#555\">").append(xml(command() + " | " + machine() + " | "
+                + generated)).append("</text>\n");
+        int y = 62;
+        for (String network : networks) {
+            y += 22;
+            sb.append("<text x=\"10\" y=\"").append(y).append("\" font-weight=\"bold\">").append(xml(network))
+                    .append("</text>\n");
+            y += 6;
+            for (Summary s : rows) {
+                if (!s.config.network.equals(network)) {
+                    continue;
+                }
+                int barY = y;
+                int w = (int) Math.round(s.gbps / max * BAR_AREA);
+                int x0 = LABEL_WIDTH;
+                sb.append("<text x=\"").append(LABEL_WIDTH - 8).append("\" y=\"").append(barY + 14)
+                        .append("\" text-anchor=\"end\">")
+                        .append(xml(s.config.transportName() + "  " + s.config.path.label + " "
+                                + s.config.path.description)).append("</text>\n");
+                sb.append("<rect x=\"").append(x0).append("\" y=\"").append(barY + 3).append("\" width=\"")
+                        .append(Math.max(1, w)).append("\" height=\"").append(ROW - 6).append("\" fill=\"")
+                        .append(color(s.config.path)).append("\"/>\n");
+                int xMin = x0 + (int) Math.round(s.minGbps / max * BAR_AREA);
+                int xMax = x0 + (int) Math.round(s.maxGbps / max * BAR_AREA);
+                int mid = barY + ROW / 2;
+                sb.append("<line x1=\"").append(xMin).append("\" y1=\"").append(mid).append("\" x2=\"")
+                        .append(xMax).append("\" y2=\"").append(mid).append("\" stroke=\"#222\"/>\n");
+                sb.append("<line x1=\"").append(xMin).append("\" y1=\"").append(mid - 4).append("\" x2=\"")
+                        .append(xMin).append("\" y2=\"").append(mid + 4).append("\" stroke=\"#222\"/>\n");
+                sb.append("<line x1=\"").append(xMax).append("\" y1=\"").append(mid - 4).append("\" x2=\"")
+                        .append(xMax).append("\" y2=\"").append(mid + 4).append("\" stroke=\"#222\"/>\n");
+                double r = overPath1(s);
+                String label = f2(s.gbps) + (Double.isNaN(r) ? "" : "  x" + String.format(Locale.ROOT, "%.1f", r));
+                sb.append("<text x=\"").append(Math.max(x0 + w, xMax) + 6).append("\" y=\"").append(barY + 14)
+                        .append("\">").append(xml(label)).append("</text>\n");
+                y += ROW;
+            }
+        }
+        sb.append("</svg>\n");
+        return sb.toString();
+    }
+
+    private static String color(BenchPath p) {
+        switch (p) {
+            case PLAIN:
+                return "#9e9e9e";
+            case GSO:
+                return "#64b5f6";
+            case GSO_GRO:
+                return "#1565c0";
+            case C_MMSG:
+                return "#ffcc80";
+            case C_GSO:
+                return "#ffa726";
+            default:
+                return "#e65100";
+        }
+    }
+
+    private static String xml(String s) {
+        return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;");
+    }
+
+    private static String f1(double d) {
+        return Double.isNaN(d) ? "-" : String.format(Locale.ROOT, "%.1f", d);
+    }
+
+    private static String f2(double d) {
+        return Double.isNaN(d) ? "-" : String.format(Locale.ROOT, "%.2f", d);
+    }
+
+    private static String ratio(double d) {
+        return Double.isNaN(d) || Double.isInfinite(d) ? "-" : String.format(Locale.ROOT, "%.2fx", d);
+    }
+
+    static List<BenchPath> javaPaths() {
+        return Arrays.asList(BenchPath.PLAIN, BenchPath.GSO, BenchPath.GSO_GRO);
+    }
+}
