@@ -12,8 +12,9 @@
  *
  *   udpbench tx --dst ADDR --port PORT --mode mmsg|gso --size BYTES --batch N
  *               --warmup S --window S --tail S
- *       Sends BYTES-byte datagrams to ADDR:PORT for WARMUP+WINDOW+TAIL seconds and prints one
- *       "RESULT ..." line about the WINDOW. mmsg: one sendmmsg per N datagrams. gso: one sendmsg per
+ *       Sends BYTES-byte datagrams to ADDR:PORT and prints one "RESULT ..." line about the WINDOW that
+ *       follows the first WARMUP seconds. After the window it goes on sending until SIGTERM (the harness
+ *       sends it when the receiver's window is over) or for at most TAIL seconds. mmsg: one sendmmsg per N datagrams. gso: one sendmsg per
  *       N datagrams with UDP_SEGMENT set to BYTES, so the kernel cuts them.
  *
  * Every send and receive system call is counted (including ones that returned EAGAIN or were
@@ -28,6 +29,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -75,6 +77,14 @@ struct snapshot {
     uint64_t datagrams;
     uint64_t syscalls;
 };
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_term(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
 
 static void die(const char *what)
 {
@@ -254,6 +264,10 @@ static int run_tx(const struct options *o)
                 o->size, o->batch, TX_MAX_BATCH);
         return 2;
     }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_term;
+    sigaction(SIGTERM, &sa, NULL);
     int gso = strcmp(o->mode, "gso") == 0;
     if (!gso && strcmp(o->mode, "mmsg") != 0)
         usage();
@@ -303,7 +317,7 @@ static int run_tx(const struct options *o)
             take(&end, bytes, datagrams, syscalls);
             phase = 2;
         }
-        if (t >= stop)
+        if (t >= stop || (phase == 2 && stop_requested))
             break;
         if (gso) {
             ssize_t r = sendmsg(fd, &one, 0);

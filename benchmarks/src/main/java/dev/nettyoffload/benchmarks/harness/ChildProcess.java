@@ -36,6 +36,9 @@ final class ChildProcess implements AutoCloseable {
                     new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
                 String line;
                 while ((line = r.readLine()) != null) {
+                    if (Boolean.getBoolean("harness.debug")) {
+                        System.err.println(name + "> " + line);
+                    }
                     lines.add(line);
                 }
             } catch (IOException e) {
@@ -81,6 +84,12 @@ final class ChildProcess implements AutoCloseable {
                 }
             }
         }
+    }
+
+    /** Asks the process to finish (SIGTERM); it still prints its result. */
+    void terminate() {
+        // Through the handle: Process.destroy() would also close our end of its stdout and lose the result.
+        process.toHandle().destroy();
     }
 
     /** Waits for the process to exit by itself, killing it after {@code timeoutSeconds}. */

@@ -167,7 +167,7 @@ public final class Harness {
             out.println("nothing to run");
             return 1;
         }
-        double perRun = options.warmup + options.window + options.tail + 0.4;
+        double perRun = options.warmup + options.window + 0.4;
         out.printf(Locale.ROOT, "%d configurations x %d rounds, about %s (segment %d bytes, %d per batch)%n%n",
                 configs.size(), options.runs, Progress.clock(configs.size() * options.runs * perRun),
                 options.segmentSize, options.batch);
@@ -251,12 +251,17 @@ public final class Harness {
             send.put("writesPerFlush", options.writesPerFlush);
             send.put("warmup", options.warmup);
             send.put("window", options.window);
-            send.put("tail", options.tail);
+            send.put("maxTail", maxTail());
             tx.send(KeyValues.format("SEND", send));
-            double runSeconds = options.warmup + options.window + options.tail;
+            double runSeconds = options.warmup + options.window + maxTail();
+            Map<String, String> rxResult;
+            try {
+                rxResult = KeyValues.parse(rx.await(runSeconds + 30, "RESULT"));
+            } finally {
+                // The receiver's window is over (or failed): the sender may stop once its own window is.
+                tx.send("STOP");
+            }
             Map<String, String> txResult = KeyValues.parse(tx.await(runSeconds + 30, "RESULT"));
-            Map<String, String> rxResult = KeyValues.parse(rx.await(runSeconds + options.firstDatagramTimeout + 30,
-                    "RESULT"));
             return record(c, round, rxResult, txResult);
         } catch (RunFailedException e) {
             // A worker that timed out or died is replaced for the next run.
@@ -279,7 +284,7 @@ public final class Harness {
         rxCmd.addAll(List.of(udpbench.toString(), "rx", "--bind", host, "--port", "0", "--gro", c.path.receiverMode,
                 "--warmup", num(options.warmup), "--window", num(options.window),
                 "--timeout", num(options.firstDatagramTimeout)));
-        double runSeconds = options.warmup + options.window + options.tail;
+        double runSeconds = options.warmup + options.window + maxTail();
         File log = logDir.resolve("udpbench.log").toFile();
         try (ChildProcess rx = new ChildProcess("udpbench-rx", rxCmd, log)) {
             Map<String, String> ready = KeyValues.parse(rx.await(10, "READY", "RESULT"));
@@ -289,16 +294,29 @@ public final class Harness {
             List<String> txCmd = List.of(udpbench.toString(), "tx", "--dst", host, "--port", ready.get("port"),
                     "--mode", c.path.senderMode, "--size", Integer.toString(options.segmentSize),
                     "--batch", Integer.toString(options.batch), "--warmup", num(options.warmup),
-                    "--window", num(options.window), "--tail", num(options.tail));
+                    "--window", num(options.window), "--tail", num(maxTail()));
             try (ChildProcess tx = new ChildProcess("udpbench-tx", txCmd, log)) {
+                Map<String, String> rxResult;
+                try {
+                    rxResult = KeyValues.parse(rx.await(runSeconds + 10, "RESULT"));
+                } finally {
+                    tx.terminate();
+                }
                 Map<String, String> txResult = KeyValues.parse(tx.await(runSeconds + 10, "RESULT"));
-                Map<String, String> rxResult = KeyValues.parse(
-                        rx.await(runSeconds + options.firstDatagramTimeout + 10, "RESULT"));
                 tx.awaitExit(5);
                 rx.awaitExit(5);
                 return record(c, round, rxResult, txResult);
             }
         }
+    }
+
+    /**
+     * The longest a sender goes on after its own window while the receiver's window is still open: the
+     * receiver's window starts at its first datagram, which can lag the sender's start by up to the
+     * first-datagram timeout.
+     */
+    private double maxTail() {
+        return options.firstDatagramTimeout + options.warmup + options.window + 1;
     }
 
     private static RunRecord record(Config c, int round, Map<String, String> rx, Map<String, String> tx) {

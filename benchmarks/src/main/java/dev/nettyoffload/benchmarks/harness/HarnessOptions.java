@@ -47,7 +47,6 @@ final class HarnessOptions {
     int runs = 5;
     double warmup = 0.4;
     double window = 1.0;
-    double tail = 0.2;
     double firstDatagramTimeout = 5;
     boolean quick;
     boolean tiny;
@@ -74,13 +73,11 @@ final class HarnessOptions {
                 o.runs = 3;
                 o.warmup = 0.25;
                 o.window = 0.5;
-                o.tail = 0.1;
             } else if (a.equals("--tiny")) {
                 o.tiny = true;
                 o.runs = 1;
                 o.warmup = 0.1;
                 o.window = 0.2;
-                o.tail = 0.1;
             }
         }
         for (int i = 0; i < args.length; i++) {

@@ -22,10 +22,14 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * The Java sending side of one run: streams {@code segmentSize}-byte datagrams for warm-up + window + tail and
+ * The Java sending side of one run: streams {@code segmentSize}-byte datagrams and
  * reports what it handed to the kernel during the window.
+ * <p>
+ * The sender's window starts after its own warm-up; after the window it keeps sending until the parent says
+ * {@code STOP} (when the receiver's window is over) or the maximum tail has passed.
  * <p>
  * A chunk is {@code batch} datagrams. Path 1 writes a chunk as {@code batch} {@link DatagramPacket}s (retained
  * slices of one buffer); the GSO paths write it as one {@link DatagramPacket} that {@link GsoEncoder} cuts. A
@@ -42,7 +46,8 @@ final class JavaSender {
     }
 
     static Side run(Transport transport, String mode, InetSocketAddress target, int segmentSize, int batch,
-                    int writesPerFlush, double warmup, double window, double tail) throws Exception {
+                    int writesPerFlush, double warmup, double window, double maxTail, AtomicBoolean stop)
+            throws Exception {
         boolean gso;
         switch (mode) {
             case "plain":
@@ -68,10 +73,10 @@ final class JavaSender {
                     .bind(local).sync().channel();
             try {
                 Loop loop = new Loop(ch, payload, target, encoder, segmentSize, batch, writesPerFlush,
-                        (long) (warmup * 1e9), (long) (window * 1e9), (long) (tail * 1e9));
+                        (long) (warmup * 1e9), (long) (window * 1e9), (long) (maxTail * 1e9), stop);
                 ch.eventLoop().execute(loop::start);
                 try {
-                    return loop.done.get((long) ((warmup + window + tail) * 1000) + 10_000, TimeUnit.MILLISECONDS);
+                    return loop.done.get((long) ((warmup + window + maxTail) * 1000) + 10_000, TimeUnit.MILLISECONDS);
                 } catch (TimeoutException e) {
                     throw new RunFailedException("sender did not finish in time", e);
                 } catch (ExecutionException e) {
@@ -92,6 +97,7 @@ final class JavaSender {
     private static final class Loop implements ChannelFutureListener {
         final CompletableFuture<Side> done = new CompletableFuture<>();
         volatile boolean stopped;
+        private final AtomicBoolean stopRequest;
         private final Channel channel;
         private final ByteBuf payload;
         private final InetSocketAddress target;
@@ -119,7 +125,9 @@ final class JavaSender {
         private Side result;
 
         Loop(Channel channel, ByteBuf payload, InetSocketAddress target, GsoEncoder encoder, int segmentSize,
-             int batch, int writesPerFlush, long warmupNanos, long windowNanos, long tailNanos) {
+             int batch, int writesPerFlush, long warmupNanos, long windowNanos, long tailNanos,
+             AtomicBoolean stopRequest) {
+            this.stopRequest = stopRequest;
             this.channel = channel;
             this.payload = payload;
             this.target = target;
@@ -172,7 +180,9 @@ final class JavaSender {
             if (begun && result == null && now >= endAt) {
                 end(now);
             }
-            if (stopped || now >= stopAt || !channel.isActive()) {
+            // After its own window the sender keeps the traffic going until the receiver's window is over too
+            // (the parent asks it to stop), but never longer than the maximum tail.
+            if (stopped || now >= stopAt || (result != null && stopRequest.get()) || !channel.isActive()) {
                 finish();
                 return;
             }

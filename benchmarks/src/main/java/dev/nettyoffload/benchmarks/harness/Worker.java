@@ -3,54 +3,78 @@ package dev.nettyoffload.benchmarks.harness;
 import dev.nettyoffload.core.Transport;
 
 import java.io.BufferedReader;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
+import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * A child JVM of the harness that sends or receives, one run at a time, as its parent asks on stdin.
  * <p>
  * Requests: {@code RECV transport= mode= bind= warmup= window= timeout=}, answered by {@code READY port=} and
  * then {@code RESULT ...}; {@code SEND transport= mode= host= port= segment= batch= writesPerFlush= warmup=
- * window= tail=}, answered by {@code RESULT ...}; {@code QUIT}. A failed run answers {@code RESULT error=...}.
- * Only these lines go to stdout; everything else (Netty's logging) goes to stderr.
+ * window= maxTail=}, answered by {@code RESULT ...} once its window is over and {@code STOP} has arrived (or
+ * the maximum tail has passed); {@code QUIT}. A failed run answers {@code RESULT error=...}. Only these lines go
+ * to stdout; everything else (Netty's logging) goes to stderr.
  */
 public final class Worker {
     private Worker() {
     }
 
     public static void main(String[] args) throws Exception {
-        PrintStream out = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), true,
-                StandardCharsets.UTF_8);
+        PrintStream out = new PrintStream(new FileOutputStream(FileDescriptor.out), true, StandardCharsets.UTF_8);
         // Keep stray prints of libraries away from the protocol.
         System.setOut(System.err);
-        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
-        String line;
-        while ((line = in.readLine()) != null) {
-            line = line.trim();
-            if (line.isEmpty()) {
-                continue;
+        AtomicBoolean stop = new AtomicBoolean();
+        BlockingQueue<String> requests = new LinkedBlockingQueue<>();
+        Thread reader = new Thread(() -> {
+            try (BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = in.readLine()) != null) {
+                    line = line.trim();
+                    if (line.equals("STOP")) {
+                        stop.set(true);
+                    } else if (!line.isEmpty()) {
+                        requests.add(line);
+                    }
+                }
+            } catch (IOException e) {
+                // The parent is gone: quit below.
+            } finally {
+                stop.set(true);
+                requests.add("QUIT");
             }
+        }, "worker-stdin");
+        reader.setDaemon(true);
+        reader.start();
+        while (true) {
+            String line = requests.take();
             if (line.equals("QUIT")) {
                 break;
             }
             Map<String, String> kv = KeyValues.parse(line);
             Side side;
             try {
-                Transport transport = Transport.fromName(kv.get("transport"));
+                Transport transport = Transport.fromName(String.valueOf(kv.get("transport")));
                 if (line.startsWith("RECV ")) {
                     side = JavaReceiver.run(transport, kv.get("mode"),
                             new InetSocketAddress(kv.get("bind"), 0),
                             KeyValues.number(kv, "warmup"), KeyValues.number(kv, "window"),
                             KeyValues.number(kv, "timeout"), port -> out.println("READY port=" + port));
                 } else if (line.startsWith("SEND ")) {
+                    stop.set(false);
                     side = JavaSender.run(transport, kv.get("mode"),
                             new InetSocketAddress(kv.get("host"), Integer.parseInt(kv.get("port"))),
                             Integer.parseInt(kv.get("segment")), Integer.parseInt(kv.get("batch")),
                             Integer.parseInt(kv.get("writesPerFlush")), KeyValues.number(kv, "warmup"),
-                            KeyValues.number(kv, "window"), KeyValues.number(kv, "tail"));
+                            KeyValues.number(kv, "window"), KeyValues.number(kv, "maxTail"), stop);
                 } else {
                     throw new IllegalArgumentException("unknown request: " + line);
                 }
