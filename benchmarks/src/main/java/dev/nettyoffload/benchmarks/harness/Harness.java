@@ -341,7 +341,9 @@ public final class Harness {
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.add("-Xmx512m");
         cmd.add("-Dio.netty.leakDetection.level=disabled");
-        cmd.addAll(options.workerJvmArgs);
+        for (String arg : options.workerJvmArgs) {
+            cmd.add(arg.replace("{worker}", key)); // one JFR file per worker, for example
+        }
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
         cmd.add(Worker.class.getName());

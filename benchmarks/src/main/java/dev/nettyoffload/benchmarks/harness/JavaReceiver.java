@@ -12,6 +12,7 @@ import io.netty.channel.FixedRecvByteBufAllocator;
 import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.socket.DatagramPacket;
 import io.netty.channel.unix.SegmentedDatagramPacket;
+import io.netty.channel.uring.IoUringChannelOption;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.EventExecutor;
 
@@ -90,11 +91,16 @@ final class JavaReceiver {
     private static ChannelHandler configure(Bootstrap b, Transport transport, String mode, Counter counter) {
         switch (mode) {
             case "plain":
+                // What a tuned plain Netty receiver does: many datagrams per read (recvmmsg on epoll, several
+                // recvmsg submissions on io_uring), each in a slot of one buffer.
                 if (transport == Transport.EPOLL) {
-                    // What a tuned plain Netty receiver does: recvmmsg, many datagrams per system call.
-                    b.option(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, PLAIN_DATAGRAM_SLOT)
-                            .option(ChannelOption.RCVBUF_ALLOCATOR,
-                                    new FixedRecvByteBufAllocator(PLAIN_DATAGRAM_SLOT * PLAIN_SLOTS_PER_READ));
+                    b.option(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, PLAIN_DATAGRAM_SLOT);
+                } else if (transport == Transport.IO_URING) {
+                    b.option(IoUringChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, PLAIN_DATAGRAM_SLOT);
+                }
+                if (transport != Transport.NIO) {
+                    b.option(ChannelOption.RCVBUF_ALLOCATOR,
+                            new FixedRecvByteBufAllocator(PLAIN_DATAGRAM_SLOT * PLAIN_SLOTS_PER_READ));
                 }
                 return counter;
             default:

@@ -10,7 +10,6 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -219,7 +218,7 @@ final class Report {
                             .append(network.equals("loopback") && !Double.isNaN(rc) ? (rc >= TARGET_PATH3_OVER_C
                                     ? " (within 25%)" : " (not within 25%)") : "")
                             .append(';');
-                } else {
+                } else if (options.paths.contains(BenchPath.GSO_GRO)) {
                     sb.append(" no path 3 result;");
                 }
                 sb.setLength(sb.length() - 1);
@@ -429,9 +428,5 @@ final class Report {
 
     private static String ratio(double d) {
         return Double.isNaN(d) || Double.isInfinite(d) ? "-" : String.format(Locale.ROOT, "%.2fx", d);
-    }
-
-    static List<BenchPath> javaPaths() {
-        return Arrays.asList(BenchPath.PLAIN, BenchPath.GSO, BenchPath.GSO_GRO);
     }
 }
