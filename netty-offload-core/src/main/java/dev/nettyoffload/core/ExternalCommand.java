@@ -1,6 +1,7 @@
 package dev.nettyoffload.core;
 
 import java.io.ByteArrayOutputStream;
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -17,6 +18,7 @@ import java.util.concurrent.TimeUnit;
  */
 final class ExternalCommand {
     private static final long TIMEOUT_SECONDS = 10;
+    private static final File DEV_NULL = new File("/dev/null");
     private static final String[] SEARCH_PATH = {"/usr/sbin", "/sbin", "/usr/bin", "/bin", "/usr/local/sbin"};
 
     private final List<String> prefix;
@@ -66,7 +68,7 @@ final class ExternalCommand {
         command.addAll(List.of(args));
         Process p;
         try {
-            p = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.DISCARD).start();
+            p = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.from(DEV_NULL)).start();
         } catch (IOException e) {
             throw new OffloadToolException(OffloadToolException.Reason.TOOL_MISSING,
                     "cannot run '" + tool + "' (" + e.getMessage() + "): install the Debian/Ubuntu package '"

@@ -104,7 +104,8 @@ public final class NicFeatures {
             boolean on = m.group(3).equals("on");
             String note = m.group(4);
             boolean fixed = "fixed".equals(note);
-            boolean requested = "requested on".equals(note) || (on && !"requested off".equals(note));
+            boolean requested = "requested on".equals(note)
+                    || (on && !"requested off".equals(note) && !"not requested".equals(note));
             NicFeature f = new NicFeature(name, indented ? group : null, on, fixed, requested);
             features.put(name, f);
             if (!indented) {

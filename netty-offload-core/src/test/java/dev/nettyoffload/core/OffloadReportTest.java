@@ -1,0 +1,117 @@
+package dev.nettyoffload.core;
+
+import org.junit.jupiter.api.Test;
+
+import java.net.InetAddress;
+import java.util.EnumMap;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The decisions of {@link OffloadReport} over recorded device states, and the real report for loopback. */
+class OffloadReportTest {
+    private static final OffloadCapabilities FULL = new OffloadCapabilities("test", new EnumMap<>(Transport.class), 128, null, true, null);
+    private static final DeviceLimits LIMITS =
+            DeviceLimits.parse("ncrec0", TestResources.read("ip-link-show-veth.json"));
+
+    private static OffloadReport veth(String featuresResource, Transport transport) throws Exception {
+        InetAddress dst = InetAddress.getByName("10.83.250.2");
+        EgressRoute route = EgressRoute.parse(dst, TestResources.read("ip-route-get-veth4.json"));
+        NicFeatures features = NicFeatures.parse("ncrec0", TestResources.read(featuresResource), LIMITS);
+        return OffloadReport.create(dst, transport, FULL, route, null, features, null);
+    }
+
+    @Test
+    void vethWithEverythingOn() throws Exception {
+        OffloadReport r = veth("ethtool-k-veth.txt", Transport.EPOLL);
+        assertEquals(OffloadLayer.NIC, r.udpSegmentation().layer());
+        assertTrue(r.udpSegmentation().reason().startsWith("ncrec0 has tx-udp-segmentation on"), r.toString());
+        assertEquals(OffloadLayer.NIC, r.tcpSegmentation().layer());
+        assertTrue(r.tcpSegmentation().reason().contains("tx-tcp-segmentation on"), r.toString());
+        assertTrue(r.tcpSegmentation().reason().contains("65536 bytes"), r.toString());
+        // veth has GRO off by default: the kernel merges nothing, so GroAggregator must.
+        assertEquals(OffloadLayer.SOFTWARE, r.udpCoalescing().layer());
+        assertEquals(OffloadLayer.NONE, r.tcpCoalescing().layer());
+    }
+
+    @Test
+    void checksumOffTurnsNicSegmentationIntoKernelGso() throws Exception {
+        OffloadReport r = veth("ethtool-k-veth-csum-off.txt", Transport.EPOLL);
+        assertEquals(OffloadLayer.KERNEL, r.udpSegmentation().layer());
+        assertEquals("ncrec0: tx-udp-segmentation off [requested on], held off because TX checksum offload is "
+                + "off; the kernel's GSO layer cuts each UDP_SEGMENT send just before the driver (one trip down "
+                + "the stack per send)", r.udpSegmentation().reason());
+        assertEquals(OffloadLayer.KERNEL, r.tcpSegmentation().layer());
+        assertTrue(r.tcpSegmentation().reason().contains("generic-segmentation-offload on"), r.toString());
+    }
+
+    @Test
+    void transportsWithoutKernelPaths() throws Exception {
+        OffloadReport nio = veth("ethtool-k-veth.txt", Transport.NIO);
+        assertEquals(OffloadLayer.SOFTWARE, nio.udpSegmentation().layer());
+        assertTrue(nio.udpSegmentation().reason().startsWith("NIO cannot pass a segment size"), nio.toString());
+        assertEquals(OffloadLayer.SOFTWARE, nio.udpCoalescing().layer());
+        // TCP is segmented by the kernel and NIC whatever the transport.
+        assertEquals(OffloadLayer.NIC, nio.tcpSegmentation().layer());
+        OffloadReport uring = veth("ethtool-k-veth.txt", Transport.IO_URING);
+        assertTrue(uring.udpCoalescing().reason().startsWith("Netty has no UDP_GRO receive path on io_uring"),
+                uring.toString());
+    }
+
+    @Test
+    void kernelWithoutUdpSegment() throws Exception {
+        InetAddress dst = InetAddress.getByName("10.83.250.2");
+        OffloadCapabilities old = new OffloadCapabilities("4.14", new EnumMap<>(Transport.class), 0, "EINVAL from setsockopt", false,
+                "ENOPROTOOPT");
+        OffloadReport r = OffloadReport.create(dst, Transport.EPOLL, old,
+                EgressRoute.parse(dst, TestResources.read("ip-route-get-veth4.json")), null, null, "x");
+        assertEquals(OffloadLayer.SOFTWARE, r.udpSegmentation().layer());
+        assertTrue(r.udpSegmentation().reason().contains("EINVAL from setsockopt"), r.toString());
+        assertTrue(r.udpCoalescing().reason().contains("ENOPROTOOPT"), r.toString());
+    }
+
+    @Test
+    void unknownFeaturesAreReportedNotThrown() throws Exception {
+        InetAddress dst = InetAddress.getByName("10.83.9.9");
+        OffloadReport r = OffloadReport.create(dst, Transport.EPOLL, FULL, null, "no route to 10.83.9.9: x",
+                null, "the output device is unknown because the route is");
+        assertNull(r.route());
+        assertEquals(OffloadLayer.UNKNOWN, r.udpSegmentation().layer());
+        assertEquals(OffloadLayer.UNKNOWN, r.tcpSegmentation().layer());
+        assertEquals(OffloadLayer.UNKNOWN, r.udpCoalescing().layer());
+        assertEquals(OffloadLayer.UNKNOWN, r.tcpCoalescing().layer());
+        String text = r.toString();
+        assertTrue(text.contains("  route            unknown: no route to 10.83.9.9: x\n"), text);
+        assertTrue(text.contains("  device features  unknown: the output device is unknown"), text);
+    }
+
+    @Test
+    void toStringIsOneLinePerQuestion() throws Exception {
+        String text = veth("ethtool-k-veth.txt", Transport.EPOLL).toString();
+        String[] lines = text.split("\n");
+        assertEquals(7, lines.length, text);
+        assertEquals("Offload report for 10.83.250.2 over epoll", lines[0]);
+        assertTrue(lines[2].contains("tx-udp-segmentation on"), text);
+        assertTrue(lines[3].startsWith("  UDP send         NIC: "), text);
+        assertTrue(lines[4].startsWith("  TCP send         NIC: "), text);
+        assertTrue(lines[5].startsWith("  UDP receive      software (netty-offload): "), text);
+        assertTrue(lines[6].startsWith("  TCP receive      none: "), text);
+    }
+
+    @Test
+    void realLoopbackReport() {
+        // Needs ip and ethtool to say anything about the device, but never throws without them.
+        OffloadReport r = OffloadReport.forDestination(InetAddress.getLoopbackAddress(), Transport.best());
+        assertNotNull(r.toString());
+        if (r.route() != null) {
+            assertEquals("lo", r.route().device(), r.toString());
+            assertTrue(r.route().isLocal(), r.toString());
+            assertEquals(OffloadLayer.NONE, r.tcpSegmentation().layer(), r.toString());
+        } else {
+            assertEquals(OffloadLayer.UNKNOWN, r.tcpSegmentation().layer(), r.toString());
+            assertNotNull(r.routeProblem());
+        }
+    }
+}
