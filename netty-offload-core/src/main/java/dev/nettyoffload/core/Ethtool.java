@@ -53,7 +53,14 @@ final class Ethtool {
         }
         ExternalCommand.Result r = ethtool.run("-K", device, feature, enabled ? "on" : "off");
         if (r.exitCode != 0) {
-            throw failure(device, feature, r);
+            OffloadToolException e = failure(device, feature, r);
+            if (e.reason() == Reason.FEATURE_FIXED && current != null && !current.isFixed()) {
+                // Not fixed, yet nothing changed: the kernel holds it off (it was already requested so).
+                throw new OffloadToolException(Reason.FEATURE_REFUSED, "the kernel kept " + feature + " "
+                        + (current.isEnabled() ? "on" : "off") + " on " + device + " (" + current + ")"
+                        + dependencyHint(canonical, enabled));
+            }
+            throw e;
         }
         NicFeatures after = read(device);
         NicFeature now = after.feature(canonical);
