@@ -6,6 +6,8 @@ import io.netty.channel.unix.RawUnixChannelOption;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.List;
+import java.util.Map;
 
 /**
  * Caps the rate at which the kernel sends a socket's packets (SO_MAX_PACING_RATE), for epoll and io_uring
@@ -96,6 +98,48 @@ public final class SocketPacing {
         long bytesPerSend = bytesPerSecond / (1_000_000_000L / DEFAULT_SEND_NANOS);
         long segments = bytesPerSend / segmentSize;
         return (int) Math.max(1, Math.min(maxSegments, segments));
+    }
+
+    /**
+     * Whether the fq qdisc is attached to {@code device} (as its root qdisc or under {@code mq}), so that
+     * SO_MAX_PACING_RATE paces UDP sockets sending through it. Runs {@code tc -j qdisc show dev DEVICE}
+     * (Debian package {@code iproute2}); call it outside the event loop. To attach fq:
+     * {@code tc qdisc replace dev DEVICE root fq} (needs CAP_NET_ADMIN and a kernel with CONFIG_NET_SCH_FQ).
+     *
+     * @throws OffloadToolException NO_SUCH_DEVICE, TOOL_MISSING or TOOL_FAILED
+     */
+    public static boolean isFqAttached(String device) {
+        Ethtool.checkDeviceName(device);
+        ExternalCommand.Result r = new ExternalCommand(List.of("tc"), "iproute2").run("-j", "qdisc", "show", "dev",
+                device);
+        if (r.exitCode != 0) {
+            if (r.stderr.contains("Cannot find device")) {
+                throw new OffloadToolException(OffloadToolException.Reason.NO_SUCH_DEVICE,
+                        "network device '" + device + "' does not exist");
+            }
+            throw new OffloadToolException(OffloadToolException.Reason.TOOL_FAILED,
+                    "'tc qdisc show dev " + device + "' failed: " + r.diagnostic());
+        }
+        return hasFq(device, r.stdout);
+    }
+
+    /** Whether the output of {@code tc -j qdisc show dev DEVICE} lists an fq qdisc. */
+    static boolean hasFq(String device, String tcJson) {
+        Object doc;
+        try {
+            doc = Json.parse(tcJson.isBlank() ? "[]" : tcJson);
+        } catch (IllegalArgumentException e) {
+            throw new OffloadToolException(OffloadToolException.Reason.TOOL_FAILED,
+                    "cannot read the output of 'tc -j qdisc show dev " + device + "': " + e.getMessage(), e);
+        }
+        if (doc instanceof List) {
+            for (Object q : (List<?>) doc) {
+                if (q instanceof Map && "fq".equals(((Map<?, ?>) q).get("kind"))) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     private static void checkSupported(Channel channel) {
