@@ -4,6 +4,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.unix.IntegerUnixChannelOption;
 import io.netty.channel.unix.RawUnixChannelOption;
 
+import java.net.InetAddress;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.List;
@@ -121,6 +122,27 @@ public final class SocketPacing {
                     "'tc qdisc show dev " + device + "' failed: " + r.diagnostic());
         }
         return hasFq(device, r.stdout);
+    }
+
+    /**
+     * Why SO_MAX_PACING_RATE would not pace UDP sent to {@code destination}, or {@code null} when the output
+     * device has fq. Never throws: a failed lookup is itself the answer. Runs {@code ip} and {@code tc}; call it
+     * outside the event loop, e.g. to log a hint once when a paced channel becomes active.
+     */
+    public static String udpPacingProblem(InetAddress destination) {
+        String device = "?";
+        try {
+            device = EgressRoute.lookup(destination).device();
+            if (isFqAttached(device)) {
+                return null;
+            }
+            return "the fq qdisc is not attached to " + device + ", so SO_MAX_PACING_RATE does not pace UDP to "
+                    + destination.getHostAddress() + "; attach it with 'tc qdisc replace dev " + device
+                    + " root fq' (kernel CONFIG_NET_SCH_FQ)";
+        } catch (RuntimeException e) {
+            return "cannot tell whether UDP to " + destination.getHostAddress() + " is paced (device " + device
+                    + "): " + e.getMessage();
+        }
     }
 
     /** Whether the output of {@code tc -j qdisc show dev DEVICE} lists an fq qdisc. */

@@ -102,6 +102,22 @@ class PacingWireTest {
     }
 
     @Test
+    void udpIsNotPacedWithoutFq() throws Exception {
+        // Documents why the fq hint matters: with the veth's default qdisc the rate is ignored for UDP.
+        OffloadCapabilities caps = OffloadCapabilities.get();
+        Prerequisites.require(caps.isKernelSegmentationAvailable(Transport.EPOLL), "UDP_SEGMENT on epoll: "
+                + caps.udpSegmentProblem());
+        assertTrue(!SocketPacing.isFqAttached(dev));
+        String problem = SocketPacing.udpPacingProblem(peer);
+        assertTrue(problem.startsWith("the fq qdisc is not attached to " + dev), problem);
+        int segments = SocketPacing.maxSegmentsPerSend(RATE, SEGMENT, caps.maxUdpSegments());
+        double[] ignored = measure("udp", UDP_PORT, () -> sendUdp(RATE, segments));
+        logger.log(Level.INFO, String.format("1 MiB of UDP_SEGMENT sends with SO_MAX_PACING_RATE %d B/s and no fq: "
+                + "%.1f ms on the wire (%.1f ms if paced)", RATE, ignored[0] * 1000, STREAM * 1000.0 / RATE));
+        assertTrue(ignored[0] < (double) STREAM / RATE / 2, "UDP took " + ignored[0] + " s without fq");
+    }
+
+    @Test
     void tcpStreamIsPacedByTheKernel() throws Exception {
         NicTestNet.Result qdisc = NicTestNet.tryRun("tc", "-j", "qdisc", "show", "dev", dev);
         List<String> cmd = new ArrayList<>(ns.wrap(System.getProperty("java.home") + "/bin/java", "-cp",

@@ -85,6 +85,32 @@ class SocketPacingTest {
     }
 
     @Test
+    void fqDetectionFromRecordedTcOutput() {
+        assertFalse(SocketPacing.hasFq("lo", TestResources.read("tc-qdisc-show-lo.json")));
+        assertFalse(SocketPacing.hasFq("eth0", TestResources.read("tc-qdisc-show-pfifo-fast.json")));
+        assertFalse(SocketPacing.hasFq("down0", "[]\n"));
+        // Not recordable here (the test machine's kernel lacks fq): a multi-queue NIC with fq on each queue,
+        // as tc prints it when net.core.default_qdisc=fq.
+        assertTrue(SocketPacing.hasFq("eth1", "[{\"kind\":\"mq\",\"handle\":\"0:\",\"root\":true,"
+                + "\"options\":{}},{\"kind\":\"fq\",\"handle\":\"0:\",\"parent\":\":1\",\"options\":{}}]"));
+        OffloadToolException e = assertThrows(OffloadToolException.class, () -> SocketPacing.hasFq("x", "{oops"));
+        assertEquals(OffloadToolException.Reason.TOOL_FAILED, e.reason());
+    }
+
+    @Test
+    void fqDetectionOnRealDevices() throws Exception {
+        Prerequisites.requireCommand("tc", "iproute2");
+        // Loopback has "noqueue" on every Linux; it never has fq.
+        assertFalse(SocketPacing.isFqAttached("lo"));
+        OffloadToolException e = assertThrows(OffloadToolException.class,
+                () -> SocketPacing.isFqAttached("ncnosuch0"));
+        assertEquals(OffloadToolException.Reason.NO_SUCH_DEVICE, e.reason());
+        String problem = SocketPacing.udpPacingProblem(InetAddress.getLoopbackAddress());
+        assertTrue(problem.startsWith("the fq qdisc is not attached to lo, so SO_MAX_PACING_RATE does not pace "
+                + "UDP to 127.0.0.1; attach it with 'tc qdisc replace dev lo root fq'"), problem);
+    }
+
+    @Test
     void segmentsPerSendLastAboutAMillisecond() {
         // 10 MB/s: 10 000 bytes per millisecond = 7 segments of 1400 bytes.
         assertEquals(7, SocketPacing.maxSegmentsPerSend(10_000_000, 1400, 64));
