@@ -52,13 +52,19 @@ public final class OffloadReport {
      * Never throws for environment problems; see the class description.
      */
     public static OffloadReport forDestination(InetAddress destination, Transport transport) {
+        return forDestination(destination, transport, new ExternalCommand(java.util.List.of("ip"), "iproute2"),
+                Ethtool.system());
+    }
+
+    static OffloadReport forDestination(InetAddress destination, Transport transport, ExternalCommand ip,
+                                        Ethtool ethtool) {
         Objects.requireNonNull(destination, "destination");
         Objects.requireNonNull(transport, "transport");
         OffloadCapabilities capabilities = OffloadCapabilities.get();
         EgressRoute route = null;
         String routeProblem = null;
         try {
-            route = EgressRoute.lookup(destination);
+            route = EgressRoute.lookup(destination, ip);
         } catch (RuntimeException e) {
             routeProblem = problem(e);
         }
@@ -68,7 +74,7 @@ public final class OffloadReport {
             featuresProblem = "the output device is unknown because the route is";
         } else {
             try {
-                features = NicFeatures.read(route.device());
+                features = ethtool.read(route.device());
             } catch (RuntimeException e) {
                 featuresProblem = problem(e);
             }

@@ -1,9 +1,11 @@
 package dev.nettyoffload.core;
 
+import dev.nettyoffload.core.testing.Prerequisites;
 import org.junit.jupiter.api.Test;
 
 import java.net.InetAddress;
 import java.util.EnumMap;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -98,6 +100,27 @@ class OffloadReportTest {
         assertTrue(lines[4].startsWith("  TCP send         NIC: "), text);
         assertTrue(lines[5].startsWith("  UDP receive      software (netty-offload): "), text);
         assertTrue(lines[6].startsWith("  TCP receive      none: "), text);
+    }
+
+    @Test
+    void missingToolsGiveUnknownWithTheReason() {
+        ExternalCommand noIp = new ExternalCommand(List.of("/nonexistent/sbin/ip"), "iproute2");
+        OffloadReport noRoute = OffloadReport.forDestination(InetAddress.getLoopbackAddress(), Transport.NIO, noIp,
+                Ethtool.system());
+        assertNull(noRoute.route());
+        assertTrue(noRoute.routeProblem().contains("apt-get install iproute2"), noRoute.toString());
+        assertEquals(OffloadLayer.UNKNOWN, noRoute.tcpSegmentation().layer());
+
+        Prerequisites.requireCommand("ip", "iproute2");
+        Ethtool noEthtool = new Ethtool(new ExternalCommand(List.of("/nonexistent/sbin/ethtool"), "ethtool"),
+                new ExternalCommand(List.of("ip"), "iproute2"));
+        InetAddress anyRouted = InetAddress.getLoopbackAddress();
+        OffloadReport noFeatures = OffloadReport.forDestination(anyRouted, Transport.NIO,
+                new ExternalCommand(List.of("ip"), "iproute2"), noEthtool);
+        assertEquals("lo", noFeatures.route().device(), noFeatures.toString());
+        assertNull(noFeatures.features());
+        assertTrue(noFeatures.featuresProblem().contains("apt-get install ethtool"), noFeatures.toString());
+        assertTrue(noFeatures.toString().contains("device features  unknown: cannot run"), noFeatures.toString());
     }
 
     @Test
