@@ -9,6 +9,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.unix.SegmentedDatagramPacket;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -84,8 +85,12 @@ class PacingWireTest {
         Prerequisites.require(caps.isKernelSegmentationAvailable(Transport.EPOLL), "UDP_SEGMENT on epoll: "
                 + caps.udpSegmentProblem());
         NicTestNet.Result fq = NicTestNet.tryRun("tc", "qdisc", "replace", "dev", dev, "root", "fq");
-        Prerequisites.require(fq.exitCode == 0, "the fq qdisc, which enforces SO_MAX_PACING_RATE for UDP "
-                + "(kernel CONFIG_NET_SCH_FQ): " + fq.stderr.strip());
+        if (fq.exitCode != 0 && fq.stderr.contains("qdisc kind is unknown")) {
+            // A kernel built without CONFIG_NET_SCH_FQ (no package can add it): nothing paces UDP there, which
+            // udpIsNotPacedWithoutFq checks instead. Skipped even under OFFLOAD_REQUIRE_ALL=1.
+            Assumptions.abort("skipped: this kernel has no fq qdisc (CONFIG_NET_SCH_FQ), which UDP pacing needs");
+        }
+        assertEquals(0, fq.exitCode, () -> "tc qdisc replace dev " + dev + " root fq: " + fq.stderr);
         assertTrue(SocketPacing.isFqAttached(dev));
         // Let the kernel cut each send before the veth, as for a NIC without USO: the far end then sees
         // datagrams, and fq (which sits before that cut) paces whole sends.
