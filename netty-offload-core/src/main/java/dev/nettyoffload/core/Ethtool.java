@@ -104,8 +104,8 @@ final class Ethtool {
     }
 
     private static OffloadToolException fixed(String device, NicFeature current, boolean enabled) {
-        return new OffloadToolException(Reason.FEATURE_FIXED, "cannot turn " + current.name() + " "
-                + (enabled ? "on" : "off") + " on " + device + ": the feature is fixed by the driver (" + current + ")");
+        return new OffloadToolException(Reason.FEATURE_FIXED, "cannot turn " + (enabled ? "on " : "off ")
+                + current.name() + " on " + device + ": the feature is fixed by the driver (" + current + ")");
     }
 
     private static String dependencyHint(String feature, boolean enabled) {

@@ -131,7 +131,8 @@ class NicFeaturesNetnsTest {
         OffloadToolException fixed = assertThrows(OffloadToolException.class,
                 () -> NicFeatures.set(dev, NicFeatures.LARGE_RECEIVE_OFFLOAD, true));
         assertEquals(Reason.FEATURE_FIXED, fixed.reason());
-        assertTrue(fixed.getMessage().contains("fixed"), fixed.getMessage());
+        assertEquals("cannot turn on large-receive-offload on " + dev + ": the feature is fixed by the driver "
+                + "(large-receive-offload: off [fixed])", fixed.getMessage());
 
         OffloadToolException unknown = assertThrows(OffloadToolException.class,
                 () -> NicFeatures.set(dev, "no-such-feature", true));
