@@ -45,6 +45,9 @@ final class Ethtool {
     }
 
     NicFeatures set(String device, String feature, boolean enabled) {
+        if (!feature.matches("[A-Za-z0-9][A-Za-z0-9_.-]*")) {
+            throw new IllegalArgumentException("invalid feature name: '" + feature + "'");
+        }
         NicFeatures before = read(device);
         String canonical = canonicalName(feature);
         NicFeature current = before.feature(canonical);

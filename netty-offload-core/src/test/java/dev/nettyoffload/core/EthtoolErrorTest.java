@@ -93,6 +93,9 @@ class EthtoolErrorTest {
         for (String bad : new String[] {"", "-k", "a/b", "sixteen-chars-xx", "a b", ".."}) {
             assertThrows(IllegalArgumentException.class, () -> Ethtool.checkDeviceName(bad), bad);
         }
+        for (String bad : new String[] {"", "--help", "tso on", "a;b"}) {
+            assertThrows(IllegalArgumentException.class, () -> NicFeatures.set("lo", bad, true), bad);
+        }
         Ethtool.checkDeviceName("eth0.100");
         Ethtool.checkDeviceName("nc-veth_1");
     }

@@ -12,7 +12,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Network namespaces, veth pairs and commands for the root-only tests of this package. Root-namespace devices
- * are named {@code nc...} and addresses come from 10.83.200.0/22-ish and fd83:2xx::/64 subnets chosen from the
+ * are named {@code nc...} and addresses come from 10.83.200.0/24 to 10.83.249.0/24 and fd83:2xx::/64, chosen from the
  * pid, so concurrent runs by other engineers (who use other 10.83 subnets) do not collide.
  */
 final class NicTestNet implements AutoCloseable {
