@@ -2,6 +2,7 @@ package dev.nettyoffload.gso;
 
 import dev.nettyoffload.core.Errno;
 import dev.nettyoffload.core.OffloadCapabilities;
+import dev.nettyoffload.core.OffloadReport;
 import dev.nettyoffload.core.SocketPacing;
 import dev.nettyoffload.core.Transport;
 import dev.nettyoffload.core.UdpLimits;
@@ -65,6 +66,7 @@ public class GsoEncoder extends ChannelOutboundHandlerAdapter {
     private boolean flushHeld;
     /** Spaces sends when {@link GsoConfig#pacingRate()} is set; null otherwise. */
     private SendPacer pacer;
+    private boolean reportLogged;
 
     /** An encoder with {@link GsoConfig#DEFAULT}. */
     public GsoEncoder() {
@@ -176,6 +178,10 @@ public class GsoEncoder extends ChannelOutboundHandlerAdapter {
             promise.setFailure(new GsoException(problem));
             return;
         }
+        if (!reportLogged) {
+            reportLogged = true;
+            logOffloadReport(ctx.channel(), packet.recipient());
+        }
         try {
             counters.writes++;
             if (kernelPath) {
@@ -186,6 +192,18 @@ public class GsoEncoder extends ChannelOutboundHandlerAdapter {
             }
         } finally {
             packet.release();
+        }
+    }
+
+    /**
+     * At DEBUG level, logs who will segment this channel's first large write (NIC, kernel or this encoder)
+     * and why; the report runs {@code ip} and {@code ethtool}, so it is made off the event loop.
+     */
+    private static void logOffloadReport(Channel channel, InetSocketAddress recipient) {
+        SocketAddress target = recipient != null ? recipient : channel.remoteAddress();
+        if (logger.isLoggable(Level.DEBUG) && target instanceof InetSocketAddress) {
+            OffloadReport.logAsync(logger, ((InetSocketAddress) target).getAddress(),
+                    Transport.of(channel.getClass()));
         }
     }
 
