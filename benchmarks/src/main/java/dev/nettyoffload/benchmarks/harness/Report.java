@@ -228,6 +228,42 @@ final class Report {
         return sb.toString();
     }
 
+    /** A named ratio for the chart's second panel. */
+    static final class Ratio {
+        final String label;
+        final double value;
+
+        Ratio(String label, double value) {
+            this.label = label;
+            this.value = value;
+        }
+    }
+
+    /** Path 2 and path 3 over path 1, and Java over C, for every network and transport measured. */
+    List<Ratio> ratios() {
+        List<Ratio> list = new ArrayList<>();
+        for (String network : List.of("loopback", "veth")) {
+            for (Transport t : Transport.values()) {
+                Summary p1 = find(network, t, BenchPath.PLAIN);
+                Summary p2 = find(network, t, BenchPath.GSO);
+                Summary p3 = find(network, t, BenchPath.GSO_GRO);
+                String prefix = network + " " + t + ": ";
+                if (p1 != null && p2 != null) {
+                    list.add(new Ratio(prefix + "path 2 / path 1", p2.gbps / p1.gbps));
+                }
+                if (p1 != null && p3 != null) {
+                    list.add(new Ratio(prefix + "path 3 / path 1", p3.gbps / p1.gbps));
+                }
+                if (p3 != null && !Double.isNaN(overC(p3))) {
+                    list.add(new Ratio(prefix + "path 3 / C3", overC(p3)));
+                } else if (p2 != null && !Double.isNaN(overC(p2))) {
+                    list.add(new Ratio(prefix + "path 2 / C2", overC(p2)));
+                }
+            }
+        }
+        return list;
+    }
+
     // ---- JSON
 
     private String json() {
@@ -346,7 +382,13 @@ final class Report {
                 networks.add(s.config.network);
             }
         }
-        int height = 70 + rows.size() * ROW + networks.size() * 28 + 40;
+        List<Ratio> ratios = ratios();
+        double maxRatio = 1;
+        for (Ratio r : ratios) {
+            maxRatio = Math.max(maxRatio, r.value);
+        }
+        int height = 70 + rows.size() * ROW + networks.size() * 28 + 40
+                + (ratios.isEmpty() ? 0 : 50 + ratios.size() * ROW);
         StringBuilder sb = new StringBuilder();
         sb.append("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"").append(SVG_WIDTH).append("\" height=\"")
                 .append(height).append("\" font-family=\"sans-serif\" font-size=\"12\">\n");
@@ -392,6 +434,27 @@ final class Report {
                         .append("\">").append(xml(label)).append("</text>\n");
                 y += ROW;
             }
+        }
+        if (!ratios.isEmpty()) {
+            y += 34;
+            sb.append("<text x=\"10\" y=\"").append(y).append("\" font-weight=\"bold\">")
+                    .append("Ratios of medians (dashed line: 1x)</text>\n");
+            y += 8;
+            int one = LABEL_WIDTH + (int) Math.round(1 / maxRatio * BAR_AREA);
+            int top = y;
+            for (Ratio r : ratios) {
+                int w = (int) Math.round(r.value / maxRatio * BAR_AREA);
+                sb.append("<text x=\"").append(LABEL_WIDTH - 8).append("\" y=\"").append(y + 14)
+                        .append("\" text-anchor=\"end\">").append(xml(r.label)).append("</text>\n");
+                sb.append("<rect x=\"").append(LABEL_WIDTH).append("\" y=\"").append(y + 3).append("\" width=\"")
+                        .append(Math.max(1, w)).append("\" height=\"").append(ROW - 6).append("\" fill=\"")
+                        .append(r.label.contains("/ C") ? "#e65100" : "#1565c0").append("\"/>\n");
+                sb.append("<text x=\"").append(LABEL_WIDTH + w + 6).append("\" y=\"").append(y + 14).append("\">")
+                        .append(xml(ratio(r.value))).append("</text>\n");
+                y += ROW;
+            }
+            sb.append("<line x1=\"").append(one).append("\" y1=\"").append(top).append("\" x2=\"").append(one)
+                    .append("\" y2=\"").append(y).append("\" stroke=\"#222\" stroke-dasharray=\"4 3\"/>\n");
         }
         sb.append("</svg>\n");
         return sb.toString();
