@@ -115,7 +115,8 @@ final class DatagramBatcher {
                 if (length < segmentSize) {
                     closed = true;
                 }
-                if (closed || count == contents.length || totalBytes + segmentSize > limitBytes) {
+                // Full: no datagram of any size can join (a shorter last one still may while bytes remain).
+                if (closed || count == contents.length || totalBytes >= limitBytes) {
                     flush(alloc, out);
                 }
                 return AddResult.APPENDED;

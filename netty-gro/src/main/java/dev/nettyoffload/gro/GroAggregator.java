@@ -188,7 +188,8 @@ public class GroAggregator extends ChannelDuplexHandler {
             truncationLogged++;
             logger.log(Level.WARNING, "{0}: a datagram exactly filled its receive buffer ({1} so far), it was"
                             + " probably truncated; receive buffers should be {2} bytes (DatagramChannelTuning)",
-                    ctx.channel(), batcher.truncationSuspected, DatagramChannelTuning.DEFAULT_RECEIVE_BUFFER_SIZE);
+                    ctx.channel(), batcher.truncationSuspected,
+                    Integer.toString(DatagramChannelTuning.DEFAULT_RECEIVE_BUFFER_SIZE));
         }
     }
 
