@@ -49,6 +49,7 @@ final class DatagramBatcher {
     private int totalBytes;
     private int limitBytes;
     private boolean closed;
+    private int slotSize;
 
     // Kernel GRO detection: where the previous datagram's bytes ended.
     private long lastEnd = ContiguousSlices.UNKNOWN;
@@ -75,6 +76,11 @@ final class DatagramBatcher {
         this.contents = new ByteBuf[config.maxSegments()];
     }
 
+    /** Datagrams of exactly {@code slotSize} bytes (when positive) filled a read slot: suspected truncation. */
+    void slotSize(int slotSize) {
+        this.slotSize = slotSize;
+    }
+
     /** Datagrams held in the pending run. */
     int pending() {
         return count;
@@ -90,7 +96,7 @@ final class DatagramBatcher {
         datagramsIn++;
         bytesIn += length;
         trackKernelBatch(content, length);
-        if (length > 0 && ContiguousSlices.fillsOwningBuffer(content)) {
+        if (length > 0 && (length == slotSize || ContiguousSlices.fillsOwningBuffer(content))) {
             truncationSuspected++;
         }
 

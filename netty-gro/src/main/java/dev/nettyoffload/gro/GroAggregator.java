@@ -90,6 +90,7 @@ public class GroAggregator extends ChannelDuplexHandler {
             logger.log(Level.WARNING, "{0}: {1}", ctx.channel(), problem);
         }
         receiveBufferProblem = problem;
+        batcher.slotSize(DatagramChannelTuning.datagramSlotSize(ctx.channel()));
     }
 
     @Override
