@@ -50,9 +50,11 @@ class GroAggregatorTest {
     /** A datagram of {@code size} bytes of a running pattern, in its own (leak-tracked) buffer. */
     private DatagramPacket dp(InetSocketAddress sender, InetSocketAddress recipient, int size) {
         ByteBuf b = Unpooled.buffer(size + 16); // a datagram that fills its buffer looks truncated
+        byte[] bytes = new byte[size];
         for (int i = 0; i < size; i++) {
-            b.writeByte(fill++);
+            bytes[i] = (byte) fill++;
         }
+        b.writeBytes(bytes);
         DatagramPacket p = new DatagramPacket(b, recipient, sender);
         inputs.add(p);
         return p;

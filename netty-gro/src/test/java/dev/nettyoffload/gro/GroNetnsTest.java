@@ -101,8 +101,8 @@ class GroNetnsTest {
             assertEquals(List.of(), sink.problems());
             long kernelBatches = GroLoopbackTest.onLoop(receiver, agg::kernelGroBatches);
             String summary = GroLoopbackTest.onLoop(receiver, agg::toString);
-             System.out.println(senderMode + " sender, " + features + ", gro_flush_timeout " + flushTimeout + ": " + summary
-                    + ", messages " + sink.messages() + ", largest batch " + sink.maxSegments());
+            System.out.println(senderMode + " sender, " + features + ", gro_flush_timeout " + flushTimeout + ": "
+                    + summary + ", messages "+ sink.messages() + ", largest batch " + sink.maxSegments());
             if (expectKernelBatches.equals("yes")) {
                 assertTrue(kernelBatches > 0, "no kernel GRO batch: " + summary);
             } else if (expectKernelBatches.equals("no")) {

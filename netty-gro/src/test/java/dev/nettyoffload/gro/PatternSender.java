@@ -43,10 +43,7 @@ public final class PatternSender {
             long offset = 0;
             for (int r = 0; r < rounds; r++) {
                 int roundBytes = perRound * size + tail;
-                ByteBuf payload = Unpooled.directBuffer(roundBytes);
-                for (int i = 0; i < roundBytes; i++) {
-                    payload.writeByte(GroLoopbackTest.patternAt(offset + i));
-                }
+                ByteBuf payload = Unpooled.directBuffer(roundBytes).writeBytes(GroLoopbackTest.pattern(offset, roundBytes));
                 offset += roundBytes;
                 if (uso) {
                     ch.writeAndFlush(new SegmentedDatagramPacket(payload, size, to)).sync();

@@ -43,10 +43,11 @@ public final class BatchSender {
                     .bind(new InetSocketAddress(0)).sync().channel();
             long offset = 0;
             for (int r = 0; r < rounds; r++) {
-                ByteBuf payload = Unpooled.directBuffer(size * segments);
-                for (int i = 0; i < size * segments; i++) {
-                    payload.writeByte(patternAt(offset + i));
+                byte[] bytes = new byte[size * segments];
+                for (int i = 0; i < bytes.length; i++) {
+                    bytes[i] = patternAt(offset + i);
                 }
+                ByteBuf payload = Unpooled.directBuffer(bytes.length).writeBytes(bytes);
                 offset += size * segments;
                 ch.writeAndFlush(new SegmentedDatagramPacket(payload, size, to)).sync();
                 Thread.sleep(pauseMillis);
