@@ -18,6 +18,8 @@ import io.netty.channel.socket.DatagramPacket;
 import io.netty.channel.unix.SegmentedDatagramPacket;
 import io.netty.util.ResourceLeakDetector;
 
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.Arrays;
@@ -106,12 +108,25 @@ public final class UdpReceiveBenchmark {
         final double gbps;
         final double datagramsPerSecond;
         final double meanBatch;
+        /** Receiver event-loop CPU seconds per wall second (1.0 = one busy core). */
+        final double receiverCpu;
+        /** Gbit received per CPU second of the receiving event loop: throughput per core, robust to contention. */
+        final double gbitPerReceiverCpuSecond;
 
-        Result(double gbps, double datagramsPerSecond, double meanBatch) {
+        Result(double gbps, double datagramsPerSecond, double meanBatch, double receiverCpu,
+               double gbitPerReceiverCpuSecond) {
             this.gbps = gbps;
             this.datagramsPerSecond = datagramsPerSecond;
             this.meanBatch = meanBatch;
+            this.receiverCpu = receiverCpu;
+            this.gbitPerReceiverCpuSecond = gbitPerReceiverCpuSecond;
         }
+    }
+
+    private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+
+    static long threadId(EventLoopGroup group) throws Exception {
+        return group.next().submit(() -> Thread.currentThread().getId()).get();
     }
 
     static Result run(boolean offload, EventLoopGroup receiverGroup, EventLoopGroup senderGroup, long millis,
@@ -151,23 +166,35 @@ public final class UdpReceiveBenchmark {
         try {
             sender.eventLoop().execute(loop);
             Thread.sleep(WARMUP_MILLIS);
+            long receiverThread = threadId(receiverGroup);
             long d0 = counter.datagrams;
             long b0 = counter.bytes;
             long m0 = counter.messages;
+            long c0 = THREADS.getThreadCpuTime(receiverThread);
             long t0 = System.nanoTime();
             Thread.sleep(millis);
             long d1 = counter.datagrams;
             long b1 = counter.bytes;
             long m1 = counter.messages;
+            long c1 = THREADS.getThreadCpuTime(receiverThread);
             double seconds = (System.nanoTime() - t0) / 1e9;
+            double cpuSeconds = (c1 - c0) / 1e9;
             long messages = m1 - m0;
-            return new Result((b1 - b0) * 8 / seconds / 1e9, (d1 - d0) / seconds,
-                    messages == 0 ? 0 : (double) (d1 - d0) / messages);
+            double gbit = (b1 - b0) * 8 / 1e9;
+            return new Result(gbit / seconds, (d1 - d0) / seconds,
+                    messages == 0 ? 0 : (double) (d1 - d0) / messages, cpuSeconds / seconds,
+                    cpuSeconds <= 0 ? 0 : gbit / cpuSeconds);
         } finally {
             loop.stopped = true;
             sender.close().sync();
             receiver.close().sync();
         }
+    }
+
+    static void print(String label, Result r) {
+        System.out.printf("%s: %7.2f Gbit/s %,12.0f datagrams/s %5.1f datagrams/message, receiver CPU %4.2f,"
+                + " %7.2f Gbit per receiver CPU-s%n", label, r.gbps, r.datagramsPerSecond, r.meanBatch, r.receiverCpu,
+                r.gbitPerReceiverCpuSecond);
     }
 
     static double median(double[] values) {
@@ -198,18 +225,20 @@ public final class UdpReceiveBenchmark {
         double[] plainDps = new double[pairs];
         double[] groGbps = new double[pairs];
         double[] groDps = new double[pairs];
+        double[] plainPerCpu = new double[pairs];
+        double[] groPerCpu = new double[pairs];
         try {
             for (int i = 0; i < pairs; i++) {
                 Result a = run(false, receiverGroup, senderGroup, seconds * 1000, datagramSize);
                 plainGbps[i] = a.gbps;
                 plainDps[i] = a.datagramsPerSecond;
-                System.out.printf("run %d A plain epoll        : %7.2f Gbit/s %,12.0f datagrams/s  %5.1f datagrams/message%n",
-                        i + 1, a.gbps, a.datagramsPerSecond, a.meanBatch);
+                plainPerCpu[i] = a.gbitPerReceiverCpuSecond;
+                print("run " + (i + 1) + " A plain epoll        ", a);
                 Result b = run(true, receiverGroup, senderGroup, seconds * 1000, datagramSize);
                 groGbps[i] = b.gbps;
                 groDps[i] = b.datagramsPerSecond;
-                System.out.printf("run %d B epoll+GRO, USO send: %7.2f Gbit/s %,12.0f datagrams/s  %5.1f datagrams/message%n",
-                        i + 1, b.gbps, b.datagramsPerSecond, b.meanBatch);
+                groPerCpu[i] = b.gbitPerReceiverCpuSecond;
+                print("run " + (i + 1) + " B epoll+GRO, USO send", b);
             }
         } finally {
             receiverGroup.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS).sync();
@@ -217,8 +246,15 @@ public final class UdpReceiveBenchmark {
         }
         double pg = median(plainGbps);
         double gg = median(groGbps);
-        System.out.printf("median A plain epoll        : %7.2f Gbit/s %,12.0f datagrams/s%n", pg, median(plainDps));
-        System.out.printf("median B epoll+GRO, USO send: %7.2f Gbit/s %,12.0f datagrams/s%n", gg, median(groDps));
-        System.out.printf("ratio B/A: %.1fx bytes%n", pg == 0 ? Double.NaN : gg / pg);
+        double pc = median(plainPerCpu);
+        double gc = median(groPerCpu);
+        System.out.printf("median A plain epoll        : %7.2f Gbit/s %,12.0f datagrams/s %7.2f Gbit per receiver CPU-s%n",
+                pg, median(plainDps), pc);
+        System.out.printf("median B epoll+GRO, USO send: %7.2f Gbit/s %,12.0f datagrams/s %7.2f Gbit per receiver CPU-s%n",
+                gg, median(groDps), gc);
+        System.out.printf("ratio B/A: %.1fx bytes per second, %.1fx bytes per receiver CPU second%n",
+                pg == 0 ? Double.NaN : gg / pg, pc == 0 ? Double.NaN : gc / pc);
+        System.out.printf("load average at the end: %.2f%n", ManagementFactory.getOperatingSystemMXBean()
+                .getSystemLoadAverage());
     }
 }
