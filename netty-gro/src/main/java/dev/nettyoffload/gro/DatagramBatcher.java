@@ -69,7 +69,6 @@ final class DatagramBatcher {
     long oversize;
     long presegmented;
     long truncationSuspected;
-    long released;
 
     DatagramBatcher(GroConfig config) {
         this.config = config;
@@ -286,7 +285,6 @@ final class DatagramBatcher {
         }
         first = null;
         count = 0;
-        released += n;
         return n;
     }
 }

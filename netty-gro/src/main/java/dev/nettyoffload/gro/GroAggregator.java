@@ -25,7 +25,10 @@ import java.util.concurrent.TimeUnit;
  * slices Netty cuts from one kernel batch become one slice again; elsewhere the batch is a composite buffer.
  * <p>
  * Batches are emitted at {@code channelReadComplete} (or, with {@link GroConfig#flushDelayNanos()}, by a
- * timer), when the flow or size changes, and when full; whatever is held is emitted on {@code close},
+ * timer), when the flow or size changes, and when full. Software batching sees what one read loop delivers:
+ * on NIO and epoll without kernel GRO up to the allocator's messages per read; Netty's io_uring datagram
+ * read loop ends after every datagram, so there a short flush delay (100 µs to 1 ms) is what lets batches
+ * form; whatever is held is emitted on {@code close},
  * {@code disconnect}, {@code exceptionCaught} and removal, and released on {@code channelInactive}.
  * Other messages pass through, after the pending batch. Put it first in the pipeline of a datagram
  * channel. Not {@code @Sharable}; the counters are plain fields, read them from the event loop for exact

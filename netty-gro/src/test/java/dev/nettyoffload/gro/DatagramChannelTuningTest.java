@@ -8,6 +8,7 @@ import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.MaxMessagesRecvByteBufAllocator;
 import io.netty.channel.epoll.EpollChannelOption;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
@@ -49,8 +50,8 @@ class DatagramChannelTuningTest {
             // The kernel doubles SO_RCVBUF for bookkeeping and caps the request at net.core.rmem_max.
             assertTrue(ch.config().getOption(ChannelOption.SO_RCVBUF) >= 212992,
                     "SO_RCVBUF " + ch.config().getOption(ChannelOption.SO_RCVBUF));
-            assertEquals(DatagramChannelTuning.DEFAULT_MAX_MESSAGES_PER_READ,
-                    (int) ch.config().getOption(ChannelOption.MAX_MESSAGES_PER_READ));
+            MaxMessagesRecvByteBufAllocator allocator = ch.config().getRecvByteBufAllocator();
+            assertEquals(DatagramChannelTuning.DEFAULT_MAX_MESSAGES_PER_READ, allocator.maxMessagesPerRead());
             assertEquals(t == Transport.EPOLL && OffloadCapabilities.get().isUdpGroSupported(),
                     DatagramChannelTuning.isUdpGroEnabled(ch));
             assertNull(DatagramChannelTuning.receiveBufferProblem(ch));

@@ -199,7 +199,7 @@ class GroLoopbackTest {
         BatchCollector sink = new BatchCollector();
         Channel receiver = new Bootstrap().group(group(Transport.EPOLL)).channel(Transport.EPOLL.datagramChannelClass())
                 .option(EpollChannelOption.UDP_GRO, true)
-                .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(2048))
+                .option(ChannelOption.RECVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(2048))
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {

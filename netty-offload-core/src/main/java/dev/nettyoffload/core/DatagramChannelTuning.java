@@ -17,7 +17,7 @@ import io.netty.channel.uring.IoUringChannelOption;
  * }</pre>
  * What it sets, on every transport:
  * <ul>
- *   <li>{@link ChannelOption#RCVBUF_ALLOCATOR}: a {@link FixedRecvByteBufAllocator} of
+ *   <li>{@link ChannelOption#RECVBUF_ALLOCATOR}: a {@link FixedRecvByteBufAllocator} of
  *       {@value #DEFAULT_RECEIVE_BUFFER_SIZE} bytes. A kernel UDP_GRO batch is up to 64 KiB of payload
  *       and the kernel silently truncates it to the buffer it is given; Netty's default for datagram
  *       channels is 2048 bytes. It reads up to {@value #DEFAULT_MAX_MESSAGES_PER_READ} messages per read
@@ -65,7 +65,7 @@ public final class DatagramChannelTuning {
     public static Bootstrap apply(Bootstrap bootstrap, Transport transport, int receiveBufferSize,
                                   int socketBufferSize) {
         checkSizes(receiveBufferSize, socketBufferSize);
-        bootstrap.option(ChannelOption.RCVBUF_ALLOCATOR, newAllocator(receiveBufferSize));
+        bootstrap.option(ChannelOption.RECVBUF_ALLOCATOR, newAllocator(receiveBufferSize));
         if (socketBufferSize > 0) {
             bootstrap.option(ChannelOption.SO_RCVBUF, socketBufferSize);
             bootstrap.option(ChannelOption.SO_SNDBUF, socketBufferSize);
