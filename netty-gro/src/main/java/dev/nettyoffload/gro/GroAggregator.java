@@ -33,6 +33,17 @@ import java.util.concurrent.TimeUnit;
  * Other messages pass through, after the pending batch. Put it first in the pipeline of a datagram
  * channel. Not {@code @Sharable}; the counters are plain fields, read them from the event loop for exact
  * values.
+ * <pre>{@code
+ * Bootstrap b = new Bootstrap().group(group).channel(transport.datagramChannelClass())
+ *         .handler(new ChannelInitializer<DatagramChannel>() {
+ *             protected void initChannel(DatagramChannel ch) {
+ *                 ch.pipeline().addLast(new GroAggregator(), new MyBatchHandler());
+ *             }
+ *         });
+ * DatagramChannelTuning.apply(b, transport); // UDP_GRO, 64 KiB receive buffers, socket buffers
+ * }</pre>
+ *
+ * @see <a href="https://docs.kernel.org/networking/segmentation-offloads.html">Segmentation Offloads</a>
  */
 public class GroAggregator extends ChannelDuplexHandler {
     private static final Logger logger = System.getLogger(GroAggregator.class.getName());
