@@ -187,6 +187,38 @@ class GroLoopbackTest {
         }
     }
 
+    /** A kernel batch of more than 64 segments (USO allows 128 since Linux 6.9) leaves as batches of 64 at most. */
+    @Test
+    void kernelBatchOverSixtyFourSegmentsIsSplit() throws Exception {
+        Prerequisites.requireTransport(Transport.EPOLL);
+        OffloadCapabilities caps = OffloadCapabilities.get();
+        Prerequisites.require(caps.isUdpGroSupported(), "UDP_GRO (" + caps.udpGroProblem() + ")");
+        Prerequisites.require(caps.maxUdpSegments() >= 100, "USO sends of 100 segments (Linux 6.9+), have "
+                + caps.maxUdpSegments());
+        InetAddress loopback = InetAddress.getByName("127.0.0.1");
+        GroAggregator agg = new GroAggregator();
+        BatchCollector sink = new BatchCollector();
+        Channel receiver = bindReceiver(Transport.EPOLL, loopback, agg, sink);
+        Channel sender = new Bootstrap().group(group(Transport.EPOLL)).channel(Transport.EPOLL.datagramChannelClass())
+                .handler(new ChannelInboundHandlerAdapter())
+                .bind(new InetSocketAddress(loopback, 0)).sync().channel();
+        try {
+            byte[] want = pattern(0, 100 * 600);
+            sender.writeAndFlush(new SegmentedDatagramPacket(Unpooled.directBuffer(want.length).writeBytes(want), 600,
+                    (InetSocketAddress) receiver.localAddress())).sync();
+            await(() -> sink.size() >= want.length, 5000, "the batch");
+            assertArrayEquals(want, sink.bytes());
+            assertEquals(List.of(), sink.problems());
+            assertEquals(2, sink.messages(), "64 + 36 segments");
+            assertEquals(64, sink.maxSegments());
+            assertEquals(1L, (long) onLoop(receiver, agg::kernelGroBatches));
+            assertEquals(100L, (long) onLoop(receiver, agg::kernelGroDatagrams));
+        } finally {
+            sender.close().sync();
+            receiver.close().sync();
+        }
+    }
+
     /** UDP_GRO with Netty's default 2048-byte receive buffers: reported at start, truncation counted. */
     @Test
     void tooSmallReceiveBufferIsDetectedAndReported() throws Exception {
