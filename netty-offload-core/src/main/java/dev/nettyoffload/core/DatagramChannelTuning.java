@@ -36,8 +36,9 @@ import io.netty.channel.uring.IoUringChannelOption;
  * io_uring datagram read loop ends after every datagram (it continues only on IORING_CQE_F_SOCK_NONEMPTY,
  * which the kernel does not report for UDP), so on io_uring batches form only across read loops: give the
  * {@code GroAggregator} a short flush delay there. Its linked-{@code recvmsg} mode
- * ({@link IoUringChannelOption#MAX_DATAGRAM_PAYLOAD_SIZE}) is left off: on Linux 6.18 the linked reads
- * waited for further datagrams instead of failing with EAGAIN, holding a read loop open indefinitely.
+ * ({@link IoUringChannelOption#MAX_DATAGRAM_PAYLOAD_SIZE}) is left off: tried on Linux 6.18, one read loop
+ * stayed open across three sends 200 ms apart (their 30 datagrams came in one loop), so a batch could wait
+ * for the next sender's burst without bound.
  */
 public final class DatagramChannelTuning {
     /** Bytes of each receive buffer: room for the largest kernel GRO batch (and any single datagram). */
@@ -50,7 +51,7 @@ public final class DatagramChannelTuning {
     private DatagramChannelTuning() {
     }
 
-    /** Same as {@link #apply(Bootstrap, Transport, int, int, int)} with the defaults. */
+    /** Same as {@link #apply(Bootstrap, Transport, int, int)} with the defaults. */
     public static Bootstrap apply(Bootstrap bootstrap, Transport transport) {
         return apply(bootstrap, transport, DEFAULT_RECEIVE_BUFFER_SIZE, DEFAULT_SOCKET_BUFFER_SIZE);
     }
