@@ -1,5 +1,6 @@
 package dev.nettyoffload.benchmarks.harness;
 
+import dev.nettyoffload.core.OffloadCapabilities;
 import dev.nettyoffload.core.Transport;
 import dev.nettyoffload.core.testing.Prerequisites;
 import dev.nettyoffload.core.testing.Shell;
@@ -27,7 +28,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class HarnessTest {
     private static final Pattern RUN = Pattern.compile(
             "\\{\"network\": \"(\\w+)\", \"transport\": \"(\\w+)\", \"path\": \"(\\w+)\", \"round\": 1, "
-                    + "(\"error\": \"[^\"]*\"|\"receiver\": \\{\"seconds\": [^,]+, \"bytes\": (\\d+))");
+                    + "(\"error\": \"[^\"]*\"|\"receiver\": \\{\"seconds\": [^,]+, \"bytes\": (\\d+), "
+                    + "\"datagrams\": (\\d+), \"ops\": (\\d+))");
 
     private static final class Outcome {
         final int exitCode;
@@ -83,7 +85,7 @@ class HarnessTest {
         }
         Path out = dir.resolve("report");
         Outcome o = harness("--tiny", "--networks", "loopback", "--transports", String.join(",", transports),
-                "--paths", "1,2,c", "--out", out.toString());
+                "--paths", "1,2,3,c", "--out", out.toString());
         assertEquals(0, o.exitCode, o.out + o.err);
         assertTrue(o.out.contains("UDP_SEGMENT"), "capabilities first: " + o.out);
         assertTrue(o.err.contains("[  1/"), "progress line: " + o.err);
@@ -95,11 +97,17 @@ class HarnessTest {
             assertTrue(m.group(5) != null, "run failed: " + m.group());
             assertTrue(Long.parseLong(m.group(5)) > 0, "nothing received: " + m.group());
             seen.add(m.group(2) + "/" + m.group(3));
+            if (m.group(2).equals("epoll") && m.group(3).equals("3")
+                    && OffloadCapabilities.get().isUdpGroSupported()) {
+                // UDP_GRO + GroAggregator: the receiver's pipeline sees batches, not datagrams.
+                assertTrue(Long.parseLong(m.group(7)) * 4 < Long.parseLong(m.group(6)), "no batches: " + m.group());
+            }
         }
         List<String> expected = new ArrayList<>();
         for (String t : transports) {
             expected.add(t + "/1");
             expected.add(t + "/2");
+            expected.add(t + "/3");
         }
         if (gcc) {
             expected.addAll(List.of("c/C1", "c/C2", "c/C3"));
@@ -110,6 +118,8 @@ class HarnessTest {
 
         String md = Files.readString(out.resolve(Report.MARKDOWN));
         assertTrue(md.contains("| loopback | nio | 1 plain Netty | "), md);
+        assertTrue(md.contains("| loopback | nio | 3 GsoEncoder -> GroAggregator | "), md);
+        assertTrue(md.contains("path 3 / path 1 = "), md);
         String svg = Files.readString(out.resolve(Report.SVG));
         assertTrue(svg.startsWith("<svg") && svg.trim().endsWith("</svg>"), svg);
         assertTrue(svg.contains("plain Netty"), svg);
