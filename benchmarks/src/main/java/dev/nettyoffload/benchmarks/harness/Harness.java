@@ -167,16 +167,37 @@ public final class Harness {
             out.println("nothing to run");
             return 1;
         }
-        double perRun = options.warmup + options.window + 0.4;
+        double perRun = options.warmup + options.window + 0.5;
+        long javaConfigs = options.tiny ? 0 : configs.stream()
+                .filter(c -> !c.path.c && !(options.quick && !c.network.equals(networks.get(0)))).count();
         out.printf(Locale.ROOT, "%d configurations x %d rounds, about %s (segment %d bytes, %d per batch)%n%n",
-                configs.size(), options.runs, Progress.clock(configs.size() * options.runs * perRun),
+                configs.size(), options.runs,
+                Progress.clock((javaConfigs + configs.size() * options.runs) * perRun),
                 options.segmentSize, options.batch);
 
         List<RunRecord> records = new ArrayList<>();
         long deadline = System.nanoTime() + (long) (options.maxMinutes * 60e9);
-        int total = configs.size() * options.runs;
+        // One unrecorded run of every Java configuration of each network first: the worker JVMs start cold,
+        // and without it round 1 measures class loading and the JIT rather than the path.
+        List<Config> warmups = new ArrayList<>();
+        if (!options.tiny) {
+            for (Config c : configs) {
+                if (!c.path.c && !(options.quick && !c.network.equals(networks.get(0)))) {
+                    warmups.add(c);
+                }
+            }
+        }
+        int total = warmups.size() + configs.size() * options.runs;
         int done = 0;
         progress.start(total);
+        for (Config c : warmups) {
+            progress.update(done, "warm-up  " + c.describe());
+            RunRecord r = runOne(c, 0);
+            done++;
+            if (!r.ok()) {
+                progress.note("warm-up run failed: " + c.describe() + ": " + r.error);
+            }
+        }
         outer:
         for (int round = 1; round <= options.runs; round++) {
             for (Config c : configs) {
@@ -193,7 +214,7 @@ public final class Harness {
                 }
             }
         }
-        progress.finish(done);
+        progress.finish(done - warmups.size());
 
         Report report = new Report(records, options, caps);
         report.write(options.out);

@@ -25,9 +25,10 @@ final class HarnessOptions {
             "",
             "options:",
             "  --quick                 about one minute: 3 rounds, shorter windows, veth with the best transport only",
+            "                          and JVM warm-up runs on the first network only",
             "  --runs N                rounds (default 5; --quick 3)",
-            "  --warmup S              seconds of traffic before each measurement window (default 0.4)",
-            "  --window S              seconds measured per run (default 1.0)",
+            "  --warmup S              seconds of traffic before each measurement window (default 0.4; --quick 0.2)",
+            "  --window S              seconds measured per run (default 1.0; --quick 0.45)",
             "  --transports LIST       comma-separated: epoll,io_uring,nio (default: all available)",
             "  --networks LIST         comma-separated: loopback,veth (default: both; veth needs root)",
             "  --paths LIST            comma-separated: 1,2,3,c (default: all)",
@@ -72,8 +73,8 @@ final class HarnessOptions {
             if (a.equals("--quick")) {
                 o.quick = true;
                 o.runs = 3;
-                o.warmup = 0.25;
-                o.window = 0.5;
+                o.warmup = 0.2;
+                o.window = 0.45;
             } else if (a.equals("--tiny")) {
                 o.tiny = true;
                 o.runs = 1;

@@ -60,6 +60,8 @@ final class Report {
         final double receiverOpsPerMb;
         final double senderCpuPerGb;
         final double receiverCpuPerGb;
+        /** Payload Gbit moved per CPU second of sender and receiver together: throughput with CPU share factored out. */
+        final double gbitPerCpuSecond;
 
         Summary(Config config, List<RunRecord> runs) {
             this.config = config;
@@ -79,6 +81,7 @@ final class Report {
             receiverOpsPerMb = median(ok, r -> r.receiver.opsPerMb());
             senderCpuPerGb = median(ok, r -> r.sender.cpuSecondsPerGb());
             receiverCpuPerGb = median(ok, r -> r.receiver.cpuSecondsPerGb());
+            gbitPerCpuSecond = median(ok, r -> 8 / (r.sender.cpuSecondsPerGb() + r.receiver.cpuSecondsPerGb()));
         }
 
         private static double median(List<RunRecord> runs, ToDoubleFunction<RunRecord> f) {
@@ -146,14 +149,14 @@ final class Report {
     String markdownTable() {
         StringBuilder sb = new StringBuilder();
         sb.append("| network | transport | path | received Gbit/s, median (min-max) | datagrams/s | "
-                + "sender ops/MB | receiver ops/MB | sender CPU s/GB | receiver CPU s/GB | x path 1 | x C |\n");
-        sb.append("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+                + "sender ops/MB | receiver ops/MB | sender CPU s/GB | receiver CPU s/GB | Gbit per CPU s | x path 1 | x C |\n");
+        sb.append("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
         for (Summary s : summaries) {
             sb.append("| ").append(s.config.network)
                     .append(" | ").append(s.config.transportName())
                     .append(" | ").append(s.config.path.label).append(' ').append(s.config.path.description);
             if (s.runs == 0) {
-                sb.append(" | failed (").append(s.failures).append(" runs) | | | | | | | |\n");
+                sb.append(" | failed (").append(s.failures).append(" runs) | | | | | | | | |\n");
                 continue;
             }
             sb.append(" | ").append(f2(s.gbps)).append(" (").append(f2(s.minGbps)).append('-')
@@ -166,6 +169,7 @@ final class Report {
                     .append(" | ").append(f1(s.receiverOpsPerMb))
                     .append(" | ").append(f2(s.senderCpuPerGb))
                     .append(" | ").append(f2(s.receiverCpuPerGb))
+                    .append(" | ").append(f2(s.gbitPerCpuSecond))
                     .append(" | ").append(ratio(overPath1(s)))
                     .append(" | ").append(ratio(overC(s)))
                     .append(" |\n");
@@ -189,6 +193,9 @@ final class Report {
                 + "GsoEncoder: kernel sends plus software datagrams; receiver: channelRead messages).\n");
         sb.append("- CPU s/GB: the sending or receiving process's own CPU time (all threads, user+system) during "
                 + "its window, per GB of payload it sent or received.\n");
+        sb.append("- Gbit per CPU s: payload moved per CPU second of sender and receiver together (8 / the sum "
+                + "of both CPU s/GB, median of the runs). It changes little with how much CPU other load leaves the "
+                + "two processes, so it is the figure to compare on a busy machine.\n");
         sb.append("- x path 1: median over path 1 (C1 for C) on the same network and transport; x C: Java path "
                 + "N over C path CN on the same network.\n");
         return sb.toString();
@@ -313,6 +320,7 @@ final class Report {
                     .append(", \"receiverOpsPerMb\": ").append(num(s.receiverOpsPerMb))
                     .append(", \"senderCpuSecondsPerGb\": ").append(num(s.senderCpuPerGb))
                     .append(", \"receiverCpuSecondsPerGb\": ").append(num(s.receiverCpuPerGb))
+                    .append(", \"gbitPerCpuSecond\": ").append(num(s.gbitPerCpuSecond))
                     .append(", \"overPath1\": ").append(num(overPath1(s)))
                     .append(", \"overC\": ").append(num(overC(s)))
                     .append('}').append(i + 1 < summaries.size() ? ",\n" : "\n");
