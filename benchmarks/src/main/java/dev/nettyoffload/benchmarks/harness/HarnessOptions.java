@@ -66,8 +66,12 @@ final class HarnessOptions {
     List<String> workerJvmArgs = new ArrayList<>();
     double maxMinutes = 10;
 
+    /** The command line as given, for the report's reproduce line. */
+    String[] args = new String[0];
+
     static HarnessOptions parse(String... args) {
         HarnessOptions o = new HarnessOptions();
+        o.args = args.clone();
         // --quick and --tiny set defaults that explicit options then override, whatever their order.
         for (String a : args) {
             if (a.equals("--quick")) {

@@ -134,9 +134,13 @@ final class Report {
         Files.writeString(dir.resolve(SVG), svg(), StandardCharsets.UTF_8);
     }
 
+    /** The command that reproduces this report (the jar path as the README builds it). */
     String command() {
-        return "java -jar benchmarks/target/netty-offload-harness.jar" + (options.tiny ? " --tiny"
-                : options.quick ? " --quick" : "");
+        StringBuilder sb = new StringBuilder("java -jar benchmarks/target/netty-offload-harness.jar");
+        for (String a : options.args) {
+            sb.append(' ').append(a.isEmpty() || a.chars().anyMatch(Character::isWhitespace) ? "'" + a + "'" : a);
+        }
+        return sb.toString();
     }
 
     private String machine() {
