@@ -271,7 +271,10 @@ public final class PacketLayout {
     private void parseIp(ByteBuf buf, int base, int off, int end, int version, String which) {
         require(buf, base, off, 1, end, which + "IP header");
         int actualVersion = buf.getUnsignedByte(base + off) >>> 4;
-        if (actualVersion != version || (version != 4 && version != 6)) {
+        if (actualVersion != 4 && actualVersion != 6) {
+            throw new PacketOffloadException(which + "IP version " + actualVersion + " is neither 4 nor 6");
+        }
+        if (actualVersion != version) {
             throw new PacketOffloadException(which + "IP version " + actualVersion + " where IPv" + version
                     + " was expected");
         }
