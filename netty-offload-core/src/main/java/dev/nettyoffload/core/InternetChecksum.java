@@ -1,6 +1,12 @@
 package dev.nettyoffload.core;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.util.IllegalReferenceCountException;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 
 /**
  * The Internet checksum (RFC 1071): ones-complement sums over {@link ByteBuf} ranges, folding, pseudo-headers
@@ -12,10 +18,19 @@ import io.netty.buffer.ByteBuf;
  * <p>
  * The bulk loop reads eight bytes at a time in little-endian order and swaps the folded result: the
  * ones-complement sum is byte-order independent (RFC 1071 section 2(B)), and little-endian reads are native on
- * x86 and arm64, so no per-word byte swap is needed.
+ * x86 and arm64, so no per-word byte swap is needed. Ranges of 64 bytes or more are read
+ * through a {@link VarHandle} view of the backing array or of {@link ByteBuf#internalNioBuffer}, which avoids
+ * {@link ByteBuf}'s per-read reference-count and bounds checks; like any {@code internalNioBuffer} use, this
+ * must not race with another thread using the same buffer's internal NIO buffer.
  */
 public final class InternetChecksum {
     private static final long LOW32 = 0xFFFFFFFFL;
+    /** Below this many bytes the per-call setup of a memory view costs more than it saves. */
+    private static final int VIEW_THRESHOLD = 64;
+    private static final VarHandle LONGS_LE_ARRAY =
+            MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle LONGS_LE_BUFFER =
+            MethodHandles.byteBufferViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 
     private InternetChecksum() {
     }
@@ -25,6 +40,17 @@ public final class InternetChecksum {
      * (0..0xFFFF) in network byte order; an odd last byte is padded with zero as RFC 1071 requires.
      */
     public static int sum(ByteBuf buf, int index, int length) {
+        if (length >= VIEW_THRESHOLD) {
+            if (buf.hasArray()) {
+                checkRange(buf, index, length);
+                return swapFold(sumLittleEndian(buf.array(), buf.arrayOffset() + index, length));
+            }
+            if (buf.nioBufferCount() == 1) {
+                // A view of the buffer's own memory, reused by pooled buffers: no allocation, no copy.
+                ByteBuffer view = buf.internalNioBuffer(index, length);
+                return swapFold(sumLittleEndian(view, view.position(), length));
+            }
+        }
         long a = 0;
         long b = 0;
         int i = index;
@@ -55,8 +81,80 @@ public final class InternetChecksum {
             // The odd byte is the high byte of a big-endian word, i.e. the low byte of a little-endian one.
             a += buf.getUnsignedByte(i);
         }
-        int folded = fold(a);
+        return swapFold(a);
+    }
+
+    private static int swapFold(long littleEndianSum) {
+        int folded = fold(littleEndianSum);
         return ((folded & 0xFF) << 8) | (folded >>> 8);
+    }
+
+    private static void checkRange(ByteBuf buf, int index, int length) {
+        if (buf.refCnt() == 0) {
+            throw new IllegalReferenceCountException(0);
+        }
+        if (index < 0 || length < 0 || index > buf.capacity() - length) {
+            throw new IndexOutOfBoundsException("index: " + index + ", length: " + length + " (expected: range(0, "
+                    + buf.capacity() + "))");
+        }
+    }
+
+    /** Little-endian ones-complement accumulation over a byte array; the caller checked the range. */
+    private static long sumLittleEndian(byte[] array, int from, int length) {
+        long a = 0;
+        long b = 0;
+        int i = from;
+        int end = from + length;
+        while (end - i >= 16) {
+            long x = (long) LONGS_LE_ARRAY.get(array, i);
+            long y = (long) LONGS_LE_ARRAY.get(array, i + 8);
+            a += (x & LOW32) + (x >>> 32);
+            b += (y & LOW32) + (y >>> 32);
+            i += 16;
+        }
+        a += b;
+        if (end - i >= 8) {
+            long x = (long) LONGS_LE_ARRAY.get(array, i);
+            a += (x & LOW32) + (x >>> 32);
+            i += 8;
+        }
+        while (end - i >= 2) {
+            a += (array[i] & 0xFF) | ((array[i + 1] & 0xFF) << 8);
+            i += 2;
+        }
+        if (end - i == 1) {
+            a += array[i] & 0xFF;
+        }
+        return a;
+    }
+
+    /** Little-endian ones-complement accumulation over a ByteBuffer at absolute indexes. */
+    private static long sumLittleEndian(ByteBuffer buffer, int from, int length) {
+        long a = 0;
+        long b = 0;
+        int i = from;
+        int end = from + length;
+        while (end - i >= 16) {
+            long x = (long) LONGS_LE_BUFFER.get(buffer, i);
+            long y = (long) LONGS_LE_BUFFER.get(buffer, i + 8);
+            a += (x & LOW32) + (x >>> 32);
+            b += (y & LOW32) + (y >>> 32);
+            i += 16;
+        }
+        a += b;
+        if (end - i >= 8) {
+            long x = (long) LONGS_LE_BUFFER.get(buffer, i);
+            a += (x & LOW32) + (x >>> 32);
+            i += 8;
+        }
+        while (end - i >= 2) {
+            a += (buffer.get(i) & 0xFF) | ((buffer.get(i + 1) & 0xFF) << 8);
+            i += 2;
+        }
+        if (end - i == 1) {
+            a += buffer.get(i) & 0xFF;
+        }
+        return a;
     }
 
     /** Folds an accumulator to 16 bits with end-around carry; the result is 0 only for an all-zero input. */

@@ -21,17 +21,28 @@ class InternetChecksumTest {
         r.nextBytes(data);
         ByteBuf heap = Unpooled.wrappedBuffer(data);
         ByteBuf direct = Unpooled.directBuffer(data.length).writeBytes(data);
+        // Two components: no single backing array or NIO view, so the generic getLongLE path runs.
+        ByteBuf composite = Unpooled.wrappedBuffer(Unpooled.wrappedBuffer(data, 0, 97),
+                Unpooled.wrappedBuffer(data, 97, data.length - 97));
+        ByteBuf pooled = io.netty.buffer.PooledByteBufAllocator.DEFAULT.directBuffer(700).writeZero(50)
+                .writeBytes(data);
         try {
             for (int off = 0; off < 12; off++) {
                 for (int len = 0; len <= 300; len++) {
                     int expected = RefChecksum.fold(RefChecksum.sum(data, off, len, 0));
                     assertEquals(expected, InternetChecksum.sum(heap, off, len), "heap off " + off + " len " + len);
                     assertEquals(expected, InternetChecksum.sum(direct, off, len), "direct off " + off + " len " + len);
+                    assertEquals(expected, InternetChecksum.sum(composite, off, len), "composite off " + off
+                            + " len " + len);
+                    assertEquals(expected, InternetChecksum.sum(pooled, 50 + off, len), "pooled off " + off
+                            + " len " + len);
                 }
             }
         } finally {
             heap.release();
             direct.release();
+            composite.release();
+            pooled.release();
         }
     }
 
