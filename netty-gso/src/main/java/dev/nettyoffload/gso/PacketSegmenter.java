@@ -171,6 +171,7 @@ public final class PacketSegmenter {
 
         final int start = out.size();
         ByteBuf pending = null;
+        ByteBuf pendingSlice = null;
         boolean success = false;
         try {
             int payloadIndex = base + hdrIn;
@@ -181,7 +182,9 @@ public final class PacketSegmenter {
                 ByteBuf h = alloc.buffer(hdrOut, hdrOut);
                 pending = h;
                 h.writeBytes(in, base, stripAt);
-                h.writeBytes(in, base + stripAt + strip, hdrIn - stripAt - strip);
+                if (stripAt != hdrIn) {
+                    h.writeBytes(in, base + stripAt + strip, hdrIn - stripAt - strip);
+                }
                 if (jumboOption != PacketLayout.ABSENT) {
                     if (strip != 0) {
                         h.setByte(l3 + Ipv6Header.NEXT_HEADER_OFFSET, in.getByte(base + stripAt));
@@ -267,11 +270,13 @@ public final class PacketSegmenter {
                     }
                 }
 
-                CompositeByteBuf segment = alloc.compositeBuffer(2);
-                segment.addComponent(true, h);
-                pending = segment;
-                segment.addComponent(true, in.retainedSlice(payloadIndex, p));
-                out.add(segment);
+                ByteBuf slice = in.retainedSlice(payloadIndex, p);
+                pendingSlice = slice;
+                // The bulk constructor adds both components and sets the writer index in one go, cheaper than
+                // two addComponent calls.
+                pending = new CompositeByteBuf(alloc, h.isDirect(), 2, h, slice);
+                pendingSlice = null;
+                out.add(pending);
                 pending = null;
             }
             success = true;
@@ -279,6 +284,7 @@ public final class PacketSegmenter {
         } finally {
             if (!success) {
                 ReferenceCountUtil.release(pending);
+                ReferenceCountUtil.release(pendingSlice);
                 for (int i = out.size() - 1; i >= start; i--) {
                     ReferenceCountUtil.release(out.remove(i));
                 }
