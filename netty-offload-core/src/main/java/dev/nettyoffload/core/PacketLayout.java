@@ -425,14 +425,13 @@ public final class PacketLayout {
         }
         switch (type) {
             case Ipv6Header.ROUTING_TYPE_0:
-                return at + extLength - Ipv6Header.ADDRESS_LENGTH;
             case Ipv6Header.ROUTING_TYPE_2:
             case Ipv6Header.ROUTING_TYPE_SRH:
                 if (extLength < 8 + Ipv6Header.ADDRESS_LENGTH) {
                     throw new PacketOffloadException(which + "IPv6 routing header type " + type + " of " + extLength
                             + " bytes holds no address");
                 }
-                return at + 8;
+                return type == Ipv6Header.ROUTING_TYPE_0 ? at + extLength - Ipv6Header.ADDRESS_LENGTH : at + 8;
             default:
                 throw new PacketOffloadException(which + "IPv6 routing header type " + type + " with "
                         + segmentsLeft + " segments left: unknown final destination for the pseudo-header");
@@ -560,6 +559,14 @@ public final class PacketLayout {
     /** Length of all headers, i.e. the offset of the L4 payload. */
     public int headerLength() {
         return l4 + l4HeaderLength;
+    }
+
+    /**
+     * Offset of the TCP or UDP header in each segment: {@link #l4()} less a stripped Hop-by-Hop header. With
+     * partial checksums this is the checksum start ({@code csum_start}) the egress needs.
+     */
+    public int segmentL4() {
+        return l4 - strippedLength;
     }
 
     /** Length of the L4 payload. */
