@@ -13,7 +13,8 @@ import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -44,7 +45,8 @@ import static org.junit.jupiter.api.Assertions.fail;
  * burst are indistinguishable from one larger skb, so the comparison holds for them too. From each burst we
  * build the large packet (first segment's headers, concatenated payloads, lengths of the whole, PSH/FIN of the
  * last) with gsoSize = first payload size, segment it with {@link ChecksumMode#FULL} and require each output to
- * equal the captured frame byte for byte.
+ * equal the captured frame byte for byte. A second capture with TX checksum offload on (TSO/USO still off)
+ * gives CHECKSUM_PARTIAL segments, which must equal our {@link ChecksumMode#PARTIAL} output byte for byte.
  */
 class KernelDifferentialTest {
     private static final String SENDER_DEV = "pka0";
@@ -59,7 +61,8 @@ class KernelDifferentialTest {
 
     private static TestNamespace sender;
     private static TestNamespace receiver;
-    private static List<byte[]> frames;
+    private static List<byte[]> fullFrames;
+    private static List<byte[]> partialFrames;
     private static Path captureDir;
 
     @BeforeAll
@@ -80,12 +83,20 @@ class KernelDifferentialTest {
         sender.exec("ethtool", "-K", SENDER_DEV, "tx", "off", "tso", "off", "tx-udp-segmentation", "off", "gso", "on");
         receiver.exec("ethtool", "-K", RECEIVER_DEV, "gro", "off");
 
+        fullFrames = capture(pcap);
+        // Same traffic with TX checksum offload on (TSO/USO still off): the kernel segments in software but
+        // leaves CHECKSUM_PARTIAL segments, whose TCP/UDP checksum field holds the folded pseudo-header sum.
+        sender.exec("ethtool", "-K", SENDER_DEV, "tx", "on", "tso", "off", "tx-udp-segmentation", "off");
+        partialFrames = capture(captureDir.resolve("partial.pcap"));
+    }
+
+    private static List<byte[]> capture(Path pcap) throws Exception {
         Process tcpdump = receiver.processBuilder("tcpdump", "-i", RECEIVER_DEV, "-U", "-s", "0", "-nn", "-w",
                         pcap.toString(), "(tcp or udp) and (src host " + A4 + " or src host " + A6 + ")")
-                .redirectErrorStream(true).redirectOutput(captureDir.resolve("tcpdump.log").toFile()).start();
+                .redirectErrorStream(true).redirectOutput(captureDir.resolve(pcap.getFileName() + ".log").toFile()).start();
         Process sink = null;
         try {
-            waitForLine(captureDir.resolve("tcpdump.log"), "listening on", tcpdump);
+            waitForLine(captureDir.resolve(pcap.getFileName() + ".log"), "listening on", tcpdump);
             sink = receiver.processBuilder("timeout", "30", "python3", "-c", SINK_SCRIPT, B4, B6)
                     .redirectErrorStream(true).start();
             BufferedReader sinkOut = new BufferedReader(new InputStreamReader(sink.getInputStream(),
@@ -108,7 +119,7 @@ class KernelDifferentialTest {
         }
         PcapReader.Capture capture = PcapReader.read(pcap);
         assertEquals(PcapReader.LINKTYPE_ETHERNET, capture.linkType);
-        frames = capture.packets;
+        return capture.packets;
     }
 
     @AfterAll
@@ -129,26 +140,30 @@ class KernelDifferentialTest {
         }
     }
 
-    @Test
-    void tcpOverIpv4() {
-        int compared = compareBursts(false, true);
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(ChecksumMode.class)
+    void tcpOverIpv4(ChecksumMode mode) {
+        int compared = compareBursts(mode, false, true);
         assertTrue(compared >= TCP_BYTES / 1448, "compared " + compared + " TCPv4 packets");
     }
 
-    @Test
-    void tcpOverIpv6() {
-        int compared = compareBursts(true, true);
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(ChecksumMode.class)
+    void tcpOverIpv6(ChecksumMode mode) {
+        int compared = compareBursts(mode, true, true);
         assertTrue(compared >= TCP_BYTES / 1448, "compared " + compared + " TCPv6 packets");
     }
 
-    @Test
-    void udpSegmentOverIpv4() {
-        assertEquals(UDP_BYTES / UDP_SEGMENT_SIZE, compareBursts(false, false));
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(ChecksumMode.class)
+    void udpSegmentOverIpv4(ChecksumMode mode) {
+        assertEquals(UDP_BYTES / UDP_SEGMENT_SIZE, compareBursts(mode, false, false));
     }
 
-    @Test
-    void udpSegmentOverIpv6() {
-        assertEquals(UDP_BYTES / UDP_SEGMENT_SIZE, compareBursts(true, false));
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(ChecksumMode.class)
+    void udpSegmentOverIpv6(ChecksumMode mode) {
+        assertEquals(UDP_BYTES / UDP_SEGMENT_SIZE, compareBursts(mode, true, false));
     }
 
     /** One captured Ethernet frame with the offsets of its headers. */
@@ -222,9 +237,9 @@ class KernelDifferentialTest {
     }
 
     /** Groups the data packets of one family and protocol into bursts and compares each; returns the count. */
-    private static int compareBursts(boolean v6, boolean tcp) {
+    private static int compareBursts(ChecksumMode mode, boolean v6, boolean tcp) {
         List<Frame> data = new ArrayList<>();
-        for (byte[] f : frames) {
+        for (byte[] f : mode == ChecksumMode.FULL ? fullFrames : partialFrames) {
             Frame x = new Frame(f);
             if (x.v6 == v6 && x.tcp == tcp && x.payload > 0) {
                 data.add(x);
@@ -264,19 +279,19 @@ class KernelDifferentialTest {
                 total += cur.payload;
                 j++;
             }
-            compared += compareBurst(burst, v6, tcp, Boolean.TRUE.equals(fixedId));
+            compared += compareBurst(mode, burst, v6, tcp, Boolean.TRUE.equals(fixedId));
             if (burst.size() > 1) {
                 multi++;
             }
             i = j;
         }
         assertTrue(multi > 0, "no burst of more than one segment");
-        System.out.println("kernel differential " + (tcp ? "TCP" : "UDP") + (v6 ? "v6" : "v4") + ": " + compared
+        System.out.println("kernel differential " + mode + " " + (tcp ? "TCP" : "UDP") + (v6 ? "v6" : "v4") + ": " + compared
                 + " packets in " + multi + " multi-segment bursts matched byte for byte");
         return compared;
     }
 
-    private static int compareBurst(List<Frame> burst, boolean v6, boolean tcp, boolean fixedId) {
+    private static int compareBurst(ChecksumMode mode, List<Frame> burst, boolean v6, boolean tcp, boolean fixedId) {
         Frame first = burst.get(0);
         Frame last = burst.get(burst.size() - 1);
         ByteBuf big = Unpooled.buffer();
@@ -302,7 +317,7 @@ class KernelDifferentialTest {
         GsoPacket packet = new GsoPacket(big, type, TunnelType.NONE, first.payload,
                 fixedId ? Ipv4IdMode.FIXED : Ipv4IdMode.INCREMENTING, burst.size());
         PacketSegmenter segmenter = new PacketSegmenter(PacketSegmenterConfig.newBuilder()
-                .linkType(LinkType.ETHERNET).checksumMode(ChecksumMode.FULL).build());
+                .linkType(LinkType.ETHERNET).checksumMode(mode).build());
         List<Object> out = new ArrayList<>();
         try {
             segmenter.segment(packet, PooledByteBufAllocator.DEFAULT, out);
