@@ -91,8 +91,8 @@ class KernelDifferentialTest {
     }
 
     private static List<byte[]> capture(Path pcap) throws Exception {
-        Process tcpdump = receiver.processBuilder("tcpdump", "-i", RECEIVER_DEV, "-U", "-s", "0", "-nn", "-w",
-                        pcap.toString(), "(tcp or udp) and (src host " + A4 + " or src host " + A6 + ")")
+        Process tcpdump = receiver.processBuilder("tcpdump", "-i", RECEIVER_DEV, "--immediate-mode",
+                        "-B", "65536", "-U", "-s", "0", "-nn", "-w", pcap.toString(), "(tcp or udp) and (src host " + A4 + " or src host " + A6 + ")")
                 .redirectErrorStream(true).redirectOutput(captureDir.resolve(pcap.getFileName() + ".log").toFile()).start();
         Process sink = null;
         try {
@@ -109,13 +109,18 @@ class KernelDifferentialTest {
             assertTrue(sink.waitFor(20, TimeUnit.SECONDS), "sink finished");
             String received = sinkOut.readLine();
             assertEquals("received " + TCP_BYTES + " " + TCP_BYTES, received);
-            Thread.sleep(300);
+            waitUntilStable(pcap);
         } finally {
             if (sink != null) {
                 sink.destroy();
             }
             tcpdump.destroy();
             tcpdump.waitFor(10, TimeUnit.SECONDS);
+        }
+        String log = Files.readString(captureDir.resolve(pcap.getFileName() + ".log"));
+        java.util.regex.Matcher dropped = java.util.regex.Pattern.compile("(\\d+) packets? dropped by kernel").matcher(log);
+        if (dropped.find() && !dropped.group(1).equals("0")) {
+            fail("tcpdump lost packets (machine too loaded?), the comparison would be partial:\n" + log);
         }
         PcapReader.Capture capture = PcapReader.read(pcap);
         assertEquals(PcapReader.LINKTYPE_ETHERNET, capture.linkType);
@@ -340,6 +345,19 @@ class KernelDifferentialTest {
         }
         assertEquals(0, big.refCnt());
         return burst.size();
+    }
+
+    /** Waits (at most 10 s) until the capture file has stopped growing for 600 ms: tcpdump has written all. */
+    private static void waitUntilStable(Path file) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        long last = -1;
+        int stable = 0;
+        while (stable < 3 && System.nanoTime() < deadline) {
+            Thread.sleep(200);
+            long size = Files.exists(file) ? Files.size(file) : 0;
+            stable = size == last ? stable + 1 : 0;
+            last = size;
+        }
     }
 
     private static void waitForLine(Path log, String text, Process p) throws Exception {
