@@ -35,6 +35,12 @@ import java.util.List;
  * allocator and a retained slice of the original payload. Only headers are written, payload bytes are read
  * once for the checksum in {@link ChecksumMode#FULL} mode and not at all in {@link ChecksumMode#PARTIAL} mode.
  * <p>
+ * With {@link ChecksumMode#PARTIAL} the egress completes the TCP/UDP checksum of each segment from
+ * {@link PacketLayout#segmentL4()} (checksum start) to the end, the field being at offset 16 (TCP) or 6 (UDP)
+ * from there, like {@code virtio_net_hdr}'s {@code csum_start}/{@code csum_offset}.
+ * <p>
+ * For a tunnel, the outer IPv4 ID follows the same {@link Ipv4IdMode} as the inner one.
+ * <p>
  * Not thread-safe: keep one per channel or event loop (it reuses a {@link PacketLayout}).
  */
 public final class PacketSegmenter {

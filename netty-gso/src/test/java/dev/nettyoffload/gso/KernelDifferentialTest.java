@@ -25,6 +25,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -58,6 +60,8 @@ class KernelDifferentialTest {
     private static final int TCP_BYTES = 300_000;
     private static final int UDP_BYTES = 12_000;
     private static final int UDP_SEGMENT_SIZE = 1200;
+
+    private static final Pattern DROPPED = Pattern.compile("(\\d+) packets? dropped by kernel");
 
     private static TestNamespace sender;
     private static TestNamespace receiver;
@@ -118,7 +122,7 @@ class KernelDifferentialTest {
             tcpdump.waitFor(10, TimeUnit.SECONDS);
         }
         String log = Files.readString(captureDir.resolve(pcap.getFileName() + ".log"));
-        java.util.regex.Matcher dropped = java.util.regex.Pattern.compile("(\\d+) packets? dropped by kernel").matcher(log);
+        Matcher dropped = DROPPED.matcher(log);
         if (dropped.find() && !dropped.group(1).equals("0")) {
             fail("tcpdump lost packets (machine too loaded?), the comparison would be partial:\n" + log);
         }

@@ -10,7 +10,8 @@ import io.netty.buffer.DefaultByteBufHolder;
  * <p>
  * The constructor checks the metadata on its own ({@link IllegalArgumentException} naming the parameter);
  * {@link #layout(LinkType)} parses and checks the headers against it once and caches the result
- * ({@link PacketOffloadException}). Like any {@link io.netty.buffer.ByteBufHolder}, the packet owns one
+ * ({@link PacketOffloadException}). The cached offsets are relative to the content's reader index; do not
+ * change the content after parsing. Like any {@link io.netty.buffer.ByteBufHolder}, the packet owns one
  * reference to its content.
  */
 public final class GsoPacket extends DefaultByteBufHolder {
