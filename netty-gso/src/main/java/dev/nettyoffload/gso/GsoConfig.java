@@ -20,8 +20,10 @@ public final class GsoConfig {
     private final GsoMode mode;
     private final int maxSegments;
     private final long pacingRate;
+    private final PacketSegmenterConfig packetConfig;
 
     private GsoConfig(Builder b) {
+        this.packetConfig = b.packetConfig;
         this.segmentSize = b.segmentSize;
         this.mode = b.mode;
         this.maxSegments = b.maxSegments;
@@ -33,7 +35,8 @@ public final class GsoConfig {
     }
 
     public Builder toBuilder() {
-        return new Builder().segmentSize(segmentSize).mode(mode).maxSegments(maxSegments).pacingRate(pacingRate);
+        return new Builder().segmentSize(segmentSize).mode(mode).maxSegments(maxSegments).pacingRate(pacingRate)
+                .packetConfig(packetConfig);
     }
 
     /** Payload bytes per datagram for plain {@code DatagramPacket}s (a {@code SegmentedDatagramPacket} brings its own). */
@@ -55,11 +58,17 @@ public final class GsoConfig {
         return pacingRate;
     }
 
+    /** How {@link dev.nettyoffload.core.GsoPacket}s are segmented: link type, checksum mode, segment limit. */
+    public PacketSegmenterConfig packetConfig() {
+        return packetConfig;
+    }
+
     @Override
     public String toString() {
         return "GsoConfig(segmentSize=" + segmentSize + ", mode=" + mode + ", maxSegments="
                 + (maxSegments == PROBED_MAX_SEGMENTS ? "probed" : Integer.toString(maxSegments))
-                + ", pacingRate=" + (pacingRate == 0 ? "off" : pacingRate + " B/s") + ')';
+                + ", pacingRate=" + (pacingRate == 0 ? "off" : pacingRate + " B/s") + ", packets=" + packetConfig
+                + ')';
     }
 
     /** Builder of {@link GsoConfig}; each setter checks its argument. */
@@ -68,8 +77,18 @@ public final class GsoConfig {
         private GsoMode mode = GsoMode.AUTO;
         private int maxSegments = PROBED_MAX_SEGMENTS;
         private long pacingRate;
+        private PacketSegmenterConfig packetConfig = PacketSegmenterConfig.defaultConfig();
 
         private Builder() {
+        }
+
+        /** How raw {@link dev.nettyoffload.core.GsoPacket}s are segmented (link type, checksum mode). */
+        public Builder packetConfig(PacketSegmenterConfig packetConfig) {
+            if (packetConfig == null) {
+                throw new IllegalArgumentException("packetConfig: null");
+            }
+            this.packetConfig = packetConfig;
+            return this;
         }
 
         public Builder segmentSize(int segmentSize) {

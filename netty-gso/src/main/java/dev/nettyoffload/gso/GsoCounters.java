@@ -17,6 +17,8 @@ public final class GsoCounters {
     long fallbacks;
     long invalid;
     long pacedSends;
+    long packets;
+    long packetSegments;
     private final long[] rejectionsByErrno = new long[MAX_ERRNO + 1];
 
     /** Messages this encoder segmented (each write of a large or segmented datagram counts once). */
@@ -54,6 +56,16 @@ public final class GsoCounters {
         return invalid;
     }
 
+    /** {@code GsoPacket}s segmented. */
+    public long packets() {
+        return packets;
+    }
+
+    /** Plain packets cut from {@code GsoPacket}s. */
+    public long packetSegments() {
+        return packetSegments;
+    }
+
     /** Sends the pacer held back because they came before their time. */
     public long pacedSends() {
         return pacedSends;
@@ -79,7 +91,9 @@ public final class GsoCounters {
                 .append(", softwareDatagrams=").append(softwareDatagrams)
                 .append(", fallbacks=").append(fallbacks)
                 .append(", invalid=").append(invalid)
-                .append(", pacedSends=").append(pacedSends);
+                .append(", pacedSends=").append(pacedSends)
+                .append(", packets=").append(packets)
+                .append(", packetSegments=").append(packetSegments);
         for (int e = 1; e <= MAX_ERRNO; e++) {
             if (rejectionsByErrno[e] != 0) {
                 sb.append(", ").append(Errno.name(e)).append('=').append(rejectionsByErrno[e]);

@@ -1,8 +1,10 @@
 package dev.nettyoffload.gso;
 
 import dev.nettyoffload.core.Errno;
+import dev.nettyoffload.core.GsoPacket;
 import dev.nettyoffload.core.OffloadCapabilities;
 import dev.nettyoffload.core.OffloadReport;
+import dev.nettyoffload.core.PacketOffloadException;
 import dev.nettyoffload.core.SocketPacing;
 import dev.nettyoffload.core.Transport;
 import dev.nettyoffload.core.UdpLimits;
@@ -26,10 +28,14 @@ import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Cuts large datagram writes into datagrams: by the kernel (UDP_SEGMENT) where the channel and kernel
- * support it, else by slicing the buffer into plain {@link DatagramPacket}s without copying.
+ * support it, else by slicing the buffer into plain {@link DatagramPacket}s without copying. Also cuts a
+ * {@link GsoPacket} (one large raw IP packet with offload metadata) into the packets a NIC doing TSO/USO would
+ * send, as plain {@link ByteBuf}s in wire order (see {@link PacketSegmenter}).
  * <p>
  * Put it first in the pipeline of a datagram channel (nearest the channel), so every outbound datagram
  * passes through it. It handles a {@link SegmentedDatagramPacket} and a {@link DatagramPacket} whose payload
@@ -67,6 +73,9 @@ public class GsoEncoder extends ChannelOutboundHandlerAdapter {
     /** Spaces sends when {@link GsoConfig#pacingRate()} is set; null otherwise. */
     private SendPacer pacer;
     private boolean reportLogged;
+    private final PacketSegmenter packetSegmenter;
+    /** Scratch list for the segments of one {@link GsoPacket}, reused so that segmenting allocates no list. */
+    private final List<Object> packetSegments = new ArrayList<>();
 
     /** An encoder with {@link GsoConfig#DEFAULT}. */
     public GsoEncoder() {
@@ -83,6 +92,7 @@ public class GsoEncoder extends ChannelOutboundHandlerAdapter {
             throw new IllegalArgumentException("config: null");
         }
         this.config = config;
+        this.packetSegmenter = new PacketSegmenter(config.packetConfig());
     }
 
     public GsoConfig config() {
@@ -151,6 +161,10 @@ public class GsoEncoder extends ChannelOutboundHandlerAdapter {
             held.add(new HeldWrite(msg, promise));
             return;
         }
+        if (msg instanceof GsoPacket) {
+            writePacket(ctx, (GsoPacket) msg, promise);
+            return;
+        }
         if (!(msg instanceof DatagramPacket)) {
             emit(ctx, msg, promise);
             return;
@@ -192,6 +206,41 @@ public class GsoEncoder extends ChannelOutboundHandlerAdapter {
             }
         } finally {
             packet.release();
+        }
+    }
+
+    /** Segments a raw packet; a packet that cannot be segmented fails the promise and is released. */
+    private void writePacket(ChannelHandlerContext ctx, GsoPacket packet, ChannelPromise promise) {
+        List<Object> out = packetSegments;
+        try {
+            packetSegmenter.segment(packet, ctx.alloc(), out);
+        } catch (PacketOffloadException e) {
+            counters.invalid++;
+            packet.release();
+            promise.setFailure(e);
+            return;
+        }
+        // The segments hold their own references to the payload.
+        packet.release();
+        int n = out.size();
+        counters.packets++;
+        counters.packetSegments += n;
+        try {
+            if (n == 1 || promise.isVoid()) {
+                for (int i = 0; i < n; i++) {
+                    emit(ctx, out.get(i), promise);
+                }
+            } else {
+                PromiseCombiner combiner = new PromiseCombiner(ctx.executor());
+                for (int i = 0; i < n; i++) {
+                    ChannelPromise p = ctx.newPromise();
+                    emit(ctx, out.get(i), p);
+                    combiner.add(p);
+                }
+                combiner.finish(promise);
+            }
+        } finally {
+            out.clear();
         }
     }
 
