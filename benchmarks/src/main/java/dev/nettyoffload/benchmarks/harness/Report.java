@@ -229,6 +229,12 @@ final class Report {
                             .append(network.equals("loopback") && !Double.isNaN(rc) ? (rc >= TARGET_PATH3_OVER_C
                                     ? " (within 25%)" : " (not within 25%)") : "")
                             .append(';');
+                    Summary c3 = find(network, null, BenchPath.C_GSO_GRO);
+                    sb.append(" per CPU second: path 3 / path 1 = ").append(ratio(p3.gbitPerCpuSecond / p1.gbitPerCpuSecond));
+                    if (c3 != null) {
+                        sb.append(", path 3 / C3 = ").append(ratio(p3.gbitPerCpuSecond / c3.gbitPerCpuSecond));
+                    }
+                    sb.append(';');
                 } else if (options.paths.contains(BenchPath.GSO_GRO)) {
                     sb.append(" no path 3 result;");
                 }
