@@ -233,6 +233,9 @@ public final class Harness {
             return runJava(c, round);
         } catch (RunFailedException e) {
             return new RunRecord(c, round, null, null, e.getMessage());
+        } catch (RuntimeException e) {
+            // A malformed answer or a failed setup ends this run, not the whole harness.
+            return new RunRecord(c, round, null, null, e.getClass().getSimpleName() + ": " + oneLine(e));
         } catch (IOException e) {
             return new RunRecord(c, round, null, null, oneLine(e));
         } catch (InterruptedException e) {
