@@ -106,7 +106,7 @@ final class JavaReceiver {
                     b.option(IoUringChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, PLAIN_DATAGRAM_SLOT);
                 }
                 if (transport != Transport.NIO) {
-                    b.option(ChannelOption.RCVBUF_ALLOCATOR,
+                    b.option(ChannelOption.RECVBUF_ALLOCATOR,
                             new FixedRecvByteBufAllocator(PLAIN_DATAGRAM_SLOT * PLAIN_SLOTS_PER_READ));
                 }
                 return counter;
