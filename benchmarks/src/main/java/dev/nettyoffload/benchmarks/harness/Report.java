@@ -405,7 +405,7 @@ final class Report {
         for (Ratio r : ratios) {
             maxRatio = Math.max(maxRatio, r.value);
         }
-        int height = 70 + rows.size() * ROW + networks.size() * 28 + 40
+        int height = 86 + rows.size() * ROW + networks.size() * 28 + 40
                 + (ratios.isEmpty() ? 0 : 50 + ratios.size() * ROW);
         StringBuilder sb = new StringBuilder();
         sb.append("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"").append(SVG_WIDTH).append("\" height=\"")
@@ -415,9 +415,10 @@ final class Report {
                 .append(xml("Received UDP payload, Gbit/s (median of " + options.runs
                         + " interleaved rounds; whiskers: min-max; xN: over path 1 / C1)"))
                 .append("</text>\n");
-        sb.append("<text x=\"10\" y=\"42\" fill=\"#555\">").append(xml(command() + " | " + machine() + " | "
-                + generated)).append("</text>\n");
-        int y = 62;
+        sb.append("<text x=\"10\" y=\"42\" fill=\"#555\">").append(xml(machine() + " | " + generated))
+                .append("</text>\n");
+        sb.append("<text x=\"10\" y=\"58\" fill=\"#555\">").append(xml(command())).append("</text>\n");
+        int y = 78;
         for (String network : networks) {
             y += 22;
             sb.append("<text x=\"10\" y=\"").append(y).append("\" font-weight=\"bold\">").append(xml(network))
@@ -459,7 +460,10 @@ final class Report {
                     .append("Ratios of medians (dashed line: 1x)</text>\n");
             y += 8;
             int one = LABEL_WIDTH + (int) Math.round(1 / maxRatio * BAR_AREA);
-            int top = y;
+            // The 1x line first, so that bars and labels are drawn over it.
+            sb.append("<line x1=\"").append(one).append("\" y1=\"").append(y).append("\" x2=\"").append(one)
+                    .append("\" y2=\"").append(y + ratios.size() * ROW)
+                    .append("\" stroke=\"#999\" stroke-dasharray=\"4 3\"/>\n");
             for (Ratio r : ratios) {
                 int w = (int) Math.round(r.value / maxRatio * BAR_AREA);
                 sb.append("<text x=\"").append(LABEL_WIDTH - 8).append("\" y=\"").append(y + 14)
@@ -471,8 +475,6 @@ final class Report {
                         .append(xml(ratio(r.value))).append("</text>\n");
                 y += ROW;
             }
-            sb.append("<line x1=\"").append(one).append("\" y1=\"").append(top).append("\" x2=\"").append(one)
-                    .append("\" y2=\"").append(y).append("\" stroke=\"#222\" stroke-dasharray=\"4 3\"/>\n");
         }
         sb.append("</svg>\n");
         return sb.toString();
