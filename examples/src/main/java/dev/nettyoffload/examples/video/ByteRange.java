@@ -73,7 +73,7 @@ final class ByteRange {
                 return new ByteRange(Math.max(0, length - n), length - 1);
             }
             long first = Long.parseLong(a);
-            long last = b.isEmpty() ? length - 1 : Long.parseLong(b);
+            long last = b.isEmpty() ? Long.MAX_VALUE : Long.parseLong(b);
             if (first < 0 || last < first) {
                 return null;
             }
