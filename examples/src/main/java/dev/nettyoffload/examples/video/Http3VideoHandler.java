@@ -10,7 +10,6 @@ import io.netty.handler.codec.http3.Http3Headers;
 import io.netty.handler.codec.http3.Http3HeadersFrame;
 import io.netty.handler.codec.http3.Http3RequestStreamInboundHandler;
 import io.netty.handler.codec.quic.QuicStreamChannel;
-import io.netty.util.ReferenceCountUtil;
 
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -37,7 +36,6 @@ final class Http3VideoHandler extends Http3RequestStreamInboundHandler {
     @Override
     protected void channelRead(ChannelHandlerContext ctx, Http3HeadersFrame frame) throws Exception {
         Http3Headers in = frame.headers();
-        ReferenceCountUtil.release(frame);
         CharSequence method = in.method();
         boolean head = method != null && "HEAD".contentEquals(method);
         if (method == null || !head && !"GET".contentEquals(method)) {

@@ -132,6 +132,11 @@ public final class VideoServer implements AutoCloseable {
         return h3 == null ? null : (InetSocketAddress) h3.localAddress();
     }
 
+    /** The HTTP/3 channel's encoder counters, read on its event loop. */
+    SendStats h3Stats() throws Exception {
+        return h3.eventLoop().submit(() -> SendStats.of(QuicUso.encoder(h3))).get(5, TimeUnit.SECONDS);
+    }
+
     MpegTsStreamer udp() {
         return udp;
     }
@@ -171,7 +176,7 @@ public final class VideoServer implements AutoCloseable {
             String base = "https://" + hostPort(h3Address());
             sb.append("HTTP/3       ").append(base).append("/  (page)  ").append(base).append(VideoPage.PATH_MP4)
                     .append("   certificate SPKI sha256/").append(TestCertificate.get().spkiSha256()).append('\n');
-            SendStats s = h3.eventLoop().submit(() -> SendStats.of(QuicUso.encoder(h3))).get(5, TimeUnit.SECONDS);
+            SendStats s = h3Stats();
             sb.append("             offload: QUIC allocator ").append(QuicUso.allocator(h3))
                     .append(", GsoEncoder ").append(encoderPath(s)).append('\n');
             sb.append("             chromium --origin-to-force-quic-on=").append(hostPort(h3Address()))
@@ -198,8 +203,7 @@ public final class VideoServer implements AutoCloseable {
             sb.append(udp.stats()).append('\n');
         }
         if (h3 != null) {
-            SendStats s = h3.eventLoop().submit(() -> SendStats.of(QuicUso.encoder(h3))).get(5, TimeUnit.SECONDS);
-            sb.append("HTTP/3 (QUIC): ").append(s).append('\n');
+            sb.append("HTTP/3 (QUIC): ").append(h3Stats()).append('\n');
         }
         if (http != null || h3 != null) {
             sb.append("HTTP bodies: ").append(files.bodies()).append(" responses, ").append(files.bodyBytes())
