@@ -19,11 +19,13 @@ public final class GsoConfig {
     private final int segmentSize;
     private final GsoMode mode;
     private final int maxSegments;
+    private final long pacingRate;
 
     private GsoConfig(Builder b) {
         this.segmentSize = b.segmentSize;
         this.mode = b.mode;
         this.maxSegments = b.maxSegments;
+        this.pacingRate = b.pacingRate;
     }
 
     public static Builder newBuilder() {
@@ -31,7 +33,7 @@ public final class GsoConfig {
     }
 
     public Builder toBuilder() {
-        return new Builder().segmentSize(segmentSize).mode(mode).maxSegments(maxSegments);
+        return new Builder().segmentSize(segmentSize).mode(mode).maxSegments(maxSegments).pacingRate(pacingRate);
     }
 
     /** Payload bytes per datagram for plain {@code DatagramPacket}s (a {@code SegmentedDatagramPacket} brings its own). */
@@ -48,10 +50,16 @@ public final class GsoConfig {
         return maxSegments;
     }
 
+    /** The most bytes per second this encoder lets out, or 0 for no pacing. */
+    public long pacingRate() {
+        return pacingRate;
+    }
+
     @Override
     public String toString() {
         return "GsoConfig(segmentSize=" + segmentSize + ", mode=" + mode + ", maxSegments="
-                + (maxSegments == PROBED_MAX_SEGMENTS ? "probed" : Integer.toString(maxSegments)) + ')';
+                + (maxSegments == PROBED_MAX_SEGMENTS ? "probed" : Integer.toString(maxSegments))
+                + ", pacingRate=" + (pacingRate == 0 ? "off" : pacingRate + " B/s") + ')';
     }
 
     /** Builder of {@link GsoConfig}; each setter checks its argument. */
@@ -59,6 +67,7 @@ public final class GsoConfig {
         private int segmentSize = DEFAULT_SEGMENT_SIZE;
         private GsoMode mode = GsoMode.AUTO;
         private int maxSegments = PROBED_MAX_SEGMENTS;
+        private long pacingRate;
 
         private Builder() {
         }
@@ -87,6 +96,21 @@ public final class GsoConfig {
                         + " limit, or 2-" + UdpLimits.MODERN_MAX_SEGMENTS + ")");
             }
             this.maxSegments = maxSegments;
+            return this;
+        }
+
+        /**
+         * Lets out at most {@code bytesPerSecond} payload bytes per second, 0 for no pacing. The encoder then
+         * sets SO_MAX_PACING_RATE (enforced by the fq qdisc where present), keeps each kernel send to about a
+         * millisecond of data, and spaces its sends in software, so that a 64 KiB write is spread over time
+         * on any transport instead of leaving at line rate.
+         */
+        public Builder pacingRate(long bytesPerSecond) {
+            if (bytesPerSecond < 0) {
+                throw new IllegalArgumentException("pacingRate: " + bytesPerSecond + " (expected: 0 for off, or"
+                        + " bytes per second > 0)");
+            }
+            this.pacingRate = bytesPerSecond;
             return this;
         }
 

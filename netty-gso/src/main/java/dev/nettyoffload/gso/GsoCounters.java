@@ -16,6 +16,7 @@ public final class GsoCounters {
     long softwareDatagrams;
     long fallbacks;
     long invalid;
+    long pacedSends;
     private final long[] rejectionsByErrno = new long[MAX_ERRNO + 1];
 
     /** Messages this encoder segmented (each write of a large or segmented datagram counts once). */
@@ -53,6 +54,11 @@ public final class GsoCounters {
         return invalid;
     }
 
+    /** Sends the pacer held back because they came before their time. */
+    public long pacedSends() {
+        return pacedSends;
+    }
+
     /** Kernel sends that failed with {@code errno} (fallbacks and application errors such as EMSGSIZE). */
     public long rejections(int errno) {
         return errno > 0 && errno <= MAX_ERRNO ? rejectionsByErrno[errno] : 0;
@@ -72,7 +78,8 @@ public final class GsoCounters {
                 .append(", kernelSegments=").append(kernelSegments)
                 .append(", softwareDatagrams=").append(softwareDatagrams)
                 .append(", fallbacks=").append(fallbacks)
-                .append(", invalid=").append(invalid);
+                .append(", invalid=").append(invalid)
+                .append(", pacedSends=").append(pacedSends);
         for (int e = 1; e <= MAX_ERRNO; e++) {
             if (rejectionsByErrno[e] != 0) {
                 sb.append(", ").append(Errno.name(e)).append('=').append(rejectionsByErrno[e]);

@@ -2,10 +2,13 @@ package dev.nettyoffload.gso;
 
 import dev.nettyoffload.core.Errno;
 import dev.nettyoffload.core.OffloadCapabilities;
+import dev.nettyoffload.core.OffloadReport;
+import dev.nettyoffload.core.SocketPacing;
 import dev.nettyoffload.core.Transport;
 import dev.nettyoffload.core.UdpLimits;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelException;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -61,6 +64,9 @@ public class GsoEncoder extends ChannelOutboundHandlerAdapter {
     /** Writes waiting for the outcome of the channel's first kernel send; null when none is pending. */
     private ArrayDeque<HeldWrite> held;
     private boolean flushHeld;
+    /** Spaces sends when {@link GsoConfig#pacingRate()} is set; null otherwise. */
+    private SendPacer pacer;
+    private boolean reportLogged;
 
     /** An encoder with {@link GsoConfig#DEFAULT}. */
     public GsoEncoder() {
@@ -125,6 +131,18 @@ public class GsoEncoder extends ChannelOutboundHandlerAdapter {
             int probed = OffloadCapabilities.get().maxUdpSegments();
             maxSegments = probed > 0 ? probed : UdpLimits.LEGACY_MAX_SEGMENTS;
         }
+        long rate = config.pacingRate();
+        if (rate > 0) {
+            pacer = new SendPacer(rate, Math.max(1, rate / 1000), counters);
+            if (SocketPacing.isSupported(channel)) {
+                try {
+                    SocketPacing.setMaxPacingRate(channel, rate);
+                } catch (ChannelException | UnsupportedOperationException e) {
+                    logger.log(Level.INFO, "{0}: SO_MAX_PACING_RATE not set ({1}); pacing in software only",
+                            channel, e.getMessage());
+                }
+            }
+        }
     }
 
     @Override
@@ -134,7 +152,7 @@ public class GsoEncoder extends ChannelOutboundHandlerAdapter {
             return;
         }
         if (!(msg instanceof DatagramPacket)) {
-            ctx.write(msg, promise);
+            emit(ctx, msg, promise);
             return;
         }
         DatagramPacket packet = (DatagramPacket) msg;
@@ -146,9 +164,9 @@ public class GsoEncoder extends ChannelOutboundHandlerAdapter {
             counters.passedThrough++;
             if (msg instanceof SegmentedDatagramPacket) {
                 // One datagram needs no UDP_SEGMENT, and a socket that refuses it still sends this.
-                ctx.write(new DatagramPacket(content, packet.recipient(), packet.sender()), promise);
+                emit(ctx, new DatagramPacket(content, packet.recipient(), packet.sender()), promise);
             } else {
-                ctx.write(msg, promise);
+                emit(ctx, msg, promise);
             }
             return;
         }
@@ -160,6 +178,10 @@ public class GsoEncoder extends ChannelOutboundHandlerAdapter {
             promise.setFailure(new GsoException(problem));
             return;
         }
+        if (!reportLogged) {
+            reportLogged = true;
+            logOffloadReport(ctx.channel(), packet.recipient());
+        }
         try {
             counters.writes++;
             if (kernelPath) {
@@ -170,6 +192,18 @@ public class GsoEncoder extends ChannelOutboundHandlerAdapter {
             }
         } finally {
             packet.release();
+        }
+    }
+
+    /**
+     * At DEBUG level, logs who will segment this channel's first large write (NIC, kernel or this encoder)
+     * and why; the report runs {@code ip} and {@code ethtool}, so it is made off the event loop.
+     */
+    private static void logOffloadReport(Channel channel, InetSocketAddress recipient) {
+        SocketAddress target = recipient != null ? recipient : channel.remoteAddress();
+        if (logger.isLoggable(Level.DEBUG) && target instanceof InetSocketAddress) {
+            OffloadReport.logAsync(logger, ((InetSocketAddress) target).getAddress(),
+                    Transport.of(channel.getClass()));
         }
     }
 
@@ -204,6 +238,10 @@ public class GsoEncoder extends ChannelOutboundHandlerAdapter {
         SocketAddress target = recipient != null ? recipient : ctx.channel().remoteAddress();
         // UDP_MAX_SEGMENTS bounds the count; the IP total length field bounds the bytes of one send.
         int segmentsPerSend = Math.min(maxSegments, UdpLimits.maxPayload((InetSocketAddress) target) / segmentSize);
+        if (pacer != null) {
+            // fq paces whole sends: keep each to about a millisecond of data so that a burst is spread.
+            segmentsPerSend = SocketPacing.maxSegmentsPerSend(config.pacingRate(), segmentSize, segmentsPerSend);
+        }
         int bytesPerSend = segmentsPerSend * segmentSize;
         int length = content.readableBytes();
         int sends = (length + bytesPerSend - 1) / bytesPerSend;
@@ -215,7 +253,7 @@ public class GsoEncoder extends ChannelOutboundHandlerAdapter {
             ChannelPromise sendPromise = combine ? ctx.newPromise() : promise;
             if (n <= segmentSize) {
                 counters.softwareDatagrams++;
-                ctx.write(new DatagramPacket(content.retainedSlice(offset, n), recipient, sender), sendPromise);
+                emit(ctx, new DatagramPacket(content.retainedSlice(offset, n), recipient, sender), sendPromise);
             } else {
                 counters.kernelSends++;
                 counters.kernelSegments += (n + segmentSize - 1) / segmentSize;
@@ -227,7 +265,7 @@ public class GsoEncoder extends ChannelOutboundHandlerAdapter {
                 if (probe) {
                     held = new ArrayDeque<>();
                 }
-                ctx.write(new SegmentedDatagramPacket(payload.retain(), segmentSize, recipient, sender),
+                emit(ctx, new SegmentedDatagramPacket(payload.retain(), segmentSize, recipient, sender),
                         kernelPromise);
             }
             if (combine) {
@@ -269,9 +307,11 @@ public class GsoEncoder extends ChannelOutboundHandlerAdapter {
             counters.softwareDatagrams++;
             DatagramPacket datagram = new DatagramPacket(buf.retainedSlice(offset, n), recipient, sender);
             if (combine) {
-                combiner.add(ctx.write(datagram));
+                ChannelPromise p = ctx.newPromise();
+                emit(ctx, datagram, p);
+                combiner.add(p);
             } else {
-                ctx.write(datagram, promise);
+                emit(ctx, datagram, promise);
             }
         }
         if (combine) {
@@ -336,7 +376,7 @@ public class GsoEncoder extends ChannelOutboundHandlerAdapter {
             }
             writeSoftware(ctx, payload, payload.readerIndex(), payload.readableBytes(), segmentSize,
                     recipient, sender, result);
-            ctx.flush();
+            flushDown(ctx);
         }
     }
 
@@ -346,18 +386,43 @@ public class GsoEncoder extends ChannelOutboundHandlerAdapter {
             // The first kernel send must still go out; what is held is flushed once it is released.
             flushHeld = true;
         }
-        ctx.flush();
+        flushDown(ctx);
     }
 
     @Override
     public void close(ChannelHandlerContext ctx, ChannelPromise promise) {
-        releaseHeld(ctx);
+        releaseAll(ctx);
         ctx.close(promise);
     }
 
     @Override
     public void handlerRemoved(ChannelHandlerContext ctx) {
+        releaseAll(ctx);
+    }
+
+    /** Hands everything this encoder still holds to the channel, in order. */
+    private void releaseAll(ChannelHandlerContext ctx) {
         releaseHeld(ctx);
+        if (pacer != null) {
+            pacer.releaseAll(ctx);
+        }
+    }
+
+    /** Writes one finished message towards the channel, through the pacer when pacing is on. */
+    private void emit(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+        if (pacer == null) {
+            ctx.write(msg, promise);
+        } else {
+            pacer.write(ctx, msg, promise);
+        }
+    }
+
+    private void flushDown(ChannelHandlerContext ctx) {
+        if (pacer == null) {
+            ctx.flush();
+        } else {
+            pacer.flush(ctx);
+        }
     }
 
     /** Passes the held writes on, in order, now that the path they take is known. */

@@ -1,10 +1,12 @@
 package dev.nettyoffload.examples.demo;
 
 import dev.nettyoffload.core.OffloadCapabilities;
+import dev.nettyoffload.core.OffloadReport;
 import dev.nettyoffload.core.Transport;
 import dev.nettyoffload.gso.GsoCounters;
 import dev.nettyoffload.gso.GsoEncoder;
 
+import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -31,6 +33,8 @@ public final class OffloadDemo {
                     + transport.unavailabilityCause() + "; using nio");
             transport = Transport.NIO;
         }
+        System.out.println(OffloadReport.forDestination(InetAddress.getLoopbackAddress(), transport));
+        System.out.println();
         System.out.printf(Locale.ROOT, "Loopback stream on %s: %d-byte datagrams, 64 KiB writes, %d rounds of"
                 + " %.1f s per mode, interleaved%n%n", transport, options.segmentSize, options.rounds,
                 options.seconds);
