@@ -1,6 +1,7 @@
 package dev.nettyoffload.examples.video;
 
 import dev.nettyoffload.core.OffloadCapabilities;
+import dev.nettyoffload.core.OffloadReport;
 import dev.nettyoffload.core.Transport;
 import dev.nettyoffload.examples.quic.SendStats;
 import dev.nettyoffload.examples.quic.TestCertificate;
@@ -24,7 +25,12 @@ import io.netty.handler.codec.quic.QuicSslContext;
 import io.netty.handler.codec.quic.QuicSslContextBuilder;
 import io.netty.handler.codec.quic.QuicStreamChannel;
 
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -145,16 +151,42 @@ public final class VideoServer implements AutoCloseable {
         return files;
     }
 
-    /** The capability part of the offload report (switch to {@code OffloadReport} once it is on main). */
-    static String capabilityReport() {
-        return OffloadCapabilities.get().toString().trim();
+    /**
+     * The offload report for each destination the paths send to (the UDP stream's first target, the HTTP
+     * listen addresses, where clients reply from), one report per distinct address, naming its paths.
+     */
+    String offloadReports() {
+        Map<InetAddress, List<String>> byDestination = new LinkedHashMap<>();
+        if (udp != null) {
+            byDestination.computeIfAbsent(options.udpTargets().get(0).getAddress(), a -> new ArrayList<>())
+                    .add("UDP MPEG-TS");
+        }
+        if (http != null) {
+            byDestination.computeIfAbsent(reportAddress(httpAddress()), a -> new ArrayList<>()).add("HTTP/1.1");
+        }
+        if (h3 != null) {
+            byDestination.computeIfAbsent(reportAddress(h3Address()), a -> new ArrayList<>()).add("HTTP/3");
+        }
+        StringBuilder sb = new StringBuilder(1024);
+        for (Map.Entry<InetAddress, List<String>> e : byDestination.entrySet()) {
+            sb.append(String.join(", ", e.getValue())).append(": ")
+                    .append(OffloadReport.forDestination(e.getKey(), options.transport)).append('\n');
+        }
+        return sb.toString();
+    }
+
+    /** A listen address stands for its clients; a wildcard one is reported for loopback. */
+    private static InetAddress reportAddress(InetSocketAddress listen) {
+        InetAddress a = listen.getAddress();
+        return a.isAnyLocalAddress() ? InetAddress.getLoopbackAddress() : a;
     }
 
     /** The start-up banner: where each path is and how it offloads. */
     String banner() throws Exception {
         StringBuilder sb = new StringBuilder(1024);
         sb.append("netty-offload video server on ").append(options.transport).append('\n');
-        sb.append(capabilityReport()).append('\n');
+        sb.append(OffloadCapabilities.get().toString().trim()).append('\n');
+        sb.append(offloadReports());
         if (udp != null) {
             sb.append(String.format(Locale.ROOT, "UDP MPEG-TS  %s -> %s, %d-byte datagrams (7 TS packets), bursts of"
                             + " up to %d datagrams every %d ms, paced by %s at %d kbit/s, %s%n",

@@ -141,6 +141,34 @@ class VideoHttpTest {
     }
 
     @Test
+    void mainPrintsTheBannerWithOffloadReportsAndTheCountersOnShutdown() throws Exception {
+        java.io.PrintStream old = System.out;
+        java.io.ByteArrayOutputStream buf = new java.io.ByteArrayOutputStream();
+        int udpPort;
+        try (java.net.DatagramSocket sink = new java.net.DatagramSocket(0, java.net.InetAddress.getLoopbackAddress())) {
+            udpPort = sink.getLocalPort();
+            System.setOut(new java.io.PrintStream(buf, true, StandardCharsets.UTF_8));
+            try {
+                VideoServer.main(new String[] {"--http", "127.0.0.1:0", "--h3", "127.0.0.1:0", "--udp",
+                        "127.0.0.1:" + udpPort, "--seconds", "1"});
+            } finally {
+                System.setOut(old);
+            }
+        }
+        String out = buf.toString(StandardCharsets.UTF_8);
+        System.out.println(out);
+        assertTrue(out.contains("Offload capabilities"), out);
+        assertTrue(out.contains("UDP MPEG-TS, HTTP/1.1, HTTP/3: Offload report for 127.0.0.1"), out);
+        assertTrue(out.contains("udp://127.0.0.1:" + udpPort), out);
+        assertTrue(out.contains("HTTP/1.1     http://127.0.0.1:"), out);
+        assertTrue(out.contains("HTTP/3       https://127.0.0.1:"), out);
+        assertTrue(out.contains("--ignore-certificate-errors-spki-list="), out);
+        assertTrue(out.matches("(?s).*UDP MPEG-TS: \\d+ TS packets in \\d+ bursts; .* datagrams in \\d+ send operations.*"),
+                out);
+        assertTrue(out.contains("HTTP bodies: 0 responses"), out);
+    }
+
+    @Test
     void helpAndBadOptions() {
         assertNull(VideoOptions.parse(new String[] {"--help"}));
         org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
