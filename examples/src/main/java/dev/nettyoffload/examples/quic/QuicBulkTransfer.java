@@ -1,5 +1,6 @@
 package dev.nettyoffload.examples.quic;
 
+import dev.nettyoffload.core.DatagramChannelTuning;
 import dev.nettyoffload.core.OffloadCapabilities;
 import dev.nettyoffload.core.Transport;
 import dev.nettyoffload.gso.GsoEncoder;
@@ -73,14 +74,17 @@ public final class QuicBulkTransfer {
         public final Transport transport;
         public final SendMode mode;
         public final boolean noChecksum;
+        public final boolean clientGro;
         public final long bytes;
         public final double seconds;
         public final SendStats server;
 
-        Result(Transport transport, SendMode mode, boolean noChecksum, long bytes, double seconds, SendStats server) {
+        Result(Transport transport, SendMode mode, boolean noChecksum, boolean clientGro, long bytes, double seconds,
+               SendStats server) {
             this.transport = transport;
             this.mode = mode;
             this.noChecksum = noChecksum;
+            this.clientGro = clientGro;
             this.bytes = bytes;
             this.seconds = seconds;
             this.server = server;
@@ -92,8 +96,8 @@ public final class QuicBulkTransfer {
 
         @Override
         public String toString() {
-            return String.format(Locale.ROOT, "%-8s %-8s%s %d MiB intact in %.2f s (%.0f MB/s); server %s",
-                    transport, mode, noChecksum ? " SO_NO_CHECK" : "", bytes >> 20, seconds, mbPerSecond(), server);
+            return String.format(Locale.ROOT, "%-8s %-8s%s%s %d MiB intact in %.2f s (%.0f MB/s); server %s",
+                    transport, mode, noChecksum ? " SO_NO_CHECK" : "", clientGro ? " client-GRO" : "", bytes >> 20, seconds, mbPerSecond(), server);
         }
     }
 
@@ -103,6 +107,16 @@ public final class QuicBulkTransfer {
      */
     public static Result run(Transport transport, long bytes, SendMode mode, boolean noChecksum, long timeoutMillis)
             throws Exception {
+        return run(transport, bytes, mode, noChecksum, false, timeoutMillis);
+    }
+
+    /**
+     * Like {@link #run(Transport, long, SendMode, boolean, long)}; with {@code clientGro} the client's datagram
+     * channel gets {@link DatagramChannelTuning} (on epoll: kernel UDP_GRO, 64 KiB receive buffers, Netty
+     * splitting each batch back into packets before the codec).
+     */
+    public static Result run(Transport transport, long bytes, SendMode mode, boolean noChecksum, boolean clientGro,
+                             long timeoutMillis) throws Exception {
         transport.ensureAvailable();
         if (noChecksum && transport == Transport.NIO) {
             throw new IllegalArgumentException("SO_NO_CHECK needs a native transport");
@@ -144,8 +158,11 @@ public final class QuicBulkTransfer {
                     .maxIdleTimeout(timeoutMillis, TimeUnit.MILLISECONDS)
                     .initialMaxData(WINDOW)
                     .initialMaxStreamDataBidirectionalLocal(WINDOW);
-            client = datagramBootstrap(transport, group).handler(QuicUso.client(clientCodec)).bind(loopback, 0)
-                    .sync().channel();
+            Bootstrap cb = datagramBootstrap(transport, group).handler(QuicUso.client(clientCodec));
+            if (clientGro) {
+                DatagramChannelTuning.apply(cb, transport);
+            }
+            client = cb.bind(loopback, 0).sync().channel();
             QuicChannelBootstrap qb = QuicUso.newBootstrap(client);
             QuicChannel quic = qb.handler(new ChannelInboundHandlerAdapter())
                     .remoteAddress(server.localAddress()).connect().get(timeoutMillis, TimeUnit.MILLISECONDS);
@@ -163,7 +180,7 @@ public final class QuicBulkTransfer {
                     throw new IllegalStateException("transfer failed", done.cause());
                 }
                 double seconds = (System.nanoTime() - start) / 1e9;
-                return new Result(transport, mode, noChecksum, done.getNow(), seconds, readStats(server));
+                return new Result(transport, mode, noChecksum, clientGro, done.getNow(), seconds, readStats(server));
             } finally {
                 quic.close().await(timeoutMillis, TimeUnit.MILLISECONDS);
             }
@@ -309,18 +326,20 @@ public final class QuicBulkTransfer {
         SendMode mode = SendMode.USO;
         boolean noChecksum = false;
         boolean compare = false;
+        boolean clientGro = false;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             switch (a) {
                 case "--help":
                 case "-h":
                     System.out.println("usage: QuicBulkTransfer [--transport epoll|io_uring|nio] [--mib N]"
-                            + " [--mode uso|software|none] [--no-checksum] [--compare]\n"
+                            + " [--mode uso|software|none] [--no-checksum] [--client-gro] [--compare]\n"
                             + "Sends N MiB (default 64) over one QUIC stream on loopback and checks every byte.\n"
                             + "  --mode uso       QuicUso.server: kernel USO, software fallback (default)\n"
                             + "  --mode software  QuicUso.server with GsoMode.SOFTWARE\n"
                             + "  --mode none      the plain codec, one datagram per packet\n"
                             + "  --no-checksum    SO_NO_CHECK on the server socket: the kernel refuses USO\n"
+                            + "  --client-gro     DatagramChannelTuning on the client (kernel UDP_GRO on epoll)\n"
                             + "  --compare        run none, software, uso and uso --no-checksum in turn");
                     return;
                 case "--transport":
@@ -341,6 +360,9 @@ public final class QuicBulkTransfer {
                 case "--compare":
                     compare = true;
                     break;
+                case "--client-gro":
+                    clientGro = true;
+                    break;
                 default:
                     throw new IllegalArgumentException("unknown option " + a + " (try --help)");
             }
@@ -349,14 +371,14 @@ public final class QuicBulkTransfer {
         System.out.println("QUIC allocator on " + transport + ": " + QuicUso.allocator(transport));
         long timeout = Math.max(60_000, mib * 1000);
         if (compare) {
-            System.out.println(run(transport, mib << 20, SendMode.NONE, false, timeout));
-            System.out.println(run(transport, mib << 20, SendMode.SOFTWARE, false, timeout));
-            System.out.println(run(transport, mib << 20, SendMode.USO, false, timeout));
+            System.out.println(run(transport, mib << 20, SendMode.NONE, false, clientGro, timeout));
+            System.out.println(run(transport, mib << 20, SendMode.SOFTWARE, false, clientGro, timeout));
+            System.out.println(run(transport, mib << 20, SendMode.USO, false, clientGro, timeout));
             if (transport != Transport.NIO) {
-                System.out.println(run(transport, mib << 20, SendMode.USO, true, timeout));
+                System.out.println(run(transport, mib << 20, SendMode.USO, true, clientGro, timeout));
             }
         } else {
-            System.out.println(run(transport, mib << 20, mode, noChecksum, timeout));
+            System.out.println(run(transport, mib << 20, mode, noChecksum, clientGro, timeout));
         }
     }
 
