@@ -20,6 +20,7 @@ import io.netty.util.concurrent.ScheduledFuture;
 import java.io.IOException;
 import java.net.Inet6Address;
 import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -83,13 +84,15 @@ final class MpegTsStreamer implements AutoCloseable {
      * Starts streaming {@code ts} to {@code targets} (unicast addresses and multicast groups) from a new
      * datagram channel of {@code transport} bound to {@code source}.
      *
+     * @param multicastIf the interface for multicast datagrams, or null for the routing table's choice
      * @param mode        {@link GsoMode#AUTO} for USO where available, {@link GsoMode#SOFTWARE} to turn it off
      * @param loops       passes over the clip, 0 for endless
      * @param tickMillis  how often due datagrams are sent
      * @param bitRate     bits per second when the stream has no usable PCR
      */
     static MpegTsStreamer start(EventLoopGroup group, Transport transport, Path ts, List<InetSocketAddress> targets,
-                                InetSocketAddress source, int multicastTtl, GsoMode mode, long loops,
+                                InetSocketAddress source, int multicastTtl, NetworkInterface multicastIf,
+                                GsoMode mode, long loops,
                                 long tickMillis, long bitRate) throws IOException, InterruptedException {
         byte[] clip = Files.readAllBytes(ts);
         int packets = checkTs(clip, ts);
@@ -110,6 +113,9 @@ final class MpegTsStreamer implements AutoCloseable {
                         ch.pipeline().addLast(encoder);
                     }
                 });
+        if (multicastIf != null) {
+            b.option(ChannelOption.IP_MULTICAST_IF, multicastIf);
+        }
         InetSocketAddress bindTo = source;
         if (bindTo == null) {
             bindTo = targets.get(0).getAddress() instanceof Inet6Address

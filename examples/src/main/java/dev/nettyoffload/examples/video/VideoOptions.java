@@ -4,6 +4,8 @@ import dev.nettyoffload.core.Transport;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
+import java.net.SocketException;
 import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -20,6 +22,7 @@ final class VideoOptions {
             + "                       default 127.0.0.1:5004)\n"
             + "  --multicast GROUP:PORT  also send it to this multicast group (repeatable)\n"
             + "  --multicast-ttl N    TTL of multicast datagrams (default 1)\n"
+            + "  --multicast-if NAME  interface for multicast datagrams (default: by the routing table)\n"
             + "  --udp-source ADDR:PORT  local address of the UDP stream (default: the wildcard address)\n"
             + "  --no-http, --no-h3, --no-udp     turn a path off\n"
             + "  --uso on|off         UDP segmentation offload for MPEG-TS and HTTP/3 (default on; off cuts\n"
@@ -37,6 +40,7 @@ final class VideoOptions {
     final List<InetSocketAddress> udp = new ArrayList<>();
     final List<InetSocketAddress> multicast = new ArrayList<>();
     int multicastTtl = 1;
+    String multicastIf;
     InetSocketAddress udpSource;
     boolean uso = true;
     long loops;
@@ -79,6 +83,12 @@ final class VideoOptions {
                 }
                 case "--multicast-ttl":
                     o.multicastTtl = intIn(value(args, ++i, a), a, 0, 255);
+                    break;
+                case "--multicast-if":
+                    o.multicastIf = value(args, ++i, a);
+                    if (o.multicastInterface() == null) {
+                        throw new IllegalArgumentException("--multicast-if: no interface " + o.multicastIf);
+                    }
                     break;
                 case "--udp-source":
                     o.udpSource = address(value(args, ++i, a), a);
@@ -132,6 +142,18 @@ final class VideoOptions {
             o.udp.add(new InetSocketAddress(InetAddress.getLoopbackAddress(), 5004));
         }
         return o;
+    }
+
+    /** The {@code --multicast-if} interface, or null when not given or not found. */
+    NetworkInterface multicastInterface() {
+        if (multicastIf == null) {
+            return null;
+        }
+        try {
+            return NetworkInterface.getByName(multicastIf);
+        } catch (SocketException e) {
+            return null;
+        }
     }
 
     /** The unicast and multicast destinations of the UDP stream. */

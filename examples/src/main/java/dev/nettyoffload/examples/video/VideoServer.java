@@ -71,7 +71,7 @@ public final class VideoServer implements AutoCloseable {
             }
             if (!options.udpTargets().isEmpty()) {
                 s.udp = MpegTsStreamer.start(s.group, options.transport, s.clip.ts, options.udpTargets(),
-                        options.udpSource, options.multicastTtl, options.uso ? GsoMode.AUTO : GsoMode.SOFTWARE,
+                        options.udpSource, options.multicastTtl, options.multicastInterface(), options.uso ? GsoMode.AUTO : GsoMode.SOFTWARE,
                         options.loops, options.burstMillis, options.bitRate);
             }
             ok = true;

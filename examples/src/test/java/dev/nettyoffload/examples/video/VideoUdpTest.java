@@ -185,6 +185,44 @@ class VideoUdpTest {
         }
     }
 
+    /** The multicast path: ffprobe in a namespace joins the group on its veth end and finds the H.264 stream. */
+    @Test
+    void ffprobeInANamespaceReceivesTheMulticastStreamAcrossVeth() throws Exception {
+        Prerequisites.requireNetns();
+        Prerequisites.requireCommand("ffprobe", "ffmpeg");
+        long pid = ProcessHandle.current().pid();
+        String rootEnd = "vd" + (pid % 100000) + "m";
+        int subnet = (int) (pid % 200) + 20;
+        String serverIp = "10.85." + subnet + ".13";
+        String receiverIp = "10.85." + subnet + ".14";
+        String group = "239.85." + subnet + ".1";
+        try (NetNs ns = NetNs.create("vdvideo")) {
+            try {
+                NetNs.vethToRoot(rootEnd, serverIp + "/30", ns, "eth0", receiverIp + "/30", 1500);
+                try (VideoServer server = VideoHttpTest.start("--no-http", "--no-h3", "--multicast", group + ":5004",
+                        "--multicast-if", rootEnd, "--udp-source", serverIp + ":0")) {
+                    Shell.Result r = ns.tryExec("ffprobe", "-v", "error", "-show_entries",
+                            "stream=codec_name,width,height,r_frame_rate", "-of", "compact",
+                            "udp://" + group + ":5004?localaddr=" + receiverIp + "&timeout=20000000");
+                    SendStats s = server.udp().sendStats();
+                    System.out.println("multicast ffprobe: " + r.stdout.trim().replace('\n', ' ') + "; " + s);
+                    assertEquals(0, r.exitCode, r.stderr + r.stdout);
+                    String video = Arrays.stream(r.stdout.split("\n")).filter(l -> l.contains("codec_name=h264"))
+                            .findFirst().orElse(null);
+                    assertNotNull(video, "no H.264 stream in the multicast stream: " + r.stdout + r.stderr);
+                    assertTrue(video.contains("width=640") && video.contains("height=360")
+                            && video.contains("r_frame_rate=25/1"), video);
+                    assertEquals(0, s.fallbacks, s.toString());
+                    if (OffloadCapabilities.get().isKernelSegmentationAvailable(Transport.best())) {
+                        assertTrue(s.kernelPath && s.kernelSends > 0, s.toString());
+                    }
+                }
+            } finally {
+                Shell.tryRun("ip", "link", "del", rootEnd);
+            }
+        }
+    }
+
     private static long txPackets(String device) {
         return Long.parseLong(Shell.run("cat", "/sys/class/net/" + device + "/statistics/tx_packets").trim());
     }
