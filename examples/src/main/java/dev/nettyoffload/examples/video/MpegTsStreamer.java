@@ -274,9 +274,9 @@ final class MpegTsStreamer implements AutoCloseable {
     }
 
     @Override
-    public void close() throws InterruptedException {
+    public void close() {
         ticker.cancel(false);
-        channel.close().await(5, TimeUnit.SECONDS);
-        channel.eventLoop().submit(() -> doubled.release()).await(5, TimeUnit.SECONDS);
+        channel.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        channel.eventLoop().submit(() -> doubled.release()).awaitUninterruptibly(5, TimeUnit.SECONDS);
     }
 }

@@ -245,19 +245,19 @@ public final class VideoServer implements AutoCloseable {
     }
 
     @Override
-    public void close() throws Exception {
+    public void close() {
         try {
             if (udp != null) {
                 udp.close();
             }
             if (http != null) {
-                http.close().await(5, TimeUnit.SECONDS);
+                http.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
             }
             if (h3 != null) {
-                h3.close().await(5, TimeUnit.SECONDS);
+                h3.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
             }
         } finally {
-            group.shutdownGracefully(0, 2, TimeUnit.SECONDS).await(10, TimeUnit.SECONDS);
+            group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);
             clip.close();
         }
     }
