@@ -6,6 +6,7 @@ import dev.nettyoffload.core.testing.Prerequisites;
 import dev.nettyoffload.examples.quic.QuicBulkTransfer.Result;
 import dev.nettyoffload.examples.quic.QuicBulkTransfer.SendMode;
 import dev.nettyoffload.gso.QuicUso;
+import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.quic.SegmentedDatagramPacketAllocator;
 import io.netty.util.ResourceLeakDetector;
 import org.junit.jupiter.api.Test;
@@ -15,7 +16,9 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -104,6 +107,30 @@ class QuicBulkTransferTest {
         assertEquals(0, r.server.kernelSends);
         assertEquals(0, r.server.softwareDatagrams, "the codec sent no batches to cut");
         assertTrue(r.server.passedThrough >= (4L << 20) / 1350, r.toString());
+    }
+
+    @Test
+    void softwareModeCutsTheCodecsBatchesInUserSpace() throws Exception {
+        Prerequisites.requireTransport(Transport.EPOLL);
+        long bytes = 2L << 20;
+        Result r = QuicBulkTransfer.run(Transport.EPOLL, bytes, SendMode.SOFTWARE, false, TIMEOUT_MILLIS);
+        System.out.println("QUIC bulk: " + r);
+        assertFalse(r.server.kernelPath);
+        assertEquals(0, r.server.kernelSends);
+        assertTrue(r.server.softwareDatagrams > r.server.passedThrough, "the codec did not batch: " + r);
+    }
+
+    @Test
+    void aChannelWithoutTheEncoderGetsNoAllocator() {
+        EmbeddedChannel ch = new EmbeddedChannel();
+        try {
+            assertSame(SegmentedDatagramPacketAllocator.NONE, QuicUso.allocator(ch));
+            assertNull(QuicUso.encoder(ch));
+        } finally {
+            ch.finishAndReleaseAll();
+        }
+        assertThrows(IllegalArgumentException.class, () -> QuicUso.newBootstrap(null));
+        assertThrows(IllegalArgumentException.class, () -> QuicUso.server(null));
     }
 
     @Test
