@@ -16,8 +16,10 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.FixedRecvByteBufAllocator;
 import io.netty.channel.socket.ChannelInputShutdownReadComplete;
 import io.netty.channel.unix.IntegerUnixChannelOption;
+import io.netty.channel.uring.IoUringChannelOption;
 import io.netty.handler.codec.quic.InsecureQuicTokenHandler;
 import io.netty.handler.codec.quic.QuicChannel;
 import io.netty.handler.codec.quic.QuicChannelBootstrap;
@@ -55,6 +57,8 @@ public final class QuicBulkTransfer {
     private static final int CHUNK = 64 * 1024;
     private static final long WINDOW = 32L << 20;
     private static final int SOCKET_BUFFER = 8 << 20;
+    /** Bytes per datagram slot for io_uring's linked reads: any QUIC packet on a 1500-byte MTU path fits. */
+    private static final int UDP_PAYLOAD_SLOT = 1500;
 
     private QuicBulkTransfer() {
     }
@@ -69,22 +73,37 @@ public final class QuicBulkTransfer {
         NONE
     }
 
+    /** How the datagram channels read (the QUIC codec sends after each read loop). */
+    public enum ReadTuning {
+        /** Netty's defaults. */
+        DEFAULT,
+        /** {@link DatagramChannelTuning} on the client: on epoll, kernel UDP_GRO split back into packets by Netty. */
+        CLIENT_GRO,
+        /**
+         * On io_uring, both ends read with linked {@code recvmsg}s into 64 KiB buffers
+         * ({@code IoUringChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE}), so one read loop takes many ACKs and the
+         * codec has many packets to batch. A read loop can stay open while datagrams keep coming, which delays
+         * the codec's sends; not for latency-sensitive use without measuring.
+         */
+        IO_URING_BATCHED_READS
+    }
+
     /** What one transfer did. */
     public static final class Result {
         public final Transport transport;
         public final SendMode mode;
         public final boolean noChecksum;
-        public final boolean clientGro;
+        public final ReadTuning reads;
         public final long bytes;
         public final double seconds;
         public final SendStats server;
 
-        Result(Transport transport, SendMode mode, boolean noChecksum, boolean clientGro, long bytes, double seconds,
+        Result(Transport transport, SendMode mode, boolean noChecksum, ReadTuning reads, long bytes, double seconds,
                SendStats server) {
             this.transport = transport;
             this.mode = mode;
             this.noChecksum = noChecksum;
-            this.clientGro = clientGro;
+            this.reads = reads;
             this.bytes = bytes;
             this.seconds = seconds;
             this.server = server;
@@ -97,7 +116,7 @@ public final class QuicBulkTransfer {
         @Override
         public String toString() {
             return String.format(Locale.ROOT, "%-8s %-8s%s%s %d MiB intact in %.2f s (%.0f MB/s); server %s",
-                    transport, mode, noChecksum ? " SO_NO_CHECK" : "", clientGro ? " client-GRO" : "", bytes >> 20, seconds, mbPerSecond(), server);
+                    transport, mode, noChecksum ? " SO_NO_CHECK" : "", reads == ReadTuning.DEFAULT ? "" : " " + reads, bytes >> 20, seconds, mbPerSecond(), server);
         }
     }
 
@@ -107,15 +126,14 @@ public final class QuicBulkTransfer {
      */
     public static Result run(Transport transport, long bytes, SendMode mode, boolean noChecksum, long timeoutMillis)
             throws Exception {
-        return run(transport, bytes, mode, noChecksum, false, timeoutMillis);
+        return run(transport, bytes, mode, noChecksum, ReadTuning.DEFAULT, timeoutMillis);
     }
 
     /**
-     * Like {@link #run(Transport, long, SendMode, boolean, long)}; with {@code clientGro} the client's datagram
-     * channel gets {@link DatagramChannelTuning} (on epoll: kernel UDP_GRO, 64 KiB receive buffers, Netty
-     * splitting each batch back into packets before the codec).
+     * Like {@link #run(Transport, long, SendMode, boolean, long)}, with the datagram channels reading as
+     * {@code reads} says.
      */
-    public static Result run(Transport transport, long bytes, SendMode mode, boolean noChecksum, boolean clientGro,
+    public static Result run(Transport transport, long bytes, SendMode mode, boolean noChecksum, ReadTuning reads,
                              long timeoutMillis) throws Exception {
         transport.ensureAvailable();
         if (noChecksum && transport == Transport.NIO) {
@@ -148,6 +166,9 @@ public final class QuicBulkTransfer {
             if (noChecksum) {
                 sb.option(NO_CHECK_OPTION, 1);
             }
+            if (reads == ReadTuning.IO_URING_BATCHED_READS) {
+                batchedReads(sb, transport);
+            }
             InetAddress loopback = InetAddress.getLoopbackAddress();
             server = sb.bind(loopback, 0).sync().channel();
 
@@ -159,8 +180,11 @@ public final class QuicBulkTransfer {
                     .initialMaxData(WINDOW)
                     .initialMaxStreamDataBidirectionalLocal(WINDOW);
             Bootstrap cb = datagramBootstrap(transport, group).handler(QuicUso.client(clientCodec));
-            if (clientGro) {
+            if (reads == ReadTuning.CLIENT_GRO) {
                 DatagramChannelTuning.apply(cb, transport);
+            }
+            if (reads == ReadTuning.IO_URING_BATCHED_READS) {
+                batchedReads(cb, transport);
             }
             client = cb.bind(loopback, 0).sync().channel();
             QuicChannelBootstrap qb = QuicUso.newBootstrap(client);
@@ -180,7 +204,7 @@ public final class QuicBulkTransfer {
                     throw new IllegalStateException("transfer failed", done.cause());
                 }
                 double seconds = (System.nanoTime() - start) / 1e9;
-                return new Result(transport, mode, noChecksum, clientGro, done.getNow(), seconds, readStats(server));
+                return new Result(transport, mode, noChecksum, reads, done.getNow(), seconds, readStats(server));
             } finally {
                 quic.close().await(timeoutMillis, TimeUnit.MILLISECONDS);
             }
@@ -199,6 +223,14 @@ public final class QuicBulkTransfer {
         return new Bootstrap().group(group).channel(transport.datagramChannelClass())
                 .option(ChannelOption.SO_RCVBUF, SOCKET_BUFFER)
                 .option(ChannelOption.SO_SNDBUF, SOCKET_BUFFER);
+    }
+
+    private static void batchedReads(Bootstrap b, Transport transport) {
+        if (transport != Transport.IO_URING) {
+            throw new IllegalArgumentException("IO_URING_BATCHED_READS needs the io_uring transport");
+        }
+        b.option(IoUringChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, UDP_PAYLOAD_SLOT)
+                .option(ChannelOption.RECVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(64 * 1024));
     }
 
     private static SendStats readStats(Channel server) throws Exception {
@@ -326,20 +358,22 @@ public final class QuicBulkTransfer {
         SendMode mode = SendMode.USO;
         boolean noChecksum = false;
         boolean compare = false;
-        boolean clientGro = false;
+        ReadTuning reads = ReadTuning.DEFAULT;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             switch (a) {
                 case "--help":
                 case "-h":
                     System.out.println("usage: QuicBulkTransfer [--transport epoll|io_uring|nio] [--mib N]"
-                            + " [--mode uso|software|none] [--no-checksum] [--client-gro] [--compare]\n"
+                            + " [--mode uso|software|none] [--no-checksum] [--client-gro|--uring-batched-reads] [--compare]\n"
                             + "Sends N MiB (default 64) over one QUIC stream on loopback and checks every byte.\n"
                             + "  --mode uso       QuicUso.server: kernel USO, software fallback (default)\n"
                             + "  --mode software  QuicUso.server with GsoMode.SOFTWARE\n"
                             + "  --mode none      the plain codec, one datagram per packet\n"
                             + "  --no-checksum    SO_NO_CHECK on the server socket: the kernel refuses USO\n"
                             + "  --client-gro     DatagramChannelTuning on the client (kernel UDP_GRO on epoll)\n"
+                            + "  --uring-batched-reads  io_uring: linked recvmsg reads on both ends, many ACKs per read\n"
+                            + "                   loop, so the codec can batch (see ReadTuning)\n"
                             + "  --compare        run none, software, uso and uso --no-checksum in turn");
                     return;
                 case "--transport":
@@ -361,7 +395,10 @@ public final class QuicBulkTransfer {
                     compare = true;
                     break;
                 case "--client-gro":
-                    clientGro = true;
+                    reads = ReadTuning.CLIENT_GRO;
+                    break;
+                case "--uring-batched-reads":
+                    reads = ReadTuning.IO_URING_BATCHED_READS;
                     break;
                 default:
                     throw new IllegalArgumentException("unknown option " + a + " (try --help)");
@@ -371,14 +408,14 @@ public final class QuicBulkTransfer {
         System.out.println("QUIC allocator on " + transport + ": " + QuicUso.allocator(transport));
         long timeout = Math.max(60_000, mib * 1000);
         if (compare) {
-            System.out.println(run(transport, mib << 20, SendMode.NONE, false, clientGro, timeout));
-            System.out.println(run(transport, mib << 20, SendMode.SOFTWARE, false, clientGro, timeout));
-            System.out.println(run(transport, mib << 20, SendMode.USO, false, clientGro, timeout));
+            System.out.println(run(transport, mib << 20, SendMode.NONE, false, reads, timeout));
+            System.out.println(run(transport, mib << 20, SendMode.SOFTWARE, false, reads, timeout));
+            System.out.println(run(transport, mib << 20, SendMode.USO, false, reads, timeout));
             if (transport != Transport.NIO) {
-                System.out.println(run(transport, mib << 20, SendMode.USO, true, clientGro, timeout));
+                System.out.println(run(transport, mib << 20, SendMode.USO, true, reads, timeout));
             }
         } else {
-            System.out.println(run(transport, mib << 20, mode, noChecksum, clientGro, timeout));
+            System.out.println(run(transport, mib << 20, mode, noChecksum, reads, timeout));
         }
     }
 

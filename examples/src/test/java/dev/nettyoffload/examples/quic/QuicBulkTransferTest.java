@@ -42,10 +42,15 @@ class QuicBulkTransferTest {
     }
 
     private static Result runAtSimpleLeakLevel(Transport transport, boolean noChecksum) throws Exception {
+        return runAtSimpleLeakLevel(transport, noChecksum, QuicBulkTransfer.ReadTuning.DEFAULT);
+    }
+
+    private static Result runAtSimpleLeakLevel(Transport transport, boolean noChecksum,
+                                               QuicBulkTransfer.ReadTuning reads) throws Exception {
         ResourceLeakDetector.Level level = ResourceLeakDetector.getLevel();
         ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.SIMPLE);
         try {
-            return QuicBulkTransfer.run(transport, BYTES, SendMode.USO, noChecksum, TIMEOUT_MILLIS);
+            return QuicBulkTransfer.run(transport, BYTES, SendMode.USO, noChecksum, reads, TIMEOUT_MILLIS);
         } finally {
             ResourceLeakDetector.setLevel(level);
         }
@@ -77,10 +82,23 @@ class QuicBulkTransferTest {
         Result r = runAtSimpleLeakLevel(transport, false);
         assertKernelUso(r, BYTES);
         if (transport == Transport.EPOLL) {
-            // epoll reads ACKs in batches, so the codec has many packets per send: most go in UDP_SEGMENT sends.
+            // epoll reads ACKs in batches, so the codec has many packets per send: most go in UDP_SEGMENT sends
+            // (for io_uring see ioUringWithBatchedReadsSendsInBatchesLikeEpoll).
             assertTrue(r.server.kernelSegments > r.server.datagrams() / 2, r.toString());
             assertTrue(r.server.sendOperations() * 4 < r.server.datagrams(), r.toString());
         }
+    }
+
+    /**
+     * Netty's io_uring datagram read loop ends after every datagram, so the codec sends after every ACK and has
+     * one or two packets to batch; with linked reads one loop takes many ACKs and the batches look like epoll's.
+     */
+    @Test
+    void ioUringWithBatchedReadsSendsInBatchesLikeEpoll() throws Exception {
+        requireUso(Transport.IO_URING);
+        Result r = runAtSimpleLeakLevel(Transport.IO_URING, false, QuicBulkTransfer.ReadTuning.IO_URING_BATCHED_READS);
+        assertKernelUso(r, BYTES);
+        assertTrue(r.server.sendOperations() * 4 < r.server.datagrams(), r.toString());
     }
 
     @ParameterizedTest
