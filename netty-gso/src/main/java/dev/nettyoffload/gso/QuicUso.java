@@ -38,6 +38,15 @@ import java.net.InetSocketAddress;
  * A client's connections take the allocator from their {@link QuicChannelBootstrap}: create it with
  * {@link #newBootstrap(Channel)} instead of {@code QuicChannel.newBootstrap(channel)}.
  * <p>
+ * Receive is left alone. The codec takes each {@code DatagramPacket} as one UDP datagram, and a QUIC packet with
+ * a short header has no length field, so a batch from {@code GroAggregator} would be read as one packet: none
+ * is put under the codec. Epoll's kernel UDP_GRO does no such harm, because Netty's epoll channel splits each
+ * coalesced batch back into datagrams before the pipeline ({@code DatagramChannelTuning} turns it on).
+ * <p>
+ * On io_uring Netty ends a datagram read loop after every datagram, so the codec sends after every ACK and has
+ * one or two packets to batch; USO works but saves little there unless reads are batched (linked
+ * {@code recvmsg}, {@code IoUringChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE}), which this class does not set.
+ * <p>
  * This class needs {@code netty-codec-classes-quic} on the class path (an optional dependency of this module).
  */
 public final class QuicUso {
