@@ -5,6 +5,7 @@ import dev.nettyoffload.core.GsoType;
 import dev.nettyoffload.core.Ipv4IdMode;
 import dev.nettyoffload.core.LinkType;
 import dev.nettyoffload.core.TunnelType;
+import dev.nettyoffload.core.testing.NetNs;
 import dev.nettyoffload.core.testing.PcapReader;
 import dev.nettyoffload.core.testing.Prerequisites;
 import io.netty.buffer.ByteBuf;
@@ -63,8 +64,8 @@ class KernelDifferentialTest {
 
     private static final Pattern DROPPED = Pattern.compile("(\\d+) packets? dropped by kernel");
 
-    private static TestNamespace sender;
-    private static TestNamespace receiver;
+    private static NetNs sender;
+    private static NetNs receiver;
     private static List<byte[]> fullFrames;
     private static List<byte[]> partialFrames;
     private static Path captureDir;
@@ -73,15 +74,15 @@ class KernelDifferentialTest {
     static void captureKernelSegmentation() throws Exception {
         Prerequisites.requireRoot();
         Prerequisites.requireCommand("ip", "iproute2");
-        Prerequisites.require(TestNamespace.isSupported(), "network namespaces ('ip netns add' failed)");
+        Prerequisites.require(NetNs.isSupported(), "network namespaces ('ip netns add' failed)");
         Prerequisites.requireCommand("tcpdump", "tcpdump");
         Prerequisites.requireCommand("ethtool", "ethtool");
         Prerequisites.requireCommand("python3", "python3");
         captureDir = Files.createTempDirectory("pk-capture");
         Path pcap = captureDir.resolve("wire.pcap");
-        sender = TestNamespace.create("pk-snd");
-        receiver = TestNamespace.create("pk-rcv");
-        TestNamespace.veth(sender, SENDER_DEV, A4 + "/24", receiver, RECEIVER_DEV, B4 + "/24", 1500);
+        sender = NetNs.create("pk-snd");
+        receiver = NetNs.create("pk-rcv");
+        NetNs.veth(sender, SENDER_DEV, A4 + "/24", receiver, RECEIVER_DEV, B4 + "/24", 1500);
         sender.exec("ip", "addr", "add", A6 + "/64", "dev", SENDER_DEV, "nodad");
         receiver.exec("ip", "addr", "add", B6 + "/64", "dev", RECEIVER_DEV, "nodad");
         sender.exec("ethtool", "-K", SENDER_DEV, "tx", "off", "tso", "off", "tx-udp-segmentation", "off", "gso", "on");
