@@ -35,35 +35,40 @@ final class ContiguousSlices {
     /**
      * The buffer both slices were cut from when each is a slice (one level of {@link ByteBuf#unwrap()}) of
      * the same root buffer, that root is not itself derived or wrapped, and {@code next}'s readable bytes
-     * start exactly where {@code prev}'s end; otherwise {@code null}.
+     * start exactly where {@code prev}'s end; otherwise {@code null}. The starts are the slices'
+     * {@link #readerPosition}s. Slices of one root share its memory (one array or one address range), so
+     * their positions are comparable.
      * <p>
      * A leak-tracked allocation never qualifies: its slices unwrap to per-slice wrappers, and slicing its root
      * directly would bypass the tracker.
      */
-    static ByteBuf commonRootIfAdjacent(ByteBuf prev, ByteBuf next) {
+    static ByteBuf commonRootIfAdjacent(ByteBuf prev, long prevStart, ByteBuf next, long nextStart) {
         ByteBuf root = prev.unwrap();
         if (root == null || root != next.unwrap() || root.unwrap() != null) {
             return null;
         }
-        long end = readerPosition(prev);
-        long start = readerPosition(next);
-        if (end == UNKNOWN || start == UNKNOWN || positionBase(prev) != positionBase(next)) {
+        if (prevStart == UNKNOWN || nextStart == UNKNOWN) {
             return null;
         }
-        return end + prev.readableBytes() == start ? root : null;
+        return prevStart + prev.readableBytes() == nextStart ? root : null;
     }
 
-    /** The index in {@code root} of {@code slice}'s first readable byte, or -1 when it cannot be known. */
-    static int indexIn(ByteBuf root, ByteBuf slice) {
+    /**
+     * The index in {@code root} of {@code slice}'s first readable byte, given its {@link #readerPosition}
+     * {@code sliceStart}, or -1 when it cannot be known.
+     */
+    static int indexIn(ByteBuf root, ByteBuf slice, long sliceStart) {
         long rootStart;
-        if (root.hasMemoryAddress() && slice.hasMemoryAddress()) {
+        if (sliceStart == UNKNOWN) {
+            return -1;
+        } else if (root.hasMemoryAddress() && slice.hasMemoryAddress()) {
             rootStart = root.memoryAddress();
         } else if (root.hasArray() && slice.hasArray() && root.array() == slice.array()) {
             rootStart = root.arrayOffset();
         } else {
             return -1;
         }
-        long index = readerPosition(slice) - rootStart;
+        long index = sliceStart - rootStart;
         if (index < 0 || index + slice.readableBytes() > root.capacity()) {
             return -1;
         }
@@ -85,14 +90,15 @@ final class ContiguousSlices {
 
     /**
      * Whether {@code buf}'s readable bytes end exactly at the end of the buffer that owns its memory: the
-     * mark of a datagram (or kernel GRO batch) the kernel truncated to fit the receive buffer.
+     * mark of a datagram (or kernel GRO batch) the kernel truncated to fit the receive buffer. {@code start} is
+     * {@code buf}'s {@link #readerPosition}.
      */
-    static boolean fillsOwningBuffer(ByteBuf buf) {
+    static boolean fillsOwningBuffer(ByteBuf buf, long start) {
         ByteBuf owner = bottom(buf);
         if (owner == buf) {
             return buf.writerIndex() == buf.capacity() && buf.isReadable();
         }
-        int index = indexIn(owner, buf);
+        int index = indexIn(owner, buf, start);
         if (index < 0) {
             return false;
         }

@@ -43,6 +43,8 @@ final class DatagramBatcher {
 
     private final GroConfig config;
     private final ByteBuf[] contents;
+    /** Where each held content's readable bytes start ({@link ContiguousSlices#readerPosition}), found once. */
+    private final long[] starts;
     private DatagramPacket first;
     private int count;
     private int segmentSize;
@@ -73,6 +75,7 @@ final class DatagramBatcher {
     DatagramBatcher(GroConfig config) {
         this.config = config;
         this.contents = new ByteBuf[config.maxSegments()];
+        this.starts = new long[config.maxSegments()];
     }
 
     /** Datagrams of exactly {@code slotSize} bytes (when positive) filled a read slot: suspected truncation. */
@@ -94,8 +97,10 @@ final class DatagramBatcher {
         int length = content.readableBytes();
         datagramsIn++;
         bytesIn += length;
-        trackKernelBatch(content, length);
-        if (length > 0 && (length == slotSize || ContiguousSlices.fillsOwningBuffer(content))) {
+        // Reading a slice's position costs a reference-count check; do it once per datagram.
+        long start = ContiguousSlices.readerPosition(content);
+        trackKernelBatch(content, start, length);
+        if (length > 0 && (length == slotSize || ContiguousSlices.fillsOwningBuffer(content, start))) {
             truncationSuspected++;
         }
 
@@ -115,6 +120,7 @@ final class DatagramBatcher {
 
         if (count > 0) {
             if (canAppend(packet, length)) {
+                starts[count] = start;
                 contents[count++] = content;
                 totalBytes += length;
                 if (length < segmentSize) {
@@ -130,6 +136,7 @@ final class DatagramBatcher {
         }
         first = packet;
         contents[0] = content;
+        starts[0] = start;
         count = 1;
         segmentSize = length;
         totalBytes = length;
@@ -164,8 +171,7 @@ final class DatagramBatcher {
     }
 
     /** A datagram that starts where the previous one ended came out of the same kernel GRO batch. */
-    private void trackKernelBatch(ByteBuf content, int length) {
-        long start = ContiguousSlices.readerPosition(content);
+    private void trackKernelBatch(ByteBuf content, long start, int length) {
         Object base = ContiguousSlices.positionBase(content);
         boolean adjacent = start != ContiguousSlices.UNKNOWN && start == lastEnd && base == lastBase && length > 0;
         if (adjacent) {
@@ -224,7 +230,8 @@ final class DatagramBatcher {
             int runEnd = i + 1;
             ByteBuf root = null;
             while (runEnd < n) {
-                ByteBuf r = ContiguousSlices.commonRootIfAdjacent(contents[runEnd - 1], contents[runEnd]);
+                ByteBuf r = ContiguousSlices.commonRootIfAdjacent(contents[runEnd - 1], starts[runEnd - 1],
+                        contents[runEnd], starts[runEnd]);
                 if (r == null || root != null && r != root) {
                     break;
                 }
@@ -251,7 +258,7 @@ final class DatagramBatcher {
 
     /** One slice of {@code root} over contents[from..to), which are adjacent slices of it; releases them. */
     private ByteBuf joinRun(ByteBuf root, int from, int to) {
-        int index = ContiguousSlices.indexIn(root, contents[from]);
+        int index = ContiguousSlices.indexIn(root, contents[from], starts[from]);
         int length = 0;
         for (int k = from; k < to; k++) {
             length += contents[k].readableBytes();

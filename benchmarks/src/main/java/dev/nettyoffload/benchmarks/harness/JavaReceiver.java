@@ -112,7 +112,7 @@ final class JavaReceiver {
                 return counter;
             case "gro":
                 // UDP_GRO on epoll, 64 KiB receive buffers, socket buffers: the library's one-line setup.
-                DatagramChannelTuning.apply(b, transport, DatagramChannelTuning.DEFAULT_RECEIVE_BUFFER_SIZE,
+                DatagramChannelTuning.apply(b, transport, DatagramChannelTuning.defaultReceiveBufferSize(transport),
                         RECEIVE_BUFFER);
                 GroConfig config = transport == Transport.IO_URING
                         // Netty's io_uring read loop ends after every datagram: batches need a short delay.
