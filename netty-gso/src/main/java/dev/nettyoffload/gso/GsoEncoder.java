@@ -214,10 +214,13 @@ public class GsoEncoder extends ChannelOutboundHandlerAdapter {
         List<Object> out = packetSegments;
         try {
             packetSegmenter.segment(packet, ctx.alloc(), out);
-        } catch (PacketOffloadException e) {
+        } catch (RuntimeException e) {
+            // PacketOffloadException for what the segmenter refuses; anything else is still the packet's
+            // fault, and must fail this write rather than escape into the pipeline.
             counters.invalid++;
             packet.release();
-            promise.setFailure(e);
+            promise.setFailure(e instanceof PacketOffloadException ? e
+                    : new GsoException("cannot segment " + packet + ": " + e, e));
             return;
         }
         // The segments hold their own references to the payload.
@@ -226,7 +229,9 @@ public class GsoEncoder extends ChannelOutboundHandlerAdapter {
         counters.packets++;
         counters.packetSegments += n;
         try {
-            if (n == 1 || promise.isVoid()) {
+            if (n == 0) {
+                promise.trySuccess();
+            } else if (n == 1 || promise.isVoid()) {
                 for (int i = 0; i < n; i++) {
                     emit(ctx, out.get(i), promise);
                 }
