@@ -51,7 +51,7 @@ public final class Shell {
     public static Result tryRun(List<String> command, long timeoutSeconds) {
         Process p;
         try {
-            p = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.DISCARD).start();
+            p = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
         } catch (IOException e) {
             return new Result(127, "", "cannot start " + command.get(0) + ": " + e.getMessage());
         }

@@ -1,0 +1,461 @@
+package dev.nettyoffload.gso;
+
+import dev.nettyoffload.core.Errno;
+import dev.nettyoffload.core.OffloadCapabilities;
+import dev.nettyoffload.core.OffloadReport;
+import dev.nettyoffload.core.SocketPacing;
+import dev.nettyoffload.core.Transport;
+import dev.nettyoffload.core.UdpLimits;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelException;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundHandlerAdapter;
+import io.netty.channel.ChannelPromise;
+import io.netty.channel.socket.DatagramPacket;
+import io.netty.channel.socket.nio.NioDatagramChannel;
+import io.netty.channel.unix.SegmentedDatagramPacket;
+import io.netty.util.concurrent.PromiseCombiner;
+
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
+import java.net.Inet4Address;
+import java.net.Inet6Address;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.util.ArrayDeque;
+
+/**
+ * Cuts large datagram writes into datagrams: by the kernel (UDP_SEGMENT) where the channel and kernel
+ * support it, else by slicing the buffer into plain {@link DatagramPacket}s without copying.
+ * <p>
+ * Put it first in the pipeline of a datagram channel (nearest the channel), so every outbound datagram
+ * passes through it. It handles a {@link SegmentedDatagramPacket} and a {@link DatagramPacket} whose payload
+ * is larger than {@link GsoConfig#segmentSize()}; everything else passes through untouched.
+ * <ul>
+ *   <li>Kernel path (epoll or io_uring, kernel supports UDP_SEGMENT): the payload goes down as
+ *   {@code SegmentedDatagramPacket}s of at most the probed segment count and at most 65507 (IPv4) or
+ *   65527 (IPv6) payload bytes each; a payload of one segment goes as a plain datagram.</li>
+ *   <li>Software path (NIO, no kernel support, {@link GsoMode#SOFTWARE}, or after a refusal): retained
+ *   slices of the payload as plain datagrams, so NIO never sends one oversized datagram.</li>
+ *   <li>When the kernel refuses a segmented send as such (EIO, EINVAL: UDP checksums off, a segment count
+ *   or a device it cannot segment for), that send is repeated in software, the channel stays on software
+ *   from then on, and it is counted and logged once. The write's promise reports the final outcome.
+ *   EMSGSIZE (a segment larger than the route allows) fails the promise, as it would a plain datagram.</li>
+ *   <li>Order is kept across a refusal: until the kernel has accepted the channel's first segmented send,
+ *   later writes wait in this handler, so a refused send is resent before anything written after it. A
+ *   refusal that comes later (another route for an unconnected channel) can let datagrams already queued in
+ *   the channel overtake the resend.</li>
+ * </ul>
+ * Not {@code @Sharable}: the path decision and the counters belong to one channel.
+ *
+ * @see <a href="https://docs.kernel.org/networking/segmentation-offloads.html">Segmentation Offloads</a>
+ */
+public class GsoEncoder extends ChannelOutboundHandlerAdapter {
+    private static final Logger logger = System.getLogger(GsoEncoder.class.getName());
+
+    private final GsoConfig config;
+    private final GsoCounters counters = new GsoCounters();
+    private boolean kernelPath;
+    private boolean kernelConfirmed;
+    private int maxSegments = UdpLimits.LEGACY_MAX_SEGMENTS;
+    /** Writes waiting for the outcome of the channel's first kernel send; null when none is pending. */
+    private ArrayDeque<HeldWrite> held;
+    private boolean flushHeld;
+    /** Spaces sends when {@link GsoConfig#pacingRate()} is set; null otherwise. */
+    private SendPacer pacer;
+    private boolean reportLogged;
+
+    /** An encoder with {@link GsoConfig#DEFAULT}. */
+    public GsoEncoder() {
+        this(GsoConfig.DEFAULT);
+    }
+
+    /** An encoder that splits plain datagrams larger than {@code segmentSize} payload bytes. */
+    public GsoEncoder(int segmentSize) {
+        this(GsoConfig.newBuilder().segmentSize(segmentSize).build());
+    }
+
+    public GsoEncoder(GsoConfig config) {
+        if (config == null) {
+            throw new IllegalArgumentException("config: null");
+        }
+        this.config = config;
+    }
+
+    public GsoConfig config() {
+        return config;
+    }
+
+    /** What this encoder did so far. */
+    public GsoCounters counters() {
+        return counters;
+    }
+
+    /** Whether segmented writes currently go to the kernel (false before the handler is added). */
+    public boolean isKernelPath() {
+        return kernelPath;
+    }
+
+    /** The most segments per kernel send this encoder uses. */
+    public int maxSegments() {
+        return maxSegments;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        Channel channel = ctx.channel();
+        switch (config.mode()) {
+            case SOFTWARE:
+                kernelPath = false;
+                break;
+            case KERNEL:
+                if (channel instanceof NioDatagramChannel) {
+                    throw new IllegalStateException("GsoMode.KERNEL on " + channel.getClass().getSimpleName()
+                            + ": NIO ignores segment sizes and would send one oversized datagram;"
+                            + " use GsoMode.AUTO or SOFTWARE");
+                }
+                kernelPath = true;
+                break;
+            default:
+                Transport transport = Transport.of(channel.getClass());
+                kernelPath = transport != Transport.NIO
+                        && OffloadCapabilities.get().isKernelSegmentationAvailable(transport);
+                break;
+        }
+        if (config.maxSegments() != GsoConfig.PROBED_MAX_SEGMENTS) {
+            maxSegments = config.maxSegments();
+        } else if (kernelPath) {
+            int probed = OffloadCapabilities.get().maxUdpSegments();
+            maxSegments = probed > 0 ? probed : UdpLimits.LEGACY_MAX_SEGMENTS;
+        }
+        long rate = config.pacingRate();
+        if (rate > 0) {
+            pacer = new SendPacer(rate, Math.max(1, rate / 1000), counters);
+            if (SocketPacing.isSupported(channel)) {
+                try {
+                    SocketPacing.setMaxPacingRate(channel, rate);
+                } catch (ChannelException | UnsupportedOperationException e) {
+                    logger.log(Level.INFO, "{0}: SO_MAX_PACING_RATE not set ({1}); pacing in software only",
+                            channel, e.getMessage());
+                }
+            }
+        }
+    }
+
+    @Override
+    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+        if (held != null) {
+            held.add(new HeldWrite(msg, promise));
+            return;
+        }
+        if (!(msg instanceof DatagramPacket)) {
+            emit(ctx, msg, promise);
+            return;
+        }
+        DatagramPacket packet = (DatagramPacket) msg;
+        ByteBuf content = packet.content();
+        int segmentSize = msg instanceof SegmentedDatagramPacket
+                ? ((SegmentedDatagramPacket) msg).segmentSize() : config.segmentSize();
+        int length = content.readableBytes();
+        if (length <= segmentSize) {
+            counters.passedThrough++;
+            if (msg instanceof SegmentedDatagramPacket) {
+                // One datagram needs no UDP_SEGMENT, and a socket that refuses it still sends this.
+                emit(ctx, new DatagramPacket(content, packet.recipient(), packet.sender()), promise);
+            } else {
+                emit(ctx, msg, promise);
+            }
+            return;
+        }
+        String problem = validate(ctx.channel(), packet.recipient(), segmentSize);
+        if (problem != null) {
+            counters.invalid++;
+            // Release before failing, so that whoever the failure wakes sees the buffer already gone.
+            packet.release();
+            promise.setFailure(new GsoException(problem));
+            return;
+        }
+        if (!reportLogged) {
+            reportLogged = true;
+            logOffloadReport(ctx.channel(), packet.recipient());
+        }
+        try {
+            counters.writes++;
+            if (kernelPath) {
+                writeKernel(ctx, packet, segmentSize, promise);
+            } else {
+                writeSoftware(ctx, content, content.readerIndex(), length, segmentSize,
+                        packet.recipient(), packet.sender(), promise);
+            }
+        } finally {
+            packet.release();
+        }
+    }
+
+    /**
+     * At DEBUG level, logs who will segment this channel's first large write (NIC, kernel or this encoder)
+     * and why; the report runs {@code ip} and {@code ethtool}, so it is made off the event loop.
+     */
+    private static void logOffloadReport(Channel channel, InetSocketAddress recipient) {
+        SocketAddress target = recipient != null ? recipient : channel.remoteAddress();
+        if (logger.isLoggable(Level.DEBUG) && target instanceof InetSocketAddress) {
+            OffloadReport.logAsync(logger, ((InetSocketAddress) target).getAddress(),
+                    Transport.of(channel.getClass()));
+        }
+    }
+
+    /** Returns what is wrong with sending {@code segmentSize}-byte segments to {@code recipient}, or null. */
+    private static String validate(Channel channel, InetSocketAddress recipient, int segmentSize) {
+        SocketAddress target = recipient != null ? recipient : channel.remoteAddress();
+        if (!(target instanceof InetSocketAddress)) {
+            return "no recipient: the datagram has none and " + channel + " is not connected";
+        }
+        InetSocketAddress to = (InetSocketAddress) target;
+        if (to.isUnresolved()) {
+            return "recipient " + to + " is unresolved";
+        }
+        SocketAddress local = channel.localAddress();
+        if (local instanceof InetSocketAddress && ((InetSocketAddress) local).getAddress() instanceof Inet4Address
+                && to.getAddress() instanceof Inet6Address) {
+            return "recipient " + to + " is IPv6 but the channel is bound to IPv4 address " + local;
+        }
+        int max = UdpLimits.maxPayload(to);
+        if (segmentSize > max) {
+            return "segmentSize " + segmentSize + " is larger than one datagram to " + to + " can carry (max "
+                    + max + " payload bytes)";
+        }
+        return null;
+    }
+
+    private void writeKernel(ChannelHandlerContext ctx, DatagramPacket packet, int segmentSize,
+                             ChannelPromise promise) {
+        ByteBuf content = packet.content();
+        InetSocketAddress recipient = packet.recipient();
+        InetSocketAddress sender = packet.sender();
+        SocketAddress target = recipient != null ? recipient : ctx.channel().remoteAddress();
+        // UDP_MAX_SEGMENTS bounds the count; the IP total length field bounds the bytes of one send.
+        int segmentsPerSend = Math.min(maxSegments, UdpLimits.maxPayload((InetSocketAddress) target) / segmentSize);
+        if (pacer != null) {
+            // fq paces whole sends: keep each to about a millisecond of data so that a burst is spread.
+            segmentsPerSend = SocketPacing.maxSegmentsPerSend(config.pacingRate(), segmentSize, segmentsPerSend);
+        }
+        int bytesPerSend = segmentsPerSend * segmentSize;
+        int length = content.readableBytes();
+        int sends = (length + bytesPerSend - 1) / bytesPerSend;
+        boolean combine = sends > 1 && !promise.isVoid();
+        PromiseCombiner combiner = combine ? new PromiseCombiner(ctx.executor()) : null;
+        int offset = content.readerIndex();
+        for (int end = offset + length; offset < end; offset += bytesPerSend) {
+            int n = Math.min(bytesPerSend, end - offset);
+            ChannelPromise sendPromise = combine ? ctx.newPromise() : promise;
+            if (n <= segmentSize) {
+                counters.softwareDatagrams++;
+                emit(ctx, new DatagramPacket(content.retainedSlice(offset, n), recipient, sender), sendPromise);
+            } else {
+                counters.kernelSends++;
+                counters.kernelSegments += (n + segmentSize - 1) / segmentSize;
+                ByteBuf payload = content.retainedSlice(offset, n);
+                ChannelPromise kernelPromise = ctx.newPromise();
+                boolean probe = !kernelConfirmed;
+                kernelPromise.addListener(
+                        new KernelSend(ctx, payload, segmentSize, recipient, sender, sendPromise, probe));
+                if (probe) {
+                    held = new ArrayDeque<>();
+                }
+                emit(ctx, new SegmentedDatagramPacket(payload.retain(), segmentSize, recipient, sender),
+                        kernelPromise);
+            }
+            if (combine) {
+                combiner.add(sendPromise);
+            }
+            int rest = end - offset - n;
+            if (rest > 0 && !kernelPath) {
+                // The send just made was refused at once (the channel fails writes synchronously).
+                ChannelPromise restPromise = combine ? ctx.newPromise() : promise;
+                writeSoftware(ctx, content, offset + n, rest, segmentSize, recipient, sender, restPromise);
+                if (combine) {
+                    combiner.add(restPromise);
+                }
+                break;
+            }
+            if (rest > 0 && held != null) {
+                // The rest of this write waits, like any later write, for the first send's outcome.
+                ChannelPromise restPromise = combine ? ctx.newPromise() : promise;
+                held.add(new HeldWrite(new SegmentedDatagramPacket(content.retainedSlice(offset + n, rest),
+                        segmentSize, recipient, sender), restPromise));
+                if (combine) {
+                    combiner.add(restPromise);
+                }
+                break;
+            }
+        }
+        if (combine) {
+            combiner.finish(promise);
+        }
+    }
+
+    /** Writes {@code length} bytes of {@code buf} from {@code offset} as retained slices, one per datagram. */
+    private void writeSoftware(ChannelHandlerContext ctx, ByteBuf buf, int offset, int length, int segmentSize,
+                               InetSocketAddress recipient, InetSocketAddress sender, ChannelPromise promise) {
+        boolean combine = !promise.isVoid();
+        PromiseCombiner combiner = combine ? new PromiseCombiner(ctx.executor()) : null;
+        for (int end = offset + length; offset < end; offset += segmentSize) {
+            int n = Math.min(segmentSize, end - offset);
+            counters.softwareDatagrams++;
+            DatagramPacket datagram = new DatagramPacket(buf.retainedSlice(offset, n), recipient, sender);
+            if (combine) {
+                ChannelPromise p = ctx.newPromise();
+                emit(ctx, datagram, p);
+                combiner.add(p);
+            } else {
+                emit(ctx, datagram, promise);
+            }
+        }
+        if (combine) {
+            combiner.finish(promise);
+        }
+    }
+
+    /**
+     * Completes one kernel send: on success the held payload is released; on a refusal of segmentation
+     * (EIO, EINVAL) the payload is resent in software; any other failure is the write's outcome.
+     */
+    private final class KernelSend implements ChannelFutureListener {
+        private final ChannelHandlerContext ctx;
+        private final ByteBuf payload;
+        private final int segmentSize;
+        private final InetSocketAddress recipient;
+        private final InetSocketAddress sender;
+        private final ChannelPromise result;
+        private final boolean probe;
+
+        KernelSend(ChannelHandlerContext ctx, ByteBuf payload, int segmentSize, InetSocketAddress recipient,
+                   InetSocketAddress sender, ChannelPromise result, boolean probe) {
+            this.probe = probe;
+            this.ctx = ctx;
+            this.payload = payload;
+            this.segmentSize = segmentSize;
+            this.recipient = recipient;
+            this.sender = sender;
+            this.result = result;
+        }
+
+        @Override
+        public void operationComplete(ChannelFuture future) {
+            try {
+                complete(future);
+            } finally {
+                payload.release();
+                if (probe) {
+                    releaseHeld(ctx);
+                }
+            }
+        }
+
+        private void complete(ChannelFuture future) {
+            if (future.isSuccess()) {
+                kernelConfirmed = true;
+                result.trySuccess();
+                return;
+            }
+            Throwable cause = future.cause();
+            int errno = Errno.of(cause);
+            counters.rejected(errno);
+            if (errno != Errno.EIO && errno != Errno.EINVAL) {
+                result.tryFailure(cause);
+                return;
+            }
+            counters.fallbacks++;
+            if (kernelPath) {
+                kernelPath = false;
+                logger.log(Level.INFO, "{0}: the kernel refused a UDP_SEGMENT send to {1} ({2}); this channel"
+                        + " segments in software from now on", ctx.channel(), recipient, Errno.name(errno));
+            }
+            writeSoftware(ctx, payload, payload.readerIndex(), payload.readableBytes(), segmentSize,
+                    recipient, sender, result);
+            flushDown(ctx);
+        }
+    }
+
+    @Override
+    public void flush(ChannelHandlerContext ctx) {
+        if (held != null) {
+            // The first kernel send must still go out; what is held is flushed once it is released.
+            flushHeld = true;
+        }
+        flushDown(ctx);
+    }
+
+    @Override
+    public void close(ChannelHandlerContext ctx, ChannelPromise promise) {
+        releaseAll(ctx);
+        ctx.close(promise);
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        releaseAll(ctx);
+    }
+
+    /** Hands everything this encoder still holds to the channel, in order. */
+    private void releaseAll(ChannelHandlerContext ctx) {
+        releaseHeld(ctx);
+        if (pacer != null) {
+            pacer.releaseAll(ctx);
+        }
+    }
+
+    /** Writes one finished message towards the channel, through the pacer when pacing is on. */
+    private void emit(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+        if (pacer == null) {
+            ctx.write(msg, promise);
+        } else {
+            pacer.write(ctx, msg, promise);
+        }
+    }
+
+    private void flushDown(ChannelHandlerContext ctx) {
+        if (pacer == null) {
+            ctx.flush();
+        } else {
+            pacer.flush(ctx);
+        }
+    }
+
+    /** Passes the held writes on, in order, now that the path they take is known. */
+    private void releaseHeld(ChannelHandlerContext ctx) {
+        ArrayDeque<HeldWrite> writes = held;
+        if (writes == null) {
+            return;
+        }
+        held = null;
+        boolean flush = flushHeld;
+        flushHeld = false;
+        for (HeldWrite w; (w = writes.poll()) != null; ) {
+            if (held != null) {
+                // A released write became the next first kernel send (the previous one failed for another
+                // reason, such as EMSGSIZE): the rest keep waiting behind it.
+                held.add(w);
+            } else {
+                write(ctx, w.msg, w.promise);
+            }
+        }
+        if (flush) {
+            flush(ctx);
+        }
+    }
+
+    /** A write waiting for the outcome of the first kernel send. */
+    private static final class HeldWrite {
+        final Object msg;
+        final ChannelPromise promise;
+
+        HeldWrite(Object msg, ChannelPromise promise) {
+            this.msg = msg;
+            this.promise = promise;
+        }
+    }
+}

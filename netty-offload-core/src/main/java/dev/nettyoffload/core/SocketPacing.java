@@ -1,0 +1,173 @@
+package dev.nettyoffload.core;
+
+import io.netty.channel.Channel;
+import io.netty.channel.unix.IntegerUnixChannelOption;
+import io.netty.channel.unix.RawUnixChannelOption;
+
+import java.net.InetAddress;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Caps the rate at which the kernel sends a socket's packets (SO_MAX_PACING_RATE), for epoll and io_uring
+ * channels, UDP or TCP.
+ * <p>
+ * The rate is in <b>bytes</b> per second. The fq qdisc enforces it for any socket
+ * ({@code tc qdisc replace dev DEV root fq}); TCP also paces by itself without fq. Other qdiscs ignore it for
+ * UDP. fq paces whole packets: a UDP_SEGMENT send is one packet for fq however many segments it has, so the
+ * segments of one send still leave back to back. Keep each send to about a millisecond of data at the rate
+ * ({@link #maxSegmentsPerSend}) so that a burst is spread, the way TCP sizes its TSO packets under pacing.
+ * <p>
+ * The kernel takes the option as a 32-bit value (bytes per second, {@code ~0U} meaning unlimited) or, on 64-bit
+ * kernels, as a 64-bit one ({@code sock_setsockopt}); rates up to {@value #MAX_32_BIT_RATE} B/s use the
+ * 32-bit form that every kernel since 3.13 accepts, larger ones the 64-bit form.
+ */
+public final class SocketPacing {
+    /** SOL_SOCKET ({@code include/uapi/asm-generic/socket.h}). */
+    public static final int SOL_SOCKET = 1;
+    /** SO_MAX_PACING_RATE ({@code include/uapi/asm-generic/socket.h}; Linux 3.13). */
+    public static final int SO_MAX_PACING_RATE = 47;
+    /** The value meaning "no cap", as {@link #maxPacingRate(Channel)} returns it. */
+    public static final long UNLIMITED = Long.MAX_VALUE;
+    /** The largest rate the 32-bit form of the option expresses; {@code 0xFFFFFFFF} means unlimited. */
+    public static final long MAX_32_BIT_RATE = 0xFFFF_FFFEL;
+    /** How long one send may last at the paced rate, like TCP's {@code sk_pacing_shift} of 10 (~1 ms). */
+    public static final long DEFAULT_SEND_NANOS = 1_000_000;
+
+    private static final IntegerUnixChannelOption MAX_PACING_RATE_32 =
+            new IntegerUnixChannelOption("SO_MAX_PACING_RATE", SOL_SOCKET, SO_MAX_PACING_RATE);
+    private static final RawUnixChannelOption MAX_PACING_RATE_64 =
+            new RawUnixChannelOption("SO_MAX_PACING_RATE_U64", SOL_SOCKET, SO_MAX_PACING_RATE, Long.BYTES);
+
+    private SocketPacing() {
+    }
+
+    /** Whether {@code channel}'s transport can set socket options by number (epoll and io_uring). */
+    public static boolean isSupported(Channel channel) {
+        return Transport.of(channel.getClass()) != Transport.NIO;
+    }
+
+    /**
+     * Caps {@code channel}'s sending rate at {@code bytesPerSecond}, or removes the cap for {@link #UNLIMITED}.
+     *
+     * @throws IllegalArgumentException      when {@code bytesPerSecond} is not positive
+     * @throws UnsupportedOperationException when the channel is not an epoll or io_uring channel
+     * @throws io.netty.channel.ChannelException when the kernel rejects the option
+     */
+    public static void setMaxPacingRate(Channel channel, long bytesPerSecond) {
+        if (bytesPerSecond <= 0) {
+            throw new IllegalArgumentException("bytesPerSecond: " + bytesPerSecond + " (expected > 0)");
+        }
+        checkSupported(channel);
+        if (bytesPerSecond == UNLIMITED) {
+            channel.config().setOption(MAX_PACING_RATE_32, -1); // ~0U: the kernel stores ~0UL
+        } else if (bytesPerSecond <= MAX_32_BIT_RATE) {
+            // The kernel reads the int as unsigned, so rates above 2^31 - 1 pass as negative ints.
+            channel.config().setOption(MAX_PACING_RATE_32, (int) bytesPerSecond);
+        } else {
+            ByteBuffer value = ByteBuffer.allocate(Long.BYTES).order(ByteOrder.nativeOrder());
+            value.putLong(0, bytesPerSecond);
+            channel.config().setOption(MAX_PACING_RATE_64, value);
+        }
+    }
+
+    /** The current cap of {@code channel} in bytes per second, or {@link #UNLIMITED}. */
+    public static long maxPacingRate(Channel channel) {
+        checkSupported(channel);
+        ByteBuffer value = channel.config().getOption(MAX_PACING_RATE_64).order(ByteOrder.nativeOrder());
+        long rate = value.getLong(0);
+        // ~0UL is "unlimited"; a 32-bit kernel answers ~0U in the first four bytes and leaves the rest zero.
+        return rate == -1L || rate == 0xFFFF_FFFFL ? UNLIMITED : rate;
+    }
+
+    /**
+     * How many segments of {@code segmentSize} bytes one UDP_SEGMENT send should carry at most so that it lasts
+     * about {@link #DEFAULT_SEND_NANOS} at {@code bytesPerSecond}: at least 1, at most {@code maxSegments}.
+     */
+    public static int maxSegmentsPerSend(long bytesPerSecond, int segmentSize, int maxSegments) {
+        if (segmentSize <= 0) {
+            throw new IllegalArgumentException("segmentSize: " + segmentSize + " (expected > 0)");
+        }
+        if (maxSegments <= 0) {
+            throw new IllegalArgumentException("maxSegments: " + maxSegments + " (expected > 0)");
+        }
+        if (bytesPerSecond <= 0 || bytesPerSecond == UNLIMITED) {
+            return maxSegments;
+        }
+        long bytesPerSend = bytesPerSecond / (1_000_000_000L / DEFAULT_SEND_NANOS);
+        long segments = bytesPerSend / segmentSize;
+        return (int) Math.max(1, Math.min(maxSegments, segments));
+    }
+
+    /**
+     * Whether the fq qdisc is attached to {@code device} (as its root qdisc or under {@code mq}), so that
+     * SO_MAX_PACING_RATE paces UDP sockets sending through it. Runs {@code tc -j qdisc show dev DEVICE}
+     * (Debian package {@code iproute2}); call it outside the event loop. To attach fq:
+     * {@code tc qdisc replace dev DEVICE root fq} (needs CAP_NET_ADMIN and a kernel with CONFIG_NET_SCH_FQ).
+     *
+     * @throws OffloadToolException NO_SUCH_DEVICE, TOOL_MISSING or TOOL_FAILED
+     */
+    public static boolean isFqAttached(String device) {
+        Ethtool.checkDeviceName(device);
+        ExternalCommand.Result r = new ExternalCommand(List.of("tc"), "iproute2").run("-j", "qdisc", "show", "dev",
+                device);
+        if (r.exitCode != 0) {
+            if (r.stderr.contains("Cannot find device")) {
+                throw new OffloadToolException(OffloadToolException.Reason.NO_SUCH_DEVICE,
+                        "network device '" + device + "' does not exist");
+            }
+            throw new OffloadToolException(OffloadToolException.Reason.TOOL_FAILED,
+                    "'tc qdisc show dev " + device + "' failed: " + r.diagnostic());
+        }
+        return hasFq(device, r.stdout);
+    }
+
+    /**
+     * Why SO_MAX_PACING_RATE would not pace UDP sent to {@code destination}, or {@code null} when the output
+     * device has fq. Never throws: a failed lookup is itself the answer. Runs {@code ip} and {@code tc}; call it
+     * outside the event loop, e.g. to log a hint once when a paced channel becomes active.
+     */
+    public static String udpPacingProblem(InetAddress destination) {
+        String device = "?";
+        try {
+            device = EgressRoute.lookup(destination).device();
+            if (isFqAttached(device)) {
+                return null;
+            }
+            return "the fq qdisc is not attached to " + device + ", so SO_MAX_PACING_RATE does not pace UDP to "
+                    + destination.getHostAddress() + "; attach it with 'tc qdisc replace dev " + device
+                    + " root fq' (kernel CONFIG_NET_SCH_FQ)";
+        } catch (RuntimeException e) {
+            return "cannot tell whether UDP to " + destination.getHostAddress() + " is paced (device " + device
+                    + "): " + e.getMessage();
+        }
+    }
+
+    /** Whether the output of {@code tc -j qdisc show dev DEVICE} lists an fq qdisc. */
+    static boolean hasFq(String device, String tcJson) {
+        Object doc;
+        try {
+            doc = Json.parse(tcJson.isBlank() ? "[]" : tcJson);
+        } catch (IllegalArgumentException e) {
+            throw new OffloadToolException(OffloadToolException.Reason.TOOL_FAILED,
+                    "cannot read the output of 'tc -j qdisc show dev " + device + "': " + e.getMessage(), e);
+        }
+        if (doc instanceof List) {
+            for (Object q : (List<?>) doc) {
+                if (q instanceof Map && "fq".equals(((Map<?, ?>) q).get("kind"))) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    private static void checkSupported(Channel channel) {
+        if (!isSupported(channel)) {
+            throw new UnsupportedOperationException("SO_MAX_PACING_RATE needs an epoll or io_uring channel, not "
+                    + channel.getClass().getSimpleName());
+        }
+    }
+}
