@@ -154,20 +154,11 @@ final class PacketCoalescer {
         try {
             l = layout.parse(buf, linkType, tunnel, null);
         } catch (PacketOffloadException e) {
-            l = null;
-            if (tunnel != TunnelType.NONE) {
-                // A UDP port that is not VXLAN after all, or a tunnel whose inner packet we cannot merge.
-                try {
-                    l = layout.parse(buf, linkType, TunnelType.NONE, null);
-                } catch (PacketOffloadException e2) {
-                    l = null;
-                }
-            }
-            if (l == null) {
-                logUnparseable(e);
-                pass(buf, PacketPassReason.UNPARSEABLE, out);
-                return;
-            }
+            // Including a tunnel whose inner packet is not TCP/UDP, or UDP to the VXLAN port that is not VXLAN:
+            // like vxlan_gro_receive, such packets are not merged at all.
+            logUnparseable(e);
+            pass(buf, PacketPassReason.UNPARSEABLE, out);
+            return;
         }
         final boolean tcp = l.l4Protocol() == IpProtocol.TCP;
         final int hash = hash(buf, b, l);
@@ -244,8 +235,17 @@ final class PacketCoalescer {
         return n;
     }
 
+    /**
+     * Whether the headers of {@code buf} may be rewritten in place: one reference, writable, and not a view of a
+     * larger buffer (a leak-detection wrapper, which has its buffer's capacity, does not count as a view).
+     */
     private static boolean isOwned(ByteBuf buf) {
-        return buf.refCnt() == 1 && buf.unwrap() == null && !buf.isReadOnly();
+        if (buf.refCnt() != 1 || buf.isReadOnly()) {
+            return false;
+        }
+        ByteBuf u = buf.unwrap();
+        return u == null || (u.unwrap() == null && u.capacity() == buf.capacity() && !(u instanceof CompositeByteBuf)
+                && u.refCnt() == 1);
     }
 
     private int segmentLimit(PacketFlow f) {

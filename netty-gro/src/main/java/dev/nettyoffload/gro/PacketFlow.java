@@ -1,5 +1,6 @@
 package dev.nettyoffload.gro;
 
+import dev.nettyoffload.core.IpProtocol;
 import dev.nettyoffload.core.PacketLayout;
 import dev.nettyoffload.core.TunnelType;
 import io.netty.buffer.ByteBuf;
@@ -72,6 +73,7 @@ final class PacketFlow {
         outerPseudoDestination = l.outerPseudoDestination();
         l4 = l.l4();
         l4HeaderLength = l.l4HeaderLength();
+        tcp = l.l4Protocol() == IpProtocol.TCP;
         headerLength = l.headerLength();
         segmentSize = l.payloadLength();
         payloadTotal = 0;
