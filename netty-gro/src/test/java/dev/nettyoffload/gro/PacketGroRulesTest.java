@@ -295,8 +295,10 @@ class PacketGroRulesTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("table")
     void rule(String name, Case c, Shape shape, boolean owned) {
-        for (MergedChecksum mode : MergedChecksum.values()) {
-            run(name + " " + mode, c, shape, owned, mode);
+        run(name + " COMPLETE", c, shape, owned, MergedChecksum.COMPLETE);
+        if (shape == c.shapes.iterator().next()) {
+            // Partial checksums for the first shape of each case only, to keep the table fast.
+            run(name + " PARTIAL", c, shape, owned, MergedChecksum.PARTIAL);
         }
     }
 
