@@ -10,6 +10,7 @@ import dev.nettyoffload.core.testing.TestPacket;
 import dev.nettyoffload.core.testing.TestPacket.Tunnel;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.AbstractByteBufAllocator;
 import io.netty.buffer.Unpooled;
@@ -186,15 +187,23 @@ class PacketSegmenterBadInputTest {
         byte[] bytes = spec.build(SegmentChecks.payload(10_000, 4), spec.original()).bytes;
         ByteBuf in = SegmentChecks.input(bytes);
         GsoPacket packet = new GsoPacket(in, GsoType.TCPV4, 1000);
+        List<ByteBuf> allocated = new ArrayList<>();
         ByteBufAllocator failing = new AbstractByteBufAllocator(false) {
-            private int headers;
+            private int composites;
+
+            @Override
+            public CompositeByteBuf compositeHeapBuffer(int maxNumComponents) {
+                if (++composites > 4) {
+                    throw new IllegalStateException("allocation failed on purpose");
+                }
+                return super.compositeHeapBuffer(maxNumComponents);
+            }
 
             @Override
             protected ByteBuf newHeapBuffer(int initialCapacity, int maxCapacity) {
-                if (++headers > 4) {
-                    throw new IllegalStateException("allocation failed on purpose");
-                }
-                return Unpooled.buffer(initialCapacity, maxCapacity);
+                ByteBuf b = Unpooled.buffer(initialCapacity, maxCapacity);
+                allocated.add(b);
+                return b;
             }
 
             @Override
@@ -213,6 +222,8 @@ class PacketSegmenterBadInputTest {
             assertThrows(IllegalStateException.class, () -> new PacketSegmenter().segment(packet, failing, out));
             assertEquals(List.of("earlier message"), out, "only what was there before");
             assertEquals(1, in.refCnt(), "no segment still holds the input");
+            assertEquals(1, allocated.size(), "one header buffer per packet");
+            assertEquals(0, allocated.get(0).refCnt(), "header buffer released");
         } finally {
             packet.release();
         }
