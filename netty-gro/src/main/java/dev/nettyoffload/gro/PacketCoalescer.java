@@ -73,6 +73,8 @@ final class PacketCoalescer {
     private static final int TCP_FLAGS_NEVER = TcpHeader.SYN | TcpHeader.RST | TcpHeader.URG;
     private static final int TCP_FLAGS_END = TcpHeader.PSH | TcpHeader.FIN;
     private static final int IPV4_DF = 0x4000;
+    /** Offset of the TCP urgent pointer. */
+    private static final int TCP_URGENT_OFFSET = 18;
     /** The IPv6 first word without traffic class: version and flow label identify the flow. */
     private static final int IPV6_FLOW_MASK = 0xF00FFFFF;
     private static final int IPV6_TRAFFIC_CLASS_MASK = 0x0FF00000;
@@ -465,13 +467,16 @@ final class PacketCoalescer {
                 headerLength - Ipv6Header.SOURCE_OFFSET);
     }
 
-    /** TTL/hop limit, TOS/traffic class (with ECN) and IPv4 flags must match (inet_gro_receive). */
-    private static boolean sameIpFields(ByteBuf a, int ai, ByteBuf c, int ci, int version) {
+    /**
+     * The fields of an IP header that must match along a run (inet_gro_receive, ipv6_gro_receive): IPv4 TOS (with
+     * ECN), flags and TTL; IPv6 traffic class (with ECN) and hop limit. Packed into one int for comparison.
+     */
+    private static int ipFields(ByteBuf buf, int ip, int version) {
         if (version == 4) {
-            return a.getByte(ai + 1) == c.getByte(ci + 1) && a.getByte(ai + 8) == c.getByte(ci + 8)
-                    && a.getShort(ai + Ipv4Header.FRAGMENT_OFFSET) == c.getShort(ci + Ipv4Header.FRAGMENT_OFFSET);
+            return (buf.getUnsignedByte(ip + 1) << 24) | (buf.getUnsignedShort(ip + Ipv4Header.FRAGMENT_OFFSET) << 8)
+                    | buf.getUnsignedByte(ip + 8);
         }
-        return ((a.getInt(ai) ^ c.getInt(ci)) & IPV6_TRAFFIC_CLASS_MASK) == 0 && a.getByte(ai + 7) == c.getByte(ci + 7);
+        return (buf.getInt(ip) & IPV6_TRAFFIC_CLASS_MASK) | buf.getUnsignedByte(ip + 7);
     }
 
     /** The merge conditions for a packet of flow {@code f}; sets {@link #probeIdMode}. */
@@ -480,13 +485,11 @@ final class PacketCoalescer {
             // A larger segment cannot follow: segmentation would cut it at the first one's size.
             return CoalesceResult.MISMATCH;
         }
-        final ByteBuf head = f.head();
-        final int h = head.readerIndex();
-        if (!sameIpFields(head, h + f.l3, buf, b + f.l3, f.l3Version)) {
+        if (ipFields(buf, b + f.l3, f.l3Version) != f.ipFields) {
             return CoalesceResult.MISMATCH;
         }
         final boolean outer = f.tunnel != TunnelType.NONE;
-        if (outer && !sameIpFields(head, h + f.outerL3, buf, b + f.outerL3, f.outerVersion)) {
+        if (outer && ipFields(buf, b + f.outerL3, f.outerVersion) != f.outerIpFields) {
             return CoalesceResult.MISMATCH;
         }
         if (f.tunnel == TunnelType.VXLAN
@@ -500,14 +503,13 @@ final class PacketCoalescer {
             final int t = f.l4;
             // Data offset, flags and window in one word: only CWR, FIN and PSH may differ, and a CWR flushes.
             int word = buf.getInt(b + t + TcpHeader.DATA_OFFSET_OFFSET);
-            if (((head.getInt(h + t + TcpHeader.DATA_OFFSET_OFFSET) ^ word) & ~TCP_FLAGS_MAY_DIFFER) != 0
+            if (((f.tcpWord ^ word) & ~TCP_FLAGS_MAY_DIFFER) != 0
                     || (word & (TcpHeader.CWR << 16)) != 0
-                    || head.getInt(h + t + TcpHeader.ACK_OFFSET) != buf.getInt(b + t + TcpHeader.ACK_OFFSET)
+                    || f.tcpAck != buf.getInt(b + t + TcpHeader.ACK_OFFSET)
                     // The urgent pointer is not checked by the kernel; segmentation copies the first one's.
-                    || head.getShort(h + t + 18) != buf.getShort(b + t + 18)
-                    || !ByteBufUtil.equals(head, h + t + TcpHeader.MIN_LENGTH, buf, b + t + TcpHeader.MIN_LENGTH,
-                    f.l4HeaderLength - TcpHeader.MIN_LENGTH)
-                    || buf.getUnsignedInt(b + t + TcpHeader.SEQUENCE_OFFSET) != f.nextSeq) {
+                    || f.tcpUrgent != buf.getShort(b + t + TCP_URGENT_OFFSET)
+                    || buf.getUnsignedInt(b + t + TcpHeader.SEQUENCE_OFFSET) != f.nextSeq
+                    || !tcpOptionsEqual(f, buf, b)) {
                 return CoalesceResult.MISMATCH;
             }
         }
@@ -515,6 +517,24 @@ final class PacketCoalescer {
             return CoalesceResult.FULL;
         }
         return CoalesceResult.COALESCE;
+    }
+
+    /** TCP options byte for byte (tcp_gro_receive compares them word by word). */
+    private static boolean tcpOptionsEqual(PacketFlow f, ByteBuf buf, int b) {
+        int n = f.l4HeaderLength - TcpHeader.MIN_LENGTH;
+        if (n == 0) {
+            return true;
+        }
+        ByteBuf head = f.head();
+        int h = head.readerIndex() + f.l4 + TcpHeader.MIN_LENGTH;
+        int p = b + f.l4 + TcpHeader.MIN_LENGTH;
+        int i = 0;
+        for (; i + 4 <= n; i += 4) {
+            if (head.getInt(h + i) != buf.getInt(p + i)) {
+                return false;
+            }
+        }
+        return i == n || ByteBufUtil.equals(head, h + i, buf, p + i, n - i);
     }
 
     /**
@@ -569,8 +589,16 @@ final class PacketCoalescer {
             }
             f.outerUdpChecksum = f.tunnel == TunnelType.VXLAN
                     && buf.getUnsignedShort(b + f.tunnelL4 + UdpHeader.CHECKSUM_OFFSET) != 0;
+            f.ipFields = ipFields(buf, b + f.l3, f.l3Version);
+            if (f.tunnel != TunnelType.NONE) {
+                f.outerIpFields = ipFields(buf, b + f.outerL3, f.outerVersion);
+            }
             if (tcp) {
-                f.nextSeq = buf.getUnsignedInt(b + l.l4() + TcpHeader.SEQUENCE_OFFSET);
+                int t = b + f.l4;
+                f.nextSeq = buf.getUnsignedInt(t + TcpHeader.SEQUENCE_OFFSET);
+                f.tcpWord = buf.getInt(t + TcpHeader.DATA_OFFSET_OFFSET);
+                f.tcpAck = buf.getInt(t + TcpHeader.ACK_OFFSET);
+                f.tcpUrgent = buf.getShort(t + TCP_URGENT_OFFSET);
             }
         } else {
             f.idMode = probeIdMode;

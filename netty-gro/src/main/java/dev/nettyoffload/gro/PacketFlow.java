@@ -49,6 +49,13 @@ final class PacketFlow {
     int firstId;
     int firstOuterId;
     int heldBytes;
+    // The first packet's fields that every later packet must match, read once (TCP offset/flags/window word,
+    // ACK number, urgent pointer; IP TOS/TTL/flags or traffic class/hop limit, inner and outer).
+    int tcpWord;
+    int tcpAck;
+    short tcpUrgent;
+    int ipFields;
+    int outerIpFields;
     /** The first packet was unshared when held: its headers may be rewritten in place. */
     boolean owned;
 
