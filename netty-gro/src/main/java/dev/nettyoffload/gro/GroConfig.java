@@ -50,6 +50,11 @@ public final class GroConfig {
      */
     public static final long DEFAULT_PACKET_FLUSH_TIMEOUT_NANOS = TimeUnit.MICROSECONDS.toNanos(20);
 
+    /** IPv6 TCP packets are merged to at most 65535 bytes by default: no jumbograms (BIG TCP off). */
+    public static final int DEFAULT_BIG_TCP_MAX_SIZE = 0;
+    /** Largest merged IPv6 datagram with BIG TCP: the kernel's {@code GRO_MAX_SIZE} (8 x 65535, include/linux/netdevice.h). */
+    public static final int MAX_BIG_TCP_MAX_SIZE = 8 * 65535;
+
     static final GroConfig DEFAULT = new Builder().build();
 
     private final int maxSegments;
@@ -62,8 +67,10 @@ public final class GroConfig {
     private final int packetMaxSegments;
     private final MergedChecksum mergedChecksum;
     private final long packetFlushTimeoutNanos;
+    private final int bigTcpMaxSize;
 
     private GroConfig(Builder b) {
+        this.bigTcpMaxSize = b.bigTcpMaxSize;
         this.maxSegments = b.maxSegments;
         this.maxBatchBytes = b.maxBatchBytes;
         this.flushDelayNanos = b.flushDelayNanos;
@@ -137,9 +144,17 @@ public final class GroConfig {
         return packetFlushTimeoutNanos;
     }
 
+    /**
+     * Largest merged IPv6 TCP datagram (header included) when above 65535 bytes, carried with a jumbo payload
+     * Hop-by-Hop option as Linux BIG TCP does ({@code gro_max_size}); 0 when off.
+     */
+    public int bigTcpMaxSize() {
+        return bigTcpMaxSize;
+    }
+
     @Override
     public String toString() {
-        return "GroConfig(maxSegments=" + maxSegments + ", maxBatchBytes=" + maxBatchBytes
+        return "GroConfig(bigTcpMaxSize=" + bigTcpMaxSize + ", maxSegments=" + maxSegments + ", maxBatchBytes=" + maxBatchBytes
                 + ", flushDelayNanos=" + flushDelayNanos + ", linkType=" + linkType + ", vxlanPort=" + vxlanPort
                 + ", maxFlows=" + maxFlows + ", maxHeldBytes=" + maxHeldBytes + ", packetMaxSegments="
                 + packetMaxSegments + ", mergedChecksum=" + mergedChecksum + ", packetFlushTimeoutNanos="
@@ -158,11 +173,13 @@ public final class GroConfig {
         private int packetMaxSegments = MAX_PACKET_SEGMENTS;
         private MergedChecksum mergedChecksum = DEFAULT_MERGED_CHECKSUM;
         private long packetFlushTimeoutNanos = DEFAULT_PACKET_FLUSH_TIMEOUT_NANOS;
+        private int bigTcpMaxSize = DEFAULT_BIG_TCP_MAX_SIZE;
 
         private Builder() {
         }
 
         private Builder(GroConfig c) {
+            bigTcpMaxSize = c.bigTcpMaxSize;
             maxSegments = c.maxSegments;
             maxBatchBytes = c.maxBatchBytes;
             flushDelayNanos = c.flushDelayNanos;
@@ -173,6 +190,21 @@ public final class GroConfig {
             packetMaxSegments = c.packetMaxSegments;
             mergedChecksum = c.mergedChecksum;
             packetFlushTimeoutNanos = c.packetFlushTimeoutNanos;
+        }
+
+        /**
+         * Lets IPv6 TCP runs without extension headers (and without tunnel) grow beyond 65535 bytes, up to
+         * {@code maxSize} bytes of IPv6 datagram, with a jumbo payload Hop-by-Hop option (RFC 2675) as Linux BIG
+         * TCP does; a GSO encoder strips the option again. 0 (the default) turns it off; otherwise 65536 to
+         * {@value #MAX_BIG_TCP_MAX_SIZE}.
+         */
+        public Builder bigTcpMaxSize(int maxSize) {
+            if (maxSize != 0 && (maxSize <= 65535 || maxSize > MAX_BIG_TCP_MAX_SIZE)) {
+                throw new IllegalArgumentException("bigTcpMaxSize: " + maxSize + " (expected 0 or 65536.."
+                        + MAX_BIG_TCP_MAX_SIZE + ')');
+            }
+            this.bigTcpMaxSize = maxSize;
+            return this;
         }
 
         /** What raw packets start with. */

@@ -65,6 +65,8 @@ final class PacketCoalescer {
      * (net/core/gro.c), so that the 16-bit IPv4 total length stays exact.
      */
     static final int MAX_MERGED_IP_LENGTH = 65535;
+    /** A Hop-by-Hop header holding only the jumbo payload option: next header, length, type, length, value. */
+    static final int JUMBO_HOP_BY_HOP_LENGTH = 8;
     /** Most components of a merged buffer (one per packet, plus a header buffer when the first is shared). */
     static final int MAX_COMPONENTS = 64;
     /** TCP flags that may differ along a run: FIN and PSH end it, CWR only on the first (tcp_gro_receive). */
@@ -85,6 +87,7 @@ final class PacketCoalescer {
     private final int maxHeldBytes;
     private final int maxSegments;
     private final boolean completeChecksum;
+    private final int bigTcpMaxSize;
     private final PacketLayout layout = new PacketLayout();
     private final PacketFlow[] active;
     private final int[] activeHashes;
@@ -118,6 +121,7 @@ final class PacketCoalescer {
         maxHeldBytes = config.maxHeldBytes();
         maxSegments = config.packetMaxSegments();
         completeChecksum = config.mergedChecksum() == MergedChecksum.COMPLETE;
+        bigTcpMaxSize = config.bigTcpMaxSize();
         active = new PacketFlow[maxFlows];
         activeHashes = new int[maxFlows];
         free = new PacketFlow[maxFlows];
@@ -187,7 +191,7 @@ final class PacketCoalescer {
                     flush(f, PacketFlushReason.SHORT_SEGMENT, alloc, out);
                 } else if ((flags & TCP_FLAGS_END) != 0) {
                     flush(f, PacketFlushReason.PSH_FIN, alloc, out);
-                } else if (f.count >= segmentLimit(f) || f.ipLengthWith(f.segmentSize) > MAX_MERGED_IP_LENGTH) {
+                } else if (f.count >= segmentLimit(f) || f.ipLengthWith(f.segmentSize) > f.maxIpLength) {
                     flush(f, PacketFlushReason.FULL, alloc, out);
                 }
                 return;
@@ -209,6 +213,10 @@ final class PacketCoalescer {
         free[freeCount] = null;
         f.start(l, hash);
         f.owned = isOwned(buf);
+        // BIG TCP (like Linux, which inserts the Hop-by-Hop header in ipv6_gro_complete): plain IPv6 TCP only.
+        f.maxIpLength = bigTcpMaxSize != 0 && tcp && l.tunnelType() == TunnelType.NONE && l.l3Version() == 6
+                && l.l3HeaderLength() == Ipv6Header.LENGTH ? bigTcpMaxSize - JUMBO_HOP_BY_HOP_LENGTH
+                : MAX_MERGED_IP_LENGTH;
         active[activeCount] = f;
         activeHashes[activeCount] = hash;
         activeCount++;
@@ -251,7 +259,9 @@ final class PacketCoalescer {
     }
 
     private int segmentLimit(PacketFlow f) {
-        return f.owned ? maxSegments : Math.min(maxSegments, MAX_COMPONENTS - 1);
+        // A shared first packet, or a BIG TCP run (its header grows), needs a header buffer component.
+        return f.owned && f.maxIpLength <= MAX_MERGED_IP_LENGTH ? maxSegments
+                : Math.min(maxSegments, MAX_COMPONENTS - 1);
     }
 
     private void pass(ByteBuf buf, PacketPassReason reason, Output out) {
@@ -513,7 +523,7 @@ final class PacketCoalescer {
                 return CoalesceResult.MISMATCH;
             }
         }
-        if (f.count >= segmentLimit(f) || f.ipLengthWith(payload) > MAX_MERGED_IP_LENGTH) {
+        if (f.count >= segmentLimit(f) || f.ipLengthWith(payload) > f.maxIpLength) {
             return CoalesceResult.FULL;
         }
         return CoalesceResult.COALESCE;
@@ -653,6 +663,9 @@ final class PacketCoalescer {
         final ByteBuf[] packets = f.packets;
         final ByteBuf head = packets[0];
         final int hl = f.headerLength;
+        if (f.ipLengthWith(0) - Ipv6Header.LENGTH > Ipv6Header.MAX_PAYLOAD_LENGTH) {
+            return mergeJumbo(f, alloc);
+        }
         final boolean inPlace = f.owned && isOwned(head);
         CompositeByteBuf c = alloc.compositeDirectBuffer(inPlace ? n : n + 1);
         int added = 0;
@@ -693,6 +706,71 @@ final class PacketCoalescer {
     }
 
     long packetsMergedOut;
+
+    /**
+     * Builds a BIG TCP packet: a new header buffer with a jumbo payload Hop-by-Hop header inserted after the IPv6
+     * header (payload length 0, RFC 2675), then every payload.
+     */
+    private GsoPacket mergeJumbo(PacketFlow f, ByteBufAllocator alloc) {
+        final int n = f.count;
+        final ByteBuf[] packets = f.packets;
+        final ByteBuf head = packets[0];
+        final int hb = head.readerIndex();
+        final int hl = f.headerLength;
+        final int afterIp = f.l3 + Ipv6Header.LENGTH;
+        final int l4 = f.l4 + JUMBO_HOP_BY_HOP_LENGTH;
+        final int total = hl + JUMBO_HOP_BY_HOP_LENGTH + f.payloadTotal;
+        CompositeByteBuf c = alloc.compositeDirectBuffer(n + 1);
+        int added = 0;
+        boolean success = false;
+        try {
+            // Filled before it is added: a component's length is fixed when it is added.
+            ByteBuf h = alloc.directBuffer(hl + JUMBO_HOP_BY_HOP_LENGTH);
+            try {
+                h.writeBytes(head, hb, afterIp);
+                h.writeByte(IpProtocol.TCP).writeByte(0).writeByte(Ipv6Header.OPTION_JUMBO)
+                        .writeByte(Ipv6Header.OPTION_JUMBO_DATA_LENGTH).writeInt(total - afterIp);
+                h.writeBytes(head, hb + afterIp, hl - afterIp);
+            } catch (RuntimeException e) {
+                h.release();
+                throw e;
+            }
+            c.addComponent(true, h);
+            h.setShort(f.l3 + Ipv6Header.PAYLOAD_LENGTH_OFFSET, 0);
+            h.setByte(f.l3 + Ipv6Header.NEXT_HEADER_OFFSET, IpProtocol.HOP_BY_HOP);
+            ByteBuf last = packets[n - 1];
+            int lastFlags = last.getUnsignedByte(last.readerIndex() + f.l4 + TcpHeader.FLAGS_OFFSET);
+            h.setByte(l4 + TcpHeader.FLAGS_OFFSET, h.getUnsignedByte(l4 + TcpHeader.FLAGS_OFFSET)
+                    | (lastFlags & TCP_FLAGS_END));
+            long pseudo = InternetChecksum.pseudoHeaderIpv6(h, f.l3 + Ipv6Header.SOURCE_OFFSET,
+                    f.l3 + Ipv6Header.DESTINATION_OFFSET, IpProtocol.TCP, total - l4);
+            int checkAt = l4 + TcpHeader.CHECKSUM_OFFSET;
+            if (completeChecksum) {
+                h.setShort(checkAt, 0);
+                h.setShort(checkAt, InternetChecksum.finish(pseudo + InternetChecksum.sum(h, l4, f.l4HeaderLength)
+                        + f.payloadSum));
+            } else {
+                h.setShort(checkAt, InternetChecksum.fold(pseudo));
+            }
+            for (int i = 0; i < n; i++) {
+                ByteBuf p = packets[i];
+                p.skipBytes(hl);
+                c.addComponent(true, p);
+                added++;
+            }
+            GsoPacket g = new GsoPacket(c, GsoType.TCPV6, TunnelType.NONE, f.segmentSize, Ipv4IdMode.INCREMENTING, n);
+            packetsMergedOut += n;
+            success = true;
+            return g;
+        } finally {
+            if (!success) {
+                c.release();
+                for (int i = added; i < n; i++) {
+                    ReferenceCountUtil.release(packets[i]);
+                }
+            }
+        }
+    }
 
     /** Rewrites lengths, flags and checksums of the merged packet's headers at {@code base} of {@code h}. */
     private void rewriteHeaders(PacketFlow f, ByteBuf h, int base) {

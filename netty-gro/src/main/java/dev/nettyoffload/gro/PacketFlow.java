@@ -56,6 +56,8 @@ final class PacketFlow {
     short tcpUrgent;
     int ipFields;
     int outerIpFields;
+    /** Largest IP datagram this run may grow to: 65535, or the BIG TCP size for eligible IPv6 TCP flows. */
+    int maxIpLength;
     /** The first packet was unshared when held: its headers may be rewritten in place. */
     boolean owned;
 

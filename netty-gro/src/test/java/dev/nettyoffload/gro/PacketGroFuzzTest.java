@@ -55,7 +55,8 @@ class PacketGroFuzzTest {
             GroConfig config = GroConfig.newBuilder().linkType(link).maxFlows(1 + r.nextInt(4))
                     .maxHeldBytes(65536 + r.nextInt(200_000)).packetMaxSegments(2 + r.nextInt(63))
                     .mergedChecksum(r.nextBoolean() ? MergedChecksum.COMPLETE : MergedChecksum.PARTIAL)
-                    .packetFlushTimeout(r.nextInt(3), TimeUnit.MICROSECONDS).build();
+                    .packetFlushTimeout(r.nextInt(3), TimeUnit.MICROSECONDS)
+                    .bigTcpMaxSize(r.nextBoolean() ? 0 : GroConfig.MAX_BIG_TCP_MAX_SIZE).build();
             GroAggregator gro = new GroAggregator(config);
             EmbeddedChannel ch = new EmbeddedChannel(gro);
             List<Object> out = new ArrayList<>();

@@ -221,4 +221,75 @@ class PacketGroRoundTripTest {
         }
         assertTrue(merged > 500, "packets that went through a merged packet: " + merged);
     }
+
+    @Test
+    void bigTcpMergesBeyond64KiBWithAJumbogramAndSegmentsBack() {
+        TestPacket s = new TestPacket();
+        s.v6 = true;
+        s.tcpFlags = TestPacket.ACK | TestPacket.PSH;
+        s.tcpOptionsLength = 12;
+        RawRun run = new RawRun(s);
+        List<byte[]> in = new ArrayList<>();
+        java.io.ByteArrayOutputStream payload = new java.io.ByteArrayOutputStream();
+        int segments = 60;
+        for (int i = 0; i < segments; i++) {
+            int flags = i == segments - 1 ? TestPacket.ACK | TestPacket.PSH : TestPacket.ACK;
+            TestPacket.Built b = run.next(1436, null, v -> v.flags = flags);
+            in.add(b.bytes);
+            payload.write(b.bytes, b.payloadOffset, b.bytes.length - b.payloadOffset);
+        }
+        TestPacket big = s.copy();
+        big.jumbo = true;
+        byte[] expected = big.build(payload.toByteArray(), big.original()).bytes;
+        for (MergedChecksum checksum : MergedChecksum.values()) {
+            GroAggregator gro = new GroAggregator(GroConfig.newBuilder().mergedChecksum(checksum)
+                    .bigTcpMaxSize(GroConfig.MAX_BIG_TCP_MAX_SIZE).build());
+            EmbeddedChannel ch = new EmbeddedChannel(gro);
+            List<Object> out = new ArrayList<>();
+            try {
+                for (byte[] b : in) {
+                    ch.pipeline().fireChannelRead(PacketChecks.input(b, true));
+                }
+                ch.pipeline().fireChannelReadComplete();
+                out.addAll(PacketChecks.drain(ch));
+                assertEquals(1, out.size(), "one BIG TCP packet");
+                GsoPacket g = assertInstanceOf(GsoPacket.class, out.get(0));
+                assertEquals(segments, g.segmentCount());
+                assertEquals(1436, g.gsoSize());
+                assertTrue(g.content().readableBytes() > 65535 + 40, "beyond 64 KiB: " + g);
+                PacketChecks.assertComponents(g);
+                PacketChecks.assertValidMerged(g, LinkType.RAW_IP, checksum == MergedChecksum.PARTIAL, "BIG TCP");
+                if (checksum == MergedChecksum.COMPLETE) {
+                    assertEquals(HexFormat.of().formatHex(expected), HexFormat.of().formatHex(
+                            ByteBufUtil.getBytes(g.content())), "merged = the jumbogram the builder writes");
+                    List<byte[]> back = PacketChecks.expandOutputs(out, LinkType.RAW_IP, PooledByteBufAllocator.DEFAULT);
+                    assertEquals(segments, back.size());
+                    for (int i = 0; i < segments; i++) {
+                        assertArrayEquals(in.get(i), back.get(i), "segment " + i + " after GSO strips the jumbogram");
+                    }
+                }
+            } finally {
+                PacketChecks.releaseAll(out);
+                ch.finishAndReleaseAll();
+            }
+        }
+        // Off by default: the 65535-byte cap applies.
+        EmbeddedChannel ch = new EmbeddedChannel(new GroAggregator());
+        List<Object> out = new ArrayList<>();
+        try {
+            for (byte[] b : in) {
+                ch.pipeline().fireChannelRead(PacketChecks.input(b, true));
+            }
+            ch.pipeline().fireChannelReadComplete();
+            out.addAll(PacketChecks.drain(ch));
+            List<String> sizes = new ArrayList<>();
+            for (Object o : out) {
+                sizes.add(PacketChecks.describe(o, LinkType.RAW_IP));
+            }
+            assertEquals(List.of(PacketChecks.expand("1436x45"), PacketChecks.expand("1436x15")), sizes);
+        } finally {
+            PacketChecks.releaseAll(out);
+            ch.finishAndReleaseAll();
+        }
+    }
 }
