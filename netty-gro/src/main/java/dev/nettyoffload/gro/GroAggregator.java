@@ -411,6 +411,8 @@ public class GroAggregator extends ChannelDuplexHandler {
         return "GroAggregator(datagramsIn=" + datagramsIn() + ", batchesOut=" + batchesOut()
                 + ", meanBatchSize=" + String.format("%.1f", meanBatchSize())
                 + ", kernelGroBatches=" + kernelGroBatches() + ", truncationSuspected=" + truncationSuspected()
-                + ')';
+                + ", packetsIn=" + packetsIn() + ", mergedPacketsOut=" + mergedPacketsOut() + ", packetsMerged="
+                + packetsMerged() + ", packetsPassedThrough=" + packetsPassedThrough() + ", checksumFailures="
+                + checksumFailures() + ')';
     }
 }
