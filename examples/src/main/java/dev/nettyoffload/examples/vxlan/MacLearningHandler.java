@@ -34,7 +34,7 @@ final class MacLearningHandler extends ChannelInboundHandlerAdapter {
             frame.release();
             return;
         }
-        gateway.macTable().learn(source, side, frame.remote());
+        gateway.macTable().learn(source, side, frame.remote(), gateway.vtepPort(side));
         gateway.countFrameIn(side);
         // The frame's one reference moves on with its content.
         ctx.fireChannelRead(content);

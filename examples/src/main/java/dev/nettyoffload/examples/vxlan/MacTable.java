@@ -36,7 +36,12 @@ final class MacTable {
         return (mac & (1L << 40)) != 0;
     }
 
-    void learn(long mac, int side, InetSocketAddress vtep) {
+    /**
+     * Learns that {@code mac} is behind the VTEP at {@code sender}'s address on {@code side}. The VTEP listens on
+     * {@code port}: a Linux VTEP sends from a per-flow hashed source port (RFC 7348 section 5 suggests it for
+     * ECMP) and receives on the VXLAN port only.
+     */
+    void learn(long mac, int side, InetSocketAddress sender, int port) {
         Entry e = entries.get(mac);
         if (e == null) {
             if (entries.size() >= maxEntries) {
@@ -46,13 +51,13 @@ final class MacTable {
             e = new Entry();
             entries.put(mac, e);
             learned++;
-        } else if (e.side == side && e.vtep.equals(vtep)) {
+        } else if (e.side == side && e.vtep.getAddress().equals(sender.getAddress())) {
             return;
         } else {
             moved++;
         }
         e.side = side;
-        e.vtep = vtep;
+        e.vtep = new InetSocketAddress(sender.getAddress(), port);
     }
 
     /** The entry for {@code mac}, or null when unknown. */

@@ -139,6 +139,11 @@ public final class VxlanGateway implements AutoCloseable {
         return egress[side];
     }
 
+    /** The UDP port the remote VTEPs of {@code side} listen on: the port this side is bound to. */
+    int vtepPort(int side) {
+        return segments[side].local().getPort();
+    }
+
     void countFrameIn(int side) {
         framesIn[side]++;
     }
