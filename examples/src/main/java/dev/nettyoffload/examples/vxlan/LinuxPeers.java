@@ -133,6 +133,11 @@ public final class LinuxPeers implements AutoCloseable {
         return inNs(nsB, command);
     }
 
+    /** A counter of {@code /sys/class/net/vxlan0/statistics/} in side B's namespace (for example rx_packets). */
+    public long vxlanStatisticB(String counter) {
+        return Long.parseLong(execB("cat", "/sys/class/net/vxlan0/statistics/" + counter).trim());
+    }
+
     /** Pings B's overlay address from A; true when {@code count} replies came back. */
     public boolean ping(int count) {
         Result r = tryRun(List.of("ip", "netns", "exec", nsA, "ping", "-c", Integer.toString(count), "-i", "0.2",

@@ -60,8 +60,8 @@ public final class VxlanGatewayBenchmark {
             System.out.printf("VXLAN gateway benchmark: %s, iperf3 TCP %d s per run, %d rounds, underlay MTU %d/%d%n",
                     transport.displayName(), seconds, rounds, mtuA, mtuB);
             // Warm-up (JIT), not counted.
-            once(peers, transport, true, 1);
-            once(peers, transport, false, 1);
+            once(peers, transport, true, seconds);
+            once(peers, transport, false, seconds);
             for (int r = 0; r < rounds; r++) {
                 for (boolean offload : r % 2 == 0 ? new boolean[] {true, false} : new boolean[] {false, true}) {
                     Run run = once(peers, transport, offload, seconds);
