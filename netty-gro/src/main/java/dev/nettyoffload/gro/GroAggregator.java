@@ -389,6 +389,14 @@ public class GroAggregator extends ChannelDuplexHandler {
         return coalescer.checksumFailures;
     }
 
+    /**
+     * Raw packets dropped (released) after an unexpected failure, such as an allocation failure while building a
+     * merged packet; logged at WARNING, rate-limited. Bad input is never dropped: it passes through.
+     */
+    public long packetsDropped() {
+        return coalescer.dropped;
+    }
+
     /** Raw packets released unprocessed because the channel went inactive while holding them. */
     public long packetsDroppedOnInactive() {
         return coalescer.releasedOnClose;

@@ -97,6 +97,8 @@ final class PacketCoalescer {
     private int heldBytes;
     private int heldPackets;
 
+    /** Whether the packet being added has been held or emitted (so a failure must not release it). */
+    private boolean taken;
     // Probe: values of the packet being added, computed once by check().
     private long probePayloadSum;
     private int probeIdMode;
@@ -109,6 +111,9 @@ final class PacketCoalescer {
     long passedOut;
     long checksumFailures;
     long releasedOnClose;
+    long dropped;
+    private long lastFailureLogNanos;
+    private boolean failureLogged;
     final long[] flushed = new long[PacketFlushReason.values().length];
     final long[] passed = new long[PacketPassReason.values().length];
     private long lastLogNanos;
@@ -151,6 +156,20 @@ final class PacketCoalescer {
      * unchanged (after the packets held for its flow) when it cannot be held. Never throws for bad input.
      */
     void add(ByteBuf buf, ByteBufAllocator alloc, Output out) {
+        taken = false;
+        try {
+            add0(buf, alloc, out);
+        } catch (RuntimeException e) {
+            // A bug or an allocation failure must not escape into the pipeline: drop and count instead.
+            if (!taken) {
+                ReferenceCountUtil.safeRelease(buf);
+                dropped++;
+            }
+            logFailure(e);
+        }
+    }
+
+    private void add0(ByteBuf buf, ByteBufAllocator alloc, Output out) {
         packetsIn++;
         final int length = buf.readableBytes();
         bytesIn += length;
@@ -267,7 +286,17 @@ final class PacketCoalescer {
     private void pass(ByteBuf buf, PacketPassReason reason, Output out) {
         passed[reason.ordinal()]++;
         passedOut++;
+        taken = true;
         out.emit(buf);
+    }
+
+    private void logFailure(RuntimeException e) {
+        long now = System.nanoTime();
+        if (!failureLogged || now - lastFailureLogNanos >= LOG_INTERVAL_NANOS) {
+            failureLogged = true;
+            lastFailureLogNanos = now;
+            logger.log(Level.WARNING, "raw packets dropped after an unexpected failure (" + dropped + " so far)", e);
+        }
     }
 
     private void logUnparseable(PacketOffloadException e) {
@@ -622,6 +651,7 @@ final class PacketCoalescer {
             f.nextSeq = (f.nextSeq + payload) & 0xFFFFFFFFL;
         }
         f.packets[f.count++] = buf;
+        taken = true;
         f.heldBytes += length;
         heldBytes += length;
         heldPackets++;
@@ -651,7 +681,16 @@ final class PacketCoalescer {
             out.emit(only);
             return;
         }
-        GsoPacket merged = merge(f, alloc);
+        GsoPacket merged;
+        try {
+            merged = merge(f, alloc);
+        } catch (RuntimeException e) {
+            // merge released every packet of the run; forget them and count the loss.
+            dropped += f.count;
+            remove(f);
+            logFailure(e);
+            return;
+        }
         remove(f);
         mergedOut++;
         out.emit(merged);
@@ -667,10 +706,11 @@ final class PacketCoalescer {
             return mergeJumbo(f, alloc);
         }
         final boolean inPlace = f.owned && isOwned(head);
-        CompositeByteBuf c = alloc.compositeDirectBuffer(inPlace ? n : n + 1);
+        CompositeByteBuf c = null;
         int added = 0;
         boolean success = false;
         try {
+            c = alloc.compositeDirectBuffer(inPlace ? n : n + 1);
             if (inPlace) {
                 rewriteHeaders(f, head, head.readerIndex());
                 c.addComponent(true, head);
@@ -697,7 +737,9 @@ final class PacketCoalescer {
             return g;
         } finally {
             if (!success) {
-                c.release();
+                if (c != null) {
+                    c.release();
+                }
                 for (int i = added; i < n; i++) {
                     ReferenceCountUtil.release(packets[i]);
                 }
@@ -720,10 +762,11 @@ final class PacketCoalescer {
         final int afterIp = f.l3 + Ipv6Header.LENGTH;
         final int l4 = f.l4 + JUMBO_HOP_BY_HOP_LENGTH;
         final int total = hl + JUMBO_HOP_BY_HOP_LENGTH + f.payloadTotal;
-        CompositeByteBuf c = alloc.compositeDirectBuffer(n + 1);
+        CompositeByteBuf c = null;
         int added = 0;
         boolean success = false;
         try {
+            c = alloc.compositeDirectBuffer(n + 1);
             // Filled before it is added: a component's length is fixed when it is added.
             ByteBuf h = alloc.directBuffer(hl + JUMBO_HOP_BY_HOP_LENGTH);
             try {
@@ -764,7 +807,9 @@ final class PacketCoalescer {
             return g;
         } finally {
             if (!success) {
-                c.release();
+                if (c != null) {
+                    c.release();
+                }
                 for (int i = added; i < n; i++) {
                     ReferenceCountUtil.release(packets[i]);
                 }
