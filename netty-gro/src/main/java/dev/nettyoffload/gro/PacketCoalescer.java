@@ -101,6 +101,8 @@ final class PacketCoalescer {
     private boolean taken;
     // Probe: values of the packet being added, computed once by check().
     private long probePayloadSum;
+    private long probeAddress;
+    private int probePorts;
     private int probeIdMode;
 
     long packetsIn;
@@ -231,6 +233,8 @@ final class PacketCoalescer {
         f = free[--freeCount];
         free[freeCount] = null;
         f.start(l, hash);
+        f.address = probeAddress;
+        f.ports = probePorts;
         f.owned = isOwned(buf);
         // BIG TCP (like Linux, which inserts the Hop-by-Hop header in ipv6_gro_complete): plain IPv6 TCP only.
         f.maxIpLength = bigTcpMaxSize != 0 && tcp && l.tunnelType() == TunnelType.NONE && l.l3Version() == 6
@@ -434,9 +438,18 @@ final class PacketCoalescer {
                 b + pseudoDestination, IpProtocol.UDP, udpLength);
     }
 
-    private static int hash(ByteBuf buf, int b, PacketLayout l) {
-        int h = hashAddresses(buf, b + l.l3(), l.l3Version());
-        h = h * 31 + buf.getInt(b + l.l4());
+    /** The flow hash; leaves the ports and (IPv4) the addresses in the probe for {@link #sameFlow}. */
+    private int hash(ByteBuf buf, int b, PacketLayout l) {
+        int h;
+        if (l.l3Version() == 4) {
+            long a = buf.getLong(b + l.l3() + Ipv4Header.SOURCE_OFFSET);
+            probeAddress = a;
+            h = (int) (a ^ (a >>> 32) * 31);
+        } else {
+            h = hashAddresses(buf, b + l.l3(), 6);
+        }
+        probePorts = buf.getInt(b + l.l4());
+        h = h * 31 + probePorts;
         h = h * 31 + l.l4Protocol();
         if (l.tunnelType() != TunnelType.NONE) {
             h = h * 31 + hashAddresses(buf, b + l.outerL3(), l.outerL3Version());
@@ -465,7 +478,7 @@ final class PacketCoalescer {
     }
 
     /** Whether the packet belongs to the flow: the kernel's same_flow, everything else is a merge condition. */
-    private static boolean sameFlow(PacketFlow f, ByteBuf buf, int b, PacketLayout l, boolean tcp) {
+    private boolean sameFlow(PacketFlow f, ByteBuf buf, int b, PacketLayout l, boolean tcp) {
         if (f.tcp != tcp || f.tunnel != l.tunnelType() || f.l3 != l.l3() || f.l4 != l.l4()
                 || f.l3Version != l.l3Version() || f.outerL3 != l.outerL3() || f.tunnelL4 != l.tunnelL4()
                 || f.innerL2 != l.innerL2() || f.outerVersion != l.outerL3Version()) {
@@ -490,8 +503,12 @@ final class PacketCoalescer {
                 }
             }
         }
-        return sameIpFlow(head, h + f.l3, buf, b + f.l3, f.l3Version, f.l4 - f.l3)
-                && head.getInt(h + f.l4) == buf.getInt(b + f.l4);
+        if (f.ports != probePorts) {
+            return false;
+        }
+        // IPv4: addresses read once by hash(); the protocol is TCP or UDP as f.tcp says (no options held).
+        return f.l3Version == 4 ? f.address == probeAddress
+                : sameIpFlow(head, h + f.l3, buf, b + f.l3, f.l3Version, f.l4 - f.l3);
     }
 
     private static boolean sameIpFlow(ByteBuf a, int ai, ByteBuf c, int ci, int version, int headerLength) {
