@@ -43,10 +43,11 @@ import java.util.concurrent.TimeUnit;
  * packets; a packet that merges with nothing leaves as the {@link ByteBuf} it came in, and so does anything
  * that cannot be merged (counted per {@link PacketPassReason}). Every checksum is validated before a packet is
  * held. A merged packet is at most 65535 bytes of IP datagram, or up to {@link GroConfig#bigTcpMaxSize()} for
- * plain IPv6 TCP with a jumbo payload option (Linux BIG TCP). Held packets are emitted at {@code channelReadComplete}, by a timer
- * ({@link GroConfig#packetFlushTimeoutNanos()}), when the flow table is full, and on close (counted per
- * {@link PacketFlushReason}). Not {@code @Sharable}; the counters are plain fields, read them from the event loop for exact
- * values.
+ * plain IPv6 TCP with a jumbo payload option (Linux BIG TCP). Held packets are emitted at
+ * {@code channelReadComplete}, by a timer ({@link GroConfig#packetFlushTimeoutNanos()}), when the flow table is
+ * full, and on close (counted per {@link PacketFlushReason}).
+ * <p>
+ * Not {@code @Sharable}; the counters are plain fields, read them from the event loop for exact values.
  * <pre>{@code
  * Bootstrap b = new Bootstrap().group(group).channel(transport.datagramChannelClass())
  *         .handler(new ChannelInitializer<DatagramChannel>() {

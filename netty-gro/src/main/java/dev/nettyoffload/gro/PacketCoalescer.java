@@ -394,7 +394,8 @@ final class PacketCoalescer {
         if (!tcp && buf.getUnsignedShort(b + l4 + UdpHeader.CHECKSUM_OFFSET) == 0) {
             return PacketPassReason.UDP_ZERO_CHECKSUM;
         }
-        if (l.l3Version() == 4 && !InternetChecksum.verifies(InternetChecksum.sum(buf, b + l3, Ipv4Header.MIN_LENGTH))) {
+        if (l.l3Version() == 4
+                && !InternetChecksum.verifies(InternetChecksum.sum(buf, b + l3, Ipv4Header.MIN_LENGTH))) {
             checksumFailures++;
             return PacketPassReason.BAD_CHECKSUM;
         }
@@ -415,7 +416,8 @@ final class PacketCoalescer {
             checksumFailures++;
             return PacketPassReason.BAD_CHECKSUM;
         }
-        if (l.tunnelType() == TunnelType.VXLAN && buf.getUnsignedShort(b + l.tunnelL4() + UdpHeader.CHECKSUM_OFFSET) != 0) {
+        if (l.tunnelType() == TunnelType.VXLAN
+                && buf.getUnsignedShort(b + l.tunnelL4() + UdpHeader.CHECKSUM_OFFSET) != 0) {
             // The inner L4 bytes are already summed: add the headers between the outer UDP and the inner L4.
             int tunnelL4 = l.tunnelL4();
             int udpLength = l.length() - tunnelL4;
