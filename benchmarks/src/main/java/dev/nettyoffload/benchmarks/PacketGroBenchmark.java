@@ -35,7 +35,8 @@ import java.util.concurrent.TimeUnit;
  * gets. In ns per input packet; payload rate in Gbit/s = 1448 * 8 / (ns per packet). Every packet's IPv4 and TCP
  * checksums are validated. Each input is a retained slice of a prebuilt packet (so merged packets take the
  * shared-buffer path with a small header buffer); {@link #sliceOnlyBaseline} is the same pipeline without the
- * aggregator, the floor to subtract, and {@link #checksumOnlyBaseline} the payload checksums alone. Reference (DPDK librte_gro): about 22 ns/packet without checksum validation.
+ * aggregator, the floor to subtract, and {@link #checksumOnlyBaseline} the payload checksums alone.
+ * Reference (DPDK librte_gro): about 22 ns/packet without checksum validation.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -90,7 +91,8 @@ public class PacketGroBenchmark {
         for (int i = 0; i < SEGMENT_SIZE; i++) {
             b.writeByte(i * 31 + flow);
         }
-        long sum = InternetChecksum.pseudoHeaderIpv4(b, 0, 6, 32 + SEGMENT_SIZE) + InternetChecksum.sum(b, 20, 32 + SEGMENT_SIZE);
+        long sum = InternetChecksum.pseudoHeaderIpv4(b, 0, 6, 32 + SEGMENT_SIZE)
+                + InternetChecksum.sum(b, 20, 32 + SEGMENT_SIZE);
         b.setShort(20 + 16, InternetChecksum.finish(sum));
         return b;
     }

@@ -43,10 +43,11 @@ import java.util.concurrent.TimeUnit;
  * packets; a packet that merges with nothing leaves as the {@link ByteBuf} it came in, and so does anything
  * that cannot be merged (counted per {@link PacketPassReason}). Every checksum is validated before a packet is
  * held. A merged packet is at most 65535 bytes of IP datagram, or up to {@link GroConfig#bigTcpMaxSize()} for
- * plain IPv6 TCP with a jumbo payload option (Linux BIG TCP). Held packets are emitted at {@code channelReadComplete}, by a timer
- * ({@link GroConfig#packetFlushTimeoutNanos()}), when the flow table is full, and on close (counted per
- * {@link PacketFlushReason}). Not {@code @Sharable}; the counters are plain fields, read them from the event loop for exact
- * values.
+ * plain IPv6 TCP with a jumbo payload option (Linux BIG TCP). Held packets are emitted at
+ * {@code channelReadComplete}, by a timer ({@link GroConfig#packetFlushTimeoutNanos()}), when the flow table is
+ * full, and on close (counted per {@link PacketFlushReason}).
+ * <p>
+ * Not {@code @Sharable}; the counters are plain fields, read them from the event loop for exact values.
  * <pre>{@code
  * Bootstrap b = new Bootstrap().group(group).channel(transport.datagramChannelClass())
  *         .handler(new ChannelInitializer<DatagramChannel>() {
@@ -387,6 +388,14 @@ public class GroAggregator extends ChannelDuplexHandler {
     /** Raw packets whose IPv4 header, TCP, UDP or outer UDP checksum did not verify (passed through). */
     public long checksumFailures() {
         return coalescer.checksumFailures;
+    }
+
+    /**
+     * Raw packets dropped (released) after an unexpected failure, such as an allocation failure while building a
+     * merged packet; logged at WARNING, rate-limited. Bad input is never dropped: it passes through.
+     */
+    public long packetsDropped() {
+        return coalescer.dropped;
     }
 
     /** Raw packets released unprocessed because the channel went inactive while holding them. */

@@ -52,7 +52,10 @@ public final class GroConfig {
 
     /** IPv6 TCP packets are merged to at most 65535 bytes by default: no jumbograms (BIG TCP off). */
     public static final int DEFAULT_BIG_TCP_MAX_SIZE = 0;
-    /** Largest merged IPv6 datagram with BIG TCP: the kernel's {@code GRO_MAX_SIZE} (8 x 65535, include/linux/netdevice.h). */
+    /**
+     * Largest merged IPv6 datagram with BIG TCP: the kernel's {@code GRO_MAX_SIZE} (8 x 65535,
+     * include/linux/netdevice.h).
+     */
     public static final int MAX_BIG_TCP_MAX_SIZE = 8 * 65535;
 
     static final GroConfig DEFAULT = new Builder().build();
@@ -154,7 +157,8 @@ public final class GroConfig {
 
     @Override
     public String toString() {
-        return "GroConfig(bigTcpMaxSize=" + bigTcpMaxSize + ", maxSegments=" + maxSegments + ", maxBatchBytes=" + maxBatchBytes
+        return "GroConfig(bigTcpMaxSize=" + bigTcpMaxSize + ", maxSegments=" + maxSegments
+                + ", maxBatchBytes=" + maxBatchBytes
                 + ", flushDelayNanos=" + flushDelayNanos + ", linkType=" + linkType + ", vxlanPort=" + vxlanPort
                 + ", maxFlows=" + maxFlows + ", maxHeldBytes=" + maxHeldBytes + ", packetMaxSegments="
                 + packetMaxSegments + ", mergedChecksum=" + mergedChecksum + ", packetFlushTimeoutNanos="

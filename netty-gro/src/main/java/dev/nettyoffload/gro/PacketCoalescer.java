@@ -97,8 +97,12 @@ final class PacketCoalescer {
     private int heldBytes;
     private int heldPackets;
 
+    /** Whether the packet being added has been held or emitted (so a failure must not release it). */
+    private boolean taken;
     // Probe: values of the packet being added, computed once by check().
     private long probePayloadSum;
+    private long probeAddress;
+    private int probePorts;
     private int probeIdMode;
 
     long packetsIn;
@@ -109,6 +113,9 @@ final class PacketCoalescer {
     long passedOut;
     long checksumFailures;
     long releasedOnClose;
+    long dropped;
+    private long lastFailureLogNanos;
+    private boolean failureLogged;
     final long[] flushed = new long[PacketFlushReason.values().length];
     final long[] passed = new long[PacketPassReason.values().length];
     private long lastLogNanos;
@@ -151,6 +158,20 @@ final class PacketCoalescer {
      * unchanged (after the packets held for its flow) when it cannot be held. Never throws for bad input.
      */
     void add(ByteBuf buf, ByteBufAllocator alloc, Output out) {
+        taken = false;
+        try {
+            add0(buf, alloc, out);
+        } catch (RuntimeException e) {
+            // A bug or an allocation failure must not escape into the pipeline: drop and count instead.
+            if (!taken) {
+                ReferenceCountUtil.safeRelease(buf);
+                dropped++;
+            }
+            logFailure(e);
+        }
+    }
+
+    private void add0(ByteBuf buf, ByteBufAllocator alloc, Output out) {
         packetsIn++;
         final int length = buf.readableBytes();
         bytesIn += length;
@@ -212,6 +233,8 @@ final class PacketCoalescer {
         f = free[--freeCount];
         free[freeCount] = null;
         f.start(l, hash);
+        f.address = probeAddress;
+        f.ports = probePorts;
         f.owned = isOwned(buf);
         // BIG TCP (like Linux, which inserts the Hop-by-Hop header in ipv6_gro_complete): plain IPv6 TCP only.
         f.maxIpLength = bigTcpMaxSize != 0 && tcp && l.tunnelType() == TunnelType.NONE && l.l3Version() == 6
@@ -267,7 +290,17 @@ final class PacketCoalescer {
     private void pass(ByteBuf buf, PacketPassReason reason, Output out) {
         passed[reason.ordinal()]++;
         passedOut++;
+        taken = true;
         out.emit(buf);
+    }
+
+    private void logFailure(RuntimeException e) {
+        long now = System.nanoTime();
+        if (!failureLogged || now - lastFailureLogNanos >= LOG_INTERVAL_NANOS) {
+            failureLogged = true;
+            lastFailureLogNanos = now;
+            logger.log(Level.WARNING, "raw packets dropped after an unexpected failure (" + dropped + " so far)", e);
+        }
     }
 
     private void logUnparseable(PacketOffloadException e) {
@@ -361,7 +394,8 @@ final class PacketCoalescer {
         if (!tcp && buf.getUnsignedShort(b + l4 + UdpHeader.CHECKSUM_OFFSET) == 0) {
             return PacketPassReason.UDP_ZERO_CHECKSUM;
         }
-        if (l.l3Version() == 4 && !InternetChecksum.verifies(InternetChecksum.sum(buf, b + l3, Ipv4Header.MIN_LENGTH))) {
+        if (l.l3Version() == 4
+                && !InternetChecksum.verifies(InternetChecksum.sum(buf, b + l3, Ipv4Header.MIN_LENGTH))) {
             checksumFailures++;
             return PacketPassReason.BAD_CHECKSUM;
         }
@@ -382,7 +416,8 @@ final class PacketCoalescer {
             checksumFailures++;
             return PacketPassReason.BAD_CHECKSUM;
         }
-        if (l.tunnelType() == TunnelType.VXLAN && buf.getUnsignedShort(b + l.tunnelL4() + UdpHeader.CHECKSUM_OFFSET) != 0) {
+        if (l.tunnelType() == TunnelType.VXLAN
+                && buf.getUnsignedShort(b + l.tunnelL4() + UdpHeader.CHECKSUM_OFFSET) != 0) {
             // The inner L4 bytes are already summed: add the headers between the outer UDP and the inner L4.
             int tunnelL4 = l.tunnelL4();
             int udpLength = l.length() - tunnelL4;
@@ -405,9 +440,18 @@ final class PacketCoalescer {
                 b + pseudoDestination, IpProtocol.UDP, udpLength);
     }
 
-    private static int hash(ByteBuf buf, int b, PacketLayout l) {
-        int h = hashAddresses(buf, b + l.l3(), l.l3Version());
-        h = h * 31 + buf.getInt(b + l.l4());
+    /** The flow hash; leaves the ports and (IPv4) the addresses in the probe for {@link #sameFlow}. */
+    private int hash(ByteBuf buf, int b, PacketLayout l) {
+        int h;
+        if (l.l3Version() == 4) {
+            long a = buf.getLong(b + l.l3() + Ipv4Header.SOURCE_OFFSET);
+            probeAddress = a;
+            h = (int) (a ^ (a >>> 32) * 31);
+        } else {
+            h = hashAddresses(buf, b + l.l3(), 6);
+        }
+        probePorts = buf.getInt(b + l.l4());
+        h = h * 31 + probePorts;
         h = h * 31 + l.l4Protocol();
         if (l.tunnelType() != TunnelType.NONE) {
             h = h * 31 + hashAddresses(buf, b + l.outerL3(), l.outerL3Version());
@@ -436,7 +480,7 @@ final class PacketCoalescer {
     }
 
     /** Whether the packet belongs to the flow: the kernel's same_flow, everything else is a merge condition. */
-    private static boolean sameFlow(PacketFlow f, ByteBuf buf, int b, PacketLayout l, boolean tcp) {
+    private boolean sameFlow(PacketFlow f, ByteBuf buf, int b, PacketLayout l, boolean tcp) {
         if (f.tcp != tcp || f.tunnel != l.tunnelType() || f.l3 != l.l3() || f.l4 != l.l4()
                 || f.l3Version != l.l3Version() || f.outerL3 != l.outerL3() || f.tunnelL4 != l.tunnelL4()
                 || f.innerL2 != l.innerL2() || f.outerVersion != l.outerL3Version()) {
@@ -461,8 +505,12 @@ final class PacketCoalescer {
                 }
             }
         }
-        return sameIpFlow(head, h + f.l3, buf, b + f.l3, f.l3Version, f.l4 - f.l3)
-                && head.getInt(h + f.l4) == buf.getInt(b + f.l4);
+        if (f.ports != probePorts) {
+            return false;
+        }
+        // IPv4: addresses read once by hash(); the protocol is TCP or UDP as f.tcp says (no options held).
+        return f.l3Version == 4 ? f.address == probeAddress
+                : sameIpFlow(head, h + f.l3, buf, b + f.l3, f.l3Version, f.l4 - f.l3);
     }
 
     private static boolean sameIpFlow(ByteBuf a, int ai, ByteBuf c, int ci, int version, int headerLength) {
@@ -622,6 +670,7 @@ final class PacketCoalescer {
             f.nextSeq = (f.nextSeq + payload) & 0xFFFFFFFFL;
         }
         f.packets[f.count++] = buf;
+        taken = true;
         f.heldBytes += length;
         heldBytes += length;
         heldPackets++;
@@ -651,7 +700,16 @@ final class PacketCoalescer {
             out.emit(only);
             return;
         }
-        GsoPacket merged = merge(f, alloc);
+        GsoPacket merged;
+        try {
+            merged = merge(f, alloc);
+        } catch (RuntimeException e) {
+            // merge released every packet of the run; forget them and count the loss.
+            dropped += f.count;
+            remove(f);
+            logFailure(e);
+            return;
+        }
         remove(f);
         mergedOut++;
         out.emit(merged);
@@ -667,10 +725,11 @@ final class PacketCoalescer {
             return mergeJumbo(f, alloc);
         }
         final boolean inPlace = f.owned && isOwned(head);
-        CompositeByteBuf c = alloc.compositeDirectBuffer(inPlace ? n : n + 1);
+        CompositeByteBuf c = null;
         int added = 0;
         boolean success = false;
         try {
+            c = alloc.compositeDirectBuffer(inPlace ? n : n + 1);
             if (inPlace) {
                 rewriteHeaders(f, head, head.readerIndex());
                 c.addComponent(true, head);
@@ -697,7 +756,9 @@ final class PacketCoalescer {
             return g;
         } finally {
             if (!success) {
-                c.release();
+                if (c != null) {
+                    c.release();
+                }
                 for (int i = added; i < n; i++) {
                     ReferenceCountUtil.release(packets[i]);
                 }
@@ -720,10 +781,11 @@ final class PacketCoalescer {
         final int afterIp = f.l3 + Ipv6Header.LENGTH;
         final int l4 = f.l4 + JUMBO_HOP_BY_HOP_LENGTH;
         final int total = hl + JUMBO_HOP_BY_HOP_LENGTH + f.payloadTotal;
-        CompositeByteBuf c = alloc.compositeDirectBuffer(n + 1);
+        CompositeByteBuf c = null;
         int added = 0;
         boolean success = false;
         try {
+            c = alloc.compositeDirectBuffer(n + 1);
             // Filled before it is added: a component's length is fixed when it is added.
             ByteBuf h = alloc.directBuffer(hl + JUMBO_HOP_BY_HOP_LENGTH);
             try {
@@ -764,7 +826,9 @@ final class PacketCoalescer {
             return g;
         } finally {
             if (!success) {
-                c.release();
+                if (c != null) {
+                    c.release();
+                }
                 for (int i = added; i < n; i++) {
                     ReferenceCountUtil.release(packets[i]);
                 }

@@ -51,6 +51,9 @@ final class PacketFlow {
     int heldBytes;
     // The first packet's fields that every later packet must match, read once (TCP offset/flags/window word,
     // ACK number, urgent pointer; IP TOS/TTL/flags or traffic class/hop limit, inner and outer).
+    /** IPv4 source and destination addresses (inner header), and the ports: the flow key's hot part. */
+    long address;
+    int ports;
     int tcpWord;
     int tcpAck;
     short tcpUrgent;

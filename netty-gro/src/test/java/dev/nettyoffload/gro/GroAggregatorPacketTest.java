@@ -161,4 +161,40 @@ class GroAggregatorPacketTest {
         ch.finishAndReleaseAll();
         assertInputsReleased();
     }
+
+    @Test
+    void anAllocationFailureDropsTheRunWithoutLeakingOrThrowing() {
+        GroAggregator gro = new GroAggregator(timerConfig(0));
+        EmbeddedChannel ch = new EmbeddedChannel(gro);
+        ch.config().setAllocator(new io.netty.buffer.AbstractByteBufAllocator(true) {
+            @Override
+            protected ByteBuf newHeapBuffer(int initialCapacity, int maxCapacity) {
+                return io.netty.buffer.Unpooled.buffer(initialCapacity, maxCapacity);
+            }
+
+            @Override
+            protected ByteBuf newDirectBuffer(int initialCapacity, int maxCapacity) {
+                return io.netty.buffer.Unpooled.directBuffer(initialCapacity, maxCapacity);
+            }
+
+            @Override
+            public boolean isDirectBufferPooled() {
+                return false;
+            }
+
+            @Override
+            public io.netty.buffer.CompositeByteBuf compositeDirectBuffer(int maxNumComponents) {
+                throw new IllegalStateException("simulated allocation failure");
+            }
+        });
+        ch.pipeline().fireChannelRead(segment(1448));
+        ch.pipeline().fireChannelRead(segment(1448));
+        ch.pipeline().fireChannelReadComplete();
+        ch.checkException();
+        assertNull(ch.readInbound());
+        assertEquals(2, gro.packetsDropped());
+        assertEquals(0, gro.heldPackets());
+        assertFalse(ch.finish());
+        assertInputsReleased();
+    }
 }

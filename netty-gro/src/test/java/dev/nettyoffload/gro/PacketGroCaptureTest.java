@@ -32,7 +32,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * Real traffic: a TCP transfer between two network namespaces over veth (the sender segments in software with
- * full checksums, the receiver has GRO off so tcpdump sees MSS-sized packets), plain and through Linux vxlan
+ * full checksums, the receiver has GRO off so tcpdump sees MSS-sized packets), over IPv4 and IPv6 and through Linux vxlan
  * devices. The capture is fed to {@link GroAggregator} in NAPI-sized bursts of 64; the merged packets must carry
  * the transferred byte stream exactly, segment back into the captured packets, and merge well.
  */
@@ -45,7 +45,7 @@ class PacketGroCaptureTest {
     private static final Pattern DROPPED = Pattern.compile("(\\d+) packets? dropped by kernel");
     private static final String SINK = String.join("\n",
             "import socket, sys",
-            "s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)",
+            "s = socket.socket(socket.AF_INET6 if ':' in sys.argv[1] else socket.AF_INET, socket.SOCK_STREAM)",
             "s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)",
             "s.bind((sys.argv[1], " + PORT + ")); s.listen(1)",
             "print('ready', flush=True)",
@@ -58,7 +58,7 @@ class PacketGroCaptureTest {
     private static final String SEND = String.join("\n",
             "import socket, sys",
             "n = int(sys.argv[2]); data = (bytes(range(251)) * (n // 251 + 1))[:n]",
-            "s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)",
+            "s = socket.socket(socket.AF_INET6 if ':' in sys.argv[1] else socket.AF_INET, socket.SOCK_STREAM)",
             "s.setsockopt(socket.SOL_SOCKET, 47, int(sys.argv[3]))  # SO_MAX_PACING_RATE: tcpdump must keep up",
             "s.connect((sys.argv[1], " + PORT + "))",
             "s.sendall(data); s.shutdown(socket.SHUT_WR); s.recv(1); s.close()",
@@ -77,6 +77,18 @@ class PacketGroCaptureTest {
             b.exec("ethtool", "-K", "pgr", "gro", "off");
             List<byte[]> frames = transfer(a, b, "10.86.1.2");
             check(frames, TunnelType.NONE, "veth");
+        }
+    }
+
+    @Test
+    void tcp6OverVeth() throws Exception {
+        requirements();
+        try (NetNs a = NetNs.create("pgro-a"); NetNs b = NetNs.create("pgro-b")) {
+            NetNs.veth(a, "pgs", "fd86:1::1/64", b, "pgr", "fd86:1::2/64", 1500);
+            a.exec("ethtool", "-K", "pgs", "tx", "off", "tso", "off", "gso", "on");
+            b.exec("ethtool", "-K", "pgr", "gro", "off");
+            List<byte[]> frames = transfer(a, b, "fd86:1::2");
+            check(frames, TunnelType.NONE, "veth IPv6");
         }
     }
 

@@ -94,6 +94,7 @@ class PacketGroFuzzTest {
                     assertEquals(n, countPackets(out), "iteration " + it + ": packets out");
                 }
                 assertEquals(0, gro.packetsDroppedOnInactive(), "iteration " + it + ": drops");
+                assertEquals(0, gro.packetsDropped(), "iteration " + it + ": drops after failures");
                 assertEquals(n, gro.packetsIn(), "iteration " + it + ": packets in");
                 assertEquals(n, gro.packetsPassedThrough() + gro.lonePacketsOut() + gro.packetsMerged(),
                         "iteration " + it + ": every packet accounted for");

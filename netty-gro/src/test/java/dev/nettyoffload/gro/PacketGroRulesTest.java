@@ -78,6 +78,7 @@ class PacketGroRulesTest {
         Consumer<GroAggregator> counters;
         Boolean ownedOnly;
         boolean ordered = true;
+        int fragmentHeaderAt = -1;
 
         Case(String name, Set<Shape> shapes, boolean tcp, Function<RawRun, List<Built>> packets, String... expected) {
             this.name = name;
@@ -107,6 +108,11 @@ class PacketGroRulesTest {
             return this;
         }
 
+        Case fragmentHeaderAt(int index) {
+            fragmentHeaderAt = index;
+            return this;
+        }
+
         Case unordered() {
             ordered = false;
             return this;
@@ -132,6 +138,20 @@ class PacketGroRulesTest {
     private static Built mutate(Built b, Consumer<Built> m) {
         m.accept(b);
         return b;
+    }
+
+    /** Inserts an atomic IPv6 Fragment header (offset 0, M clear) after the IPv6 header at offset 0. */
+    private static byte[] withFragmentHeader(byte[] old) {
+        byte[] n = new byte[old.length + 8];
+        System.arraycopy(old, 0, n, 0, 40);
+        n[40] = old[6];
+        n[44] = 0x12; // identification
+        System.arraycopy(old, 40, n, 48, old.length - 40);
+        n[6] = 44;
+        int payloadLength = ((old[4] & 0xFF) << 8 | (old[5] & 0xFF)) + 8;
+        n[4] = (byte) (payloadLength >>> 8);
+        n[5] = (byte) payloadLength;
+        return n;
     }
 
     static List<Case> cases() {
@@ -248,6 +268,13 @@ class PacketGroRulesTest {
                         b -> b.bytes[b.offsetOf("inner IPv6 destination options") + 4] = 7),
                         r.next(1448, null, v -> v.seq -= 1448)), "1448+1448", "1448")
                 .spec(s -> s.destinationOptions = true).unordered());
+        c.add(new Case("IPv6 Hop-by-Hop options differ: another flow", INNER_V6_UNCOVERED, true,
+                r -> list(r.next(1448), mutate(r.next(1448), b -> b.bytes[b.offsetOf("inner IPv6 hop-by-hop") + 5] = 9),
+                        r.next(1448, null, v -> v.seq -= 1448)), "1448+1448", "1448")
+                .spec(s -> s.hopByHop = true).unordered());
+        c.add(new Case("IPv6 fragment header passes through", EnumSet.of(Shape.IPV6), true,
+                r -> list(r.next(1448), r.next(1448), r.next(1448)), "raw", "1448", "1448")
+                .fragmentHeaderAt(1).unordered().counters(g -> assertEquals(1, g.packetsPassedThrough(PacketPassReason.UNPARSEABLE))));
         // UDP.
         c.add(new Case("UDP equal datagrams merge", ALL, false, r -> repeat(r, 3, 1000), "1000x3"));
         c.add(new Case("UDP shorter datagram ends the run", ALL, false,
@@ -332,9 +359,10 @@ class PacketGroRulesTest {
         EmbeddedChannel ch = new EmbeddedChannel(gro);
         List<ByteBuf> inputs = new ArrayList<>();
         List<byte[]> inBytes = new ArrayList<>();
-        for (Built b : built) {
-            inputs.add(PacketChecks.input(b.bytes, owned));
-            inBytes.add(b.bytes);
+        for (int i = 0; i < built.size(); i++) {
+            byte[] bytes = i == c.fragmentHeaderAt ? withFragmentHeader(built.get(i).bytes) : built.get(i).bytes;
+            inputs.add(PacketChecks.input(bytes, owned));
+            inBytes.add(bytes);
         }
         List<Object> out = new ArrayList<>();
         try {
