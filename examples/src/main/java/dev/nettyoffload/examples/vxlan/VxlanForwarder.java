@@ -44,4 +44,10 @@ final class VxlanForwarder extends ChannelInboundHandlerAdapter {
             gateway.egress(egress).send(msg, entry.vtep);
         }
     }
+
+    /** A failure in this side's pipeline is counted and logged (rate-limited); the gateway keeps forwarding. */
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        gateway.drops(side).drop(VxlanDropReason.UNEXPECTED_MESSAGE, cause);
+    }
 }

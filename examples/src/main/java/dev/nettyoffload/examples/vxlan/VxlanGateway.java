@@ -116,7 +116,8 @@ public final class VxlanGateway implements AutoCloseable {
         return this;
     }
 
-    private void initPipeline(DatagramChannel ch, int side) {
+    /** Builds side {@code side}'s pipeline on {@code ch} (package-private for tests on embedded channels). */
+    void initPipeline(Channel ch, int side) {
         encoders[side] = new GsoEncoder(GsoConfig.newBuilder().segmentSize(UdpLimits.MAX_IPV6_PAYLOAD).build());
         decoders[side] = new VxlanDecoder(segments[side].vni());
         ch.pipeline().addLast(encoders[side], decoders[side], new MacLearningHandler(this, side));
@@ -164,7 +165,8 @@ public final class VxlanGateway implements AutoCloseable {
         }
     }
 
-    private VxlanGatewayCounters snapshot() {
+    /** The counters; call on the event loop (or from a test driving embedded channels). */
+    VxlanGatewayCounters snapshot() {
         long in = 0, groIn = 0, merged = 0, mergedFrames = 0, csum = 0, ePackets = 0, reseg = 0, segs = 0;
         long out = 0, datagrams = 0, writes = 0, kSends = 0, kSegs = 0, sw = 0;
         EnumMap<VxlanDropReason, Long> d = new EnumMap<>(VxlanDropReason.class);
