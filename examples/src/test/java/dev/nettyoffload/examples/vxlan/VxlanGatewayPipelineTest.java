@@ -51,7 +51,7 @@ class VxlanGatewayPipelineTest {
     void tcpSegmentsAreMergedAndForwardedWithTheOtherVni() {
         EmbeddedChannel a = new EmbeddedChannel();
         EmbeddedChannel b = new EmbeddedChannel();
-        gateway(a, b);
+        VxlanGateway g = gateway(a, b);
         TestPacket t = new TestPacket();
         t.ethernet = true;
         byte[] payload = new byte[8 * 1398];
@@ -87,6 +87,12 @@ class VxlanGatewayPipelineTest {
         }
         assertEquals(8, datagrams);
         assertEquals(8 * (8 + 14 + 40) + payload.length, bytes);
+        VxlanGatewayCounters c = g.snapshot();
+        assertEquals(1, c.mergedPacketsOut(), c.toString());
+        assertEquals(8, c.packetsMerged(), c.toString());
+        assertEquals(8, c.segmentsOut(), c.toString());
+        assertEquals(8, c.outerDatagrams(), c.toString());
+        assertEquals(1, c.outerWrites(), "one USO write: " + c);
         a.finishAndReleaseAll();
         b.finishAndReleaseAll();
     }
