@@ -133,6 +133,16 @@ public final class LinuxPeers implements AutoCloseable {
         return inNs(nsB, command);
     }
 
+    /**
+     * Makes B advertise {@code mss} in its SYNs on the overlay (a route with {@code advmss}), as a host behind a
+     * gateway that owns the MTU change would: A then sends segments as large as its own MTU allows and the gateway
+     * must cut them to B's MTU.
+     */
+    public void advertiseMssB(int mss) {
+        execB("ip", "route", "replace", "10.87.243.0/24", "dev", "vxlan0", "proto", "kernel", "scope", "link",
+                "src", OVERLAY_B, "advmss", Integer.toString(mss));
+    }
+
     /** A counter of {@code /sys/class/net/vxlan0/statistics/} in side B's namespace (for example rx_packets). */
     public long vxlanStatisticB(String counter) {
         return Long.parseLong(execB("cat", "/sys/class/net/vxlan0/statistics/" + counter).trim());

@@ -10,7 +10,8 @@ import java.util.List;
  * iperf3 TCP throughput across the gateway between two Linux vxlan peers (root), with the gateway's GRO and
  * GSO/USO on and off, in alternating rounds so that both see the same machine load; prints each run and the
  * medians side by side. Arguments: {@code [--rounds N] [--seconds S] [--mtu-b M]} (defaults 3, 3, 1500; the
- * underlay MTU of side B, side A stays at 1500 unless {@code --mtu-a} is given).
+ * underlay MTU of side B, side A stays at 1500 unless {@code --mtu-a} is given). With A's MTU larger than B's,
+ * B advertises A's MSS so that the gateway re-segments A's jumbo segments to B's MTU.
  * <p>
  * Lives in the examples module because the benchmarks module does not depend on the examples.
  */
@@ -62,6 +63,10 @@ public final class VxlanGatewayBenchmark {
         Transport transport = Transport.best();
         List<Run> runs = new ArrayList<>();
         try (LinuxPeers peers = LinuxPeers.create(mtuA, mtuB)) {
+            if (mtuA > mtuB) {
+                // A's segments as large as A's overlay allows (IPv4 + TCP with timestamps: 52 bytes of headers).
+                peers.advertiseMssB(mtuA - LinuxPeers.VXLAN_OVERHEAD - 52);
+            }
             System.out.printf("VXLAN gateway benchmark: %s, iperf3 TCP %d s per run, %d rounds, underlay MTU %d/%d%n",
                     transport.displayName(), seconds, rounds, mtuA, mtuB);
             // Warm-up (JIT), not counted.

@@ -53,8 +53,7 @@ class VxlanGatewayPeerTest {
         try (LinuxPeers peers = LinuxPeers.create(9000, 1500);
              VxlanGateway gateway = new VxlanGateway(Transport.EPOLL, true, peers.segmentA(), peers.segmentB())
                      .start()) {
-            peers.execB("ip", "route", "replace", "10.87.243.0/24", "dev", "vxlan0", "proto", "kernel", "scope",
-                    "link", "src", LinuxPeers.OVERLAY_B, "advmss", "8898");
+            peers.advertiseMssB(8898);
             assertTrue(peers.ping(3), "ping across the overlay");
             LinuxPeers.IperfResult r = peers.iperf3(SECONDS, 0, 0);
             VxlanGatewayCounters c = gateway.counters();
