@@ -1,6 +1,8 @@
 package dev.nettyoffload.gro;
 
 import dev.nettyoffload.core.DatagramChannelTuning;
+import dev.nettyoffload.core.GsoPacket;
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
@@ -31,8 +33,21 @@ import java.util.concurrent.TimeUnit;
  * form; whatever is held is emitted on {@code close},
  * {@code disconnect}, {@code exceptionCaught} and removal, and released on {@code channelInactive}.
  * Other messages pass through, after the pending batch. Put it first in the pipeline of a datagram
- * channel. Not {@code @Sharable}; the counters are plain fields, read them from the event loop for exact
- * values.
+ * channel.
+ * <p>
+ * Raw packets: a {@link ByteBuf} is one IP packet (or Ethernet frame, per {@link GroConfig#linkType()}), as read
+ * from a TUN/TAP device, a packet socket or a capture. Runs of TCP segments and equal-size UDP datagrams of a
+ * flow, plain, in IP in IP (IPIP, SIT, IPv6-in-IPv6) or in VXLAN (UDP port {@link GroConfig#vxlanPort()}), are
+ * merged by the Linux kernel's GRO rules into one {@link GsoPacket} whose lengths and checksums are rewritten so
+ * that it is a valid packet on its own and whose metadata lets a GSO encoder cut it back into the identical
+ * packets; a packet that merges with nothing leaves as the {@link ByteBuf} it came in, and so does anything
+ * that cannot be merged (counted per {@link PacketPassReason}). Every checksum is validated before a packet is
+ * held. A merged packet is at most 65535 bytes of IP datagram, or up to {@link GroConfig#bigTcpMaxSize()} for
+ * plain IPv6 TCP with a jumbo payload option (Linux BIG TCP). Held packets are emitted at
+ * {@code channelReadComplete}, by a timer ({@link GroConfig#packetFlushTimeoutNanos()}), when the flow table is
+ * full, and on close (counted per {@link PacketFlushReason}).
+ * <p>
+ * Not {@code @Sharable}; the counters are plain fields, read them from the event loop for exact values.
  * <pre>{@code
  * Bootstrap b = new Bootstrap().group(group).channel(transport.datagramChannelClass())
  *         .handler(new ChannelInitializer<DatagramChannel>() {
@@ -54,6 +69,10 @@ public class GroAggregator extends ChannelDuplexHandler {
     private final DatagramBatcher batcher;
     private final DatagramBatcher.Output output = this::emit;
     private final Runnable flushTask = this::flushByTimer;
+    private final PacketCoalescer coalescer;
+    private final PacketCoalescer.Output packetOutput = this::emitPacket;
+    private final Runnable packetFlushTask = this::flushPacketsByTimer;
+    private Future<?> packetTimer;
     private ChannelHandlerContext ctx;
     private Future<?> flushTimer;
     private String receiveBufferProblem;
@@ -72,6 +91,7 @@ public class GroAggregator extends ChannelDuplexHandler {
         }
         this.config = config;
         this.batcher = new DatagramBatcher(config);
+        this.coalescer = new PacketCoalescer(config);
     }
 
     public GroConfig config() {
@@ -118,14 +138,44 @@ public class GroAggregator extends ChannelDuplexHandler {
             if (batcher.truncationSuspected != truncated) {
                 logTruncation(ctx);
             }
+        } else if (msg instanceof ByteBuf) {
+            batcher.flush(ctx.alloc(), output);
+            coalescer.add((ByteBuf) msg, ctx.alloc(), packetOutput);
+            if (coalescer.heldPackets() > 0 && packetTimer == null && config.packetFlushTimeoutNanos() > 0) {
+                packetTimer = ctx.executor().schedule(packetFlushTask, config.packetFlushTimeoutNanos(),
+                        TimeUnit.NANOSECONDS);
+            }
         } else {
             batcher.flush(ctx.alloc(), output);
+            coalescer.flushAll(PacketFlushReason.OTHER_MESSAGE, ctx.alloc(), packetOutput);
             ctx.fireChannelRead(msg);
+        }
+    }
+
+    private void emitPacket(Object msg) {
+        ctx.fireChannelRead(msg);
+    }
+
+    private void flushPacketsByTimer() {
+        packetTimer = null;
+        if (coalescer.heldPackets() > 0) {
+            coalescer.flushAll(PacketFlushReason.TIMER, ctx.alloc(), packetOutput);
+            ctx.fireChannelReadComplete();
+        }
+    }
+
+    private void cancelPacketTimer() {
+        Future<?> t = packetTimer;
+        if (t != null) {
+            packetTimer = null;
+            t.cancel(false);
         }
     }
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
+        cancelPacketTimer();
+        coalescer.flushAll(PacketFlushReason.READ_COMPLETE, ctx.alloc(), packetOutput);
         if (config.flushDelayNanos() == 0) {
             batcher.flush(ctx.alloc(), output);
         }
@@ -147,8 +197,13 @@ public class GroAggregator extends ChannelDuplexHandler {
     /** Emits what is held, followed by a read-complete so that handlers after us act on it. */
     private void drain(ChannelHandlerContext ctx) {
         cancelTimer();
+        cancelPacketTimer();
+        boolean any = batcher.pending() > 0 || coalescer.heldPackets() > 0;
         if (batcher.pending() > 0) {
             batcher.flush(ctx.alloc(), output);
+        }
+        coalescer.flushAll(PacketFlushReason.CLOSE, ctx.alloc(), packetOutput);
+        if (any) {
             ctx.fireChannelReadComplete();
         }
     }
@@ -187,6 +242,12 @@ public class GroAggregator extends ChannelDuplexHandler {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
         cancelTimer();
+        cancelPacketTimer();
+        int packets = coalescer.release();
+        if (packets > 0) {
+            logger.log(Level.DEBUG, "{0}: released {1} raw packets held when the channel went inactive",
+                    ctx.channel(), packets);
+        }
         int dropped = batcher.release();
         if (dropped > 0) {
             droppedOnInactive += dropped;
@@ -284,6 +345,69 @@ public class GroAggregator extends ChannelDuplexHandler {
         return batcher.pending();
     }
 
+    /** Raw packets ({@link ByteBuf}s) received. */
+    public long packetsIn() {
+        return coalescer.packetsIn;
+    }
+
+    /** Bytes of raw packets received. */
+    public long packetBytesIn() {
+        return coalescer.bytesIn;
+    }
+
+    /** {@link GsoPacket}s emitted, each merging two or more raw packets. */
+    public long mergedPacketsOut() {
+        return coalescer.mergedOut;
+    }
+
+    /** Raw packets that went into an emitted {@link GsoPacket}. */
+    public long packetsMerged() {
+        return coalescer.packetsMergedOut;
+    }
+
+    /** Raw packets held for merging that left alone, unchanged, because nothing joined them. */
+    public long lonePacketsOut() {
+        return coalescer.lonePacketsOut;
+    }
+
+    /** Raw packets forwarded unchanged without being held, for any {@link PacketPassReason}. */
+    public long packetsPassedThrough() {
+        return coalescer.passedOut;
+    }
+
+    /** Raw packets forwarded unchanged for {@code reason}. */
+    public long packetsPassedThrough(PacketPassReason reason) {
+        return coalescer.passed[reason.ordinal()];
+    }
+
+    /** Flows (runs of held packets) emitted for {@code reason}. */
+    public long flowsFlushed(PacketFlushReason reason) {
+        return coalescer.flushed[reason.ordinal()];
+    }
+
+    /** Raw packets whose IPv4 header, TCP, UDP or outer UDP checksum did not verify (passed through). */
+    public long checksumFailures() {
+        return coalescer.checksumFailures;
+    }
+
+    /**
+     * Raw packets dropped (released) after an unexpected failure, such as an allocation failure while building a
+     * merged packet; logged at WARNING, rate-limited. Bad input is never dropped: it passes through.
+     */
+    public long packetsDropped() {
+        return coalescer.dropped;
+    }
+
+    /** Raw packets released unprocessed because the channel went inactive while holding them. */
+    public long packetsDroppedOnInactive() {
+        return coalescer.releasedOnClose;
+    }
+
+    /** Raw packets held right now. */
+    public int heldPackets() {
+        return coalescer.heldPackets();
+    }
+
     /**
      * Why the channel's receive buffers would truncate kernel GRO batches, as last checked at registration
      * or activation, or {@code null} when they are fine.
@@ -297,6 +421,8 @@ public class GroAggregator extends ChannelDuplexHandler {
         return "GroAggregator(datagramsIn=" + datagramsIn() + ", batchesOut=" + batchesOut()
                 + ", meanBatchSize=" + String.format("%.1f", meanBatchSize())
                 + ", kernelGroBatches=" + kernelGroBatches() + ", truncationSuspected=" + truncationSuspected()
-                + ')';
+                + ", packetsIn=" + packetsIn() + ", mergedPacketsOut=" + mergedPacketsOut() + ", packetsMerged="
+                + packetsMerged() + ", packetsPassedThrough=" + packetsPassedThrough() + ", checksumFailures="
+                + checksumFailures() + ')';
     }
 }

@@ -1,0 +1,330 @@
+package dev.nettyoffload.examples.vxlan;
+
+import dev.nettyoffload.core.VxlanHeader;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Two Linux VXLAN peers for the gateway (root only): two network namespaces, each joined to the root namespace
+ * by a veth pair (the underlay, root ends named {@code vxga…}/{@code vxgb…}) and holding a Linux vxlan device
+ * whose remote is the gateway's address on that veth, with an overlay address. Side A is VNI
+ * {@value #VNI_A} with overlay {@value #OVERLAY_A}, side B VNI {@value #VNI_B} with overlay
+ * {@value #OVERLAY_B}; a gateway built from {@link #segmentA()} and {@link #segmentB()} bridges them.
+ * {@link #close()} deletes everything. Used by the tests and {@link VxlanGatewayBenchmark}.
+ * <p>
+ * The peers' vxlan devices have transmit checksum offload turned off ({@code ethtool -K vxlan0 tx off}): a
+ * veth hands the gateway's socket the inner packet with only the pseudo-header checksum otherwise
+ * (CHECKSUM_PARTIAL never completed on a virtual link), which coalescing rightly refuses. It also turns off
+ * the peers' TSO, so the gateway sees MSS-sized frames, as from a real NIC.
+ */
+public final class LinuxPeers implements AutoCloseable {
+    public static final int VNI_A = 100;
+    public static final int VNI_B = 200;
+    public static final String UNDERLAY_GATEWAY_A = "10.87.241.1";
+    public static final String UNDERLAY_PEER_A = "10.87.241.2";
+    public static final String UNDERLAY_GATEWAY_B = "10.87.242.1";
+    public static final String UNDERLAY_PEER_B = "10.87.242.2";
+    public static final String OVERLAY_A = "10.87.243.1";
+    public static final String OVERLAY_B = "10.87.243.2";
+    /** Outer IPv4 (20) + UDP (8) + VXLAN (8) + inner Ethernet (14) bytes: the overlay MTU is this much smaller. */
+    public static final int VXLAN_OVERHEAD = 50;
+
+    private static final Pattern END_OBJECT = Pattern.compile("\"end\"\\s*:\\s*\\{");
+    private static final Pattern NUMBER = Pattern.compile("-?[0-9]+(\\.[0-9]+)?(e[+-]?[0-9]+)?");
+
+    private final String nsA;
+    private final String nsB;
+    private final String rootA;
+    private final String rootB;
+    private final int mtuA;
+    private final int mtuB;
+
+    private LinuxPeers(int mtuA, int mtuB) {
+        long pid = ProcessHandle.current().pid() % 1_000_000;
+        this.nsA = "vxgw-a-" + pid;
+        this.nsB = "vxgw-b-" + pid;
+        this.rootA = "vxga" + pid;
+        this.rootB = "vxgb" + pid;
+        this.mtuA = mtuA;
+        this.mtuB = mtuB;
+    }
+
+    /**
+     * Creates both peers with the given underlay MTUs (the overlay MTU is {@value #VXLAN_OVERHEAD} less).
+     *
+     * @throws IllegalStateException if a command fails (everything made so far is deleted)
+     */
+    public static LinuxPeers create(int underlayMtuA, int underlayMtuB) {
+        LinuxPeers p = new LinuxPeers(underlayMtuA, underlayMtuB);
+        boolean ok = false;
+        try {
+            p.cleanup();
+            p.side(p.nsA, p.rootA, UNDERLAY_GATEWAY_A, UNDERLAY_PEER_A, VNI_A, OVERLAY_A, underlayMtuA);
+            p.side(p.nsB, p.rootB, UNDERLAY_GATEWAY_B, UNDERLAY_PEER_B, VNI_B, OVERLAY_B, underlayMtuB);
+            ok = true;
+            return p;
+        } finally {
+            if (!ok) {
+                p.close();
+            }
+        }
+    }
+
+    private void side(String ns, String root, String gatewayIp, String peerIp, int vni, String overlay, int mtu) {
+        String m = Integer.toString(mtu);
+        run("ip", "netns", "add", ns);
+        inNs(ns, "ip", "link", "set", "lo", "up");
+        run("ip", "link", "add", root, "mtu", m, "type", "veth", "peer", "name", "ul0", "mtu", m, "netns", ns);
+        run("ip", "addr", "add", gatewayIp + "/24", "dev", root);
+        run("ip", "link", "set", root, "up");
+        inNs(ns, "ip", "addr", "add", peerIp + "/24", "dev", "ul0");
+        inNs(ns, "ip", "link", "set", "ul0", "up");
+        inNs(ns, "ip", "link", "add", "vxlan0", "mtu", Integer.toString(mtu - VXLAN_OVERHEAD), "type", "vxlan",
+                "id", Integer.toString(vni), "remote", gatewayIp, "local", peerIp,
+                "dstport", Integer.toString(VxlanHeader.DEFAULT_PORT), "dev", "ul0");
+        inNs(ns, "ethtool", "-K", "vxlan0", "tx", "off");
+        inNs(ns, "ip", "addr", "add", overlay + "/24", "dev", "vxlan0");
+        inNs(ns, "ip", "link", "set", "vxlan0", "up");
+    }
+
+    /** Side A's segment as the gateway sees it. */
+    public VxlanSegment segmentA() {
+        return segment("a", UNDERLAY_GATEWAY_A, VNI_A, mtuA, UNDERLAY_PEER_A);
+    }
+
+    /** Side B's segment as the gateway sees it. */
+    public VxlanSegment segmentB() {
+        return segment("b", UNDERLAY_GATEWAY_B, VNI_B, mtuB, UNDERLAY_PEER_B);
+    }
+
+    private static VxlanSegment segment(String name, String local, int vni, int underlayMtu, String remote) {
+        try {
+            return new VxlanSegment(name, new InetSocketAddress(InetAddress.getByName(local), VxlanHeader.DEFAULT_PORT),
+                    vni, underlayMtu - VXLAN_OVERHEAD, List.of(new InetSocketAddress(InetAddress.getByName(remote),
+                    VxlanHeader.DEFAULT_PORT)));
+        } catch (java.net.UnknownHostException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public String namespaceA() {
+        return nsA;
+    }
+
+    public String namespaceB() {
+        return nsB;
+    }
+
+    /** Runs a command in side A's namespace; returns stdout or throws with stderr. */
+    public String execA(String... command) {
+        return inNs(nsA, command);
+    }
+
+    /** Runs a command in side B's namespace. */
+    public String execB(String... command) {
+        return inNs(nsB, command);
+    }
+
+    /**
+     * Makes B advertise {@code mss} in its SYNs on the overlay (a route with {@code advmss}), as a host behind a
+     * gateway that owns the MTU change would: A then sends segments as large as its own MTU allows and the gateway
+     * must cut them to B's MTU.
+     */
+    public void advertiseMssB(int mss) {
+        execB("ip", "route", "replace", "10.87.243.0/24", "dev", "vxlan0", "proto", "kernel", "scope", "link",
+                "src", OVERLAY_B, "advmss", Integer.toString(mss));
+    }
+
+    /** A counter of {@code /sys/class/net/vxlan0/statistics/} in side B's namespace (for example rx_packets). */
+    public long vxlanStatisticB(String counter) {
+        return Long.parseLong(execB("cat", "/sys/class/net/vxlan0/statistics/" + counter).trim());
+    }
+
+    /** Pings B's overlay address from A; true when {@code count} replies came back. */
+    public boolean ping(int count) {
+        Result r = tryRun(List.of("ip", "netns", "exec", nsA, "ping", "-c", Integer.toString(count), "-i", "0.2",
+                "-W", "2", OVERLAY_B), 30);
+        return r.exitCode == 0;
+    }
+
+    /** Result of one iperf3 run (client side JSON, with the server's figures iperf3 exchanges at the end). */
+    public static final class IperfResult {
+        public final long bytesSent;
+        public final long bytesReceived;
+        public final double bitsPerSecond;
+        public final long retransmits;
+        public final long packets;
+        public final long lostPackets;
+
+        IperfResult(long bytesSent, long bytesReceived, double bitsPerSecond, long retransmits, long packets,
+                    long lostPackets) {
+            this.bytesSent = bytesSent;
+            this.bytesReceived = bytesReceived;
+            this.bitsPerSecond = bitsPerSecond;
+            this.retransmits = retransmits;
+            this.packets = packets;
+            this.lostPackets = lostPackets;
+        }
+
+        @Override
+        public String toString() {
+            return String.format("%.2f Gbit/s, %d bytes sent, %d received, %d retransmits, %d packets, %d lost",
+                    bitsPerSecond / 1e9, bytesSent, bytesReceived, retransmits, packets, lostPackets);
+        }
+    }
+
+    /**
+     * Runs an iperf3 server in B (one test) and a client in A for {@code seconds}: TCP, or UDP at
+     * {@code udpBitsPerSecond} with {@code udpLength}-byte datagrams when that rate is positive.
+     */
+    public IperfResult iperf3(int seconds, long udpBitsPerSecond, int udpLength)
+            throws IOException, InterruptedException {
+        Process server = new ProcessBuilder("ip", "netns", "exec", nsB, "iperf3", "-s", "-1", "-B", OVERLAY_B)
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        try {
+            waitForListener();
+            List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", nsA, "iperf3", "-c", OVERLAY_B,
+                    "-t", Integer.toString(seconds), "-J"));
+            if (udpBitsPerSecond > 0) {
+                cmd.addAll(List.of("-u", "-b", Long.toString(udpBitsPerSecond), "-l", Integer.toString(udpLength)));
+            }
+            Result r = tryRun(cmd, seconds + 30L);
+            if (r.exitCode != 0) {
+                throw new IllegalStateException("iperf3 client failed (" + r.exitCode + "): " + r.stdout + r.stderr);
+            }
+            return parse(r.stdout, udpBitsPerSecond > 0);
+        } finally {
+            server.destroy();
+            if (!server.waitFor(5, TimeUnit.SECONDS)) {
+                server.destroyForcibly();
+            }
+        }
+    }
+
+    private void waitForListener() throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (System.nanoTime() < deadline) {
+            Result r = tryRun(List.of("ip", "netns", "exec", nsB, "ss", "-Hltn", "sport", "=", ":5201"), 10);
+            if (r.exitCode == 0 && !r.stdout.isBlank()) {
+                return;
+            }
+            Thread.sleep(50);
+        }
+        throw new IllegalStateException("iperf3 server did not start in " + nsB);
+    }
+
+    static IperfResult parse(String json, boolean udp) {
+        // The top-level "end" object is the last "end" whose value is an object (intervals have "end": seconds).
+        Matcher m = END_OBJECT.matcher(json);
+        int end = -1;
+        while (m.find()) {
+            end = m.start();
+        }
+        if (end < 0) {
+            throw new IllegalStateException("iperf3 JSON without an \"end\" object: " + json);
+        }
+        String tail = json.substring(end);
+        String sent = object(tail, "sum_sent");
+        String received = object(tail, "sum_received");
+        if (udp) {
+            return new IperfResult(number(sent, "bytes"), number(received, "bytes"),
+                    dnumber(received, "bits_per_second"), 0, number(sent, "packets"), number(received, "lost_packets"));
+        }
+        return new IperfResult(number(sent, "bytes"), number(received, "bytes"), dnumber(received, "bits_per_second"),
+                number(sent, "retransmits"), 0, 0);
+    }
+
+    private static String object(String json, String key) {
+        int k = json.indexOf("\"" + key + "\"");
+        if (k < 0) {
+            throw new IllegalStateException("iperf3 JSON without \"" + key + "\"");
+        }
+        int open = json.indexOf('{', k);
+        int close = json.indexOf('}', open);
+        return json.substring(open, close + 1);
+    }
+
+    private static long number(String object, String key) {
+        return (long) dnumber(object, key);
+    }
+
+    private static double dnumber(String object, String key) {
+        int k = object.indexOf("\"" + key + "\"");
+        if (k < 0) {
+            throw new IllegalStateException("iperf3 JSON without \"" + key + "\" in " + object);
+        }
+        Matcher m = NUMBER.matcher(object);
+        if (!m.find(object.indexOf(':', k) + 1)) {
+            throw new IllegalStateException("iperf3 JSON: no number for \"" + key + "\"");
+        }
+        return Double.parseDouble(m.group());
+    }
+
+    private void cleanup() {
+        tryRun(List.of("ip", "link", "del", rootA), 10);
+        tryRun(List.of("ip", "link", "del", rootB), 10);
+        tryRun(List.of("ip", "netns", "del", nsA), 10);
+        tryRun(List.of("ip", "netns", "del", nsB), 10);
+    }
+
+    @Override
+    public void close() {
+        cleanup();
+    }
+
+    private static String inNs(String ns, String... command) {
+        List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", ns));
+        cmd.addAll(List.of(command));
+        return run(cmd.toArray(new String[0]));
+    }
+
+    private static String run(String... command) {
+        Result r = tryRun(List.of(command), 30);
+        if (r.exitCode != 0) {
+            throw new IllegalStateException(String.join(" ", command) + " failed (" + r.exitCode + "): " + r.stderr);
+        }
+        return r.stdout;
+    }
+
+    private static final class Result {
+        final int exitCode;
+        final String stdout;
+        final String stderr;
+
+        Result(int exitCode, String stdout, String stderr) {
+            this.exitCode = exitCode;
+            this.stdout = stdout;
+            this.stderr = stderr;
+        }
+    }
+
+    private static Result tryRun(List<String> command, long timeoutSeconds) {
+        try {
+            Process p = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                    .start();
+            // Small outputs only (ip, ethtool, ping, iperf3 JSON): read after exit would deadlock on a full pipe,
+            // so read the streams first.
+            byte[] out = p.getInputStream().readAllBytes();
+            byte[] err = p.getErrorStream().readAllBytes();
+            if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                return new Result(-1, new String(out, StandardCharsets.UTF_8), "timed out");
+            }
+            return new Result(p.exitValue(), new String(out, StandardCharsets.UTF_8),
+                    new String(err, StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            return new Result(-1, "", e.toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new Result(-1, "", e.toString());
+        }
+    }
+}
