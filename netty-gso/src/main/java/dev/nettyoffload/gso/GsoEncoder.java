@@ -143,7 +143,7 @@ public class GsoEncoder extends ChannelOutboundHandlerAdapter {
         }
         long rate = config.pacingRate();
         if (rate > 0) {
-            pacer = new SendPacer(rate, Math.max(1, rate / 1000), counters);
+            pacer = new SendPacer(ctx, rate, Math.max(1, rate / 1000), counters);
             if (SocketPacing.isSupported(channel)) {
                 try {
                     SocketPacing.setMaxPacingRate(channel, rate);

@@ -31,7 +31,11 @@ final class SendPacer {
     private boolean flushPending;
     private final GsoCounters counters;
 
-    SendPacer(long bytesPerSecond, long burstBytes, GsoCounters counters) {
+    /** The one drain task, made once so that scheduling a drain allocates nothing. */
+    private final Runnable drainTask;
+
+    SendPacer(ChannelHandlerContext ctx, long bytesPerSecond, long burstBytes, GsoCounters counters) {
+        this.drainTask = () -> drain(ctx);
         this.counters = counters;
         this.bytesPerSecond = bytesPerSecond;
         this.burstBytes = burstBytes;
@@ -107,7 +111,7 @@ final class SendPacer {
         }
         drainScheduled = true;
         long wait = tokens >= 0 ? 0 : Math.max(MIN_WAIT_NANOS, -tokens * 1_000_000_000L / bytesPerSecond);
-        ctx.executor().schedule(() -> drain(ctx), wait, TimeUnit.NANOSECONDS);
+        ctx.executor().schedule(drainTask, wait, TimeUnit.NANOSECONDS);
     }
 
     private void refill(ChannelHandlerContext ctx) {
