@@ -1,6 +1,6 @@
 package dev.nettyoffload.benchmarks;
 
-import dev.nettyoffload.core.InternetChecksum;
+import dev.nettyoffload.core.packet.InternetChecksum;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import org.openjdk.jmh.annotations.Benchmark;

@@ -1,6 +1,6 @@
 package dev.nettyoffload.benchmarks;
 
-import dev.nettyoffload.core.InternetChecksum;
+import dev.nettyoffload.core.packet.InternetChecksum;
 import dev.nettyoffload.gro.GroAggregator;
 import dev.nettyoffload.gro.GroConfig;
 import io.netty.buffer.ByteBuf;

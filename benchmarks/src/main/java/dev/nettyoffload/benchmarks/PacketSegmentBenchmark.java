@@ -1,9 +1,9 @@
 package dev.nettyoffload.benchmarks;
 
-import dev.nettyoffload.core.GsoPacket;
-import dev.nettyoffload.core.GsoType;
-import dev.nettyoffload.core.Ipv4IdMode;
-import dev.nettyoffload.core.TunnelType;
+import dev.nettyoffload.core.packet.GsoPacket;
+import dev.nettyoffload.core.packet.GsoType;
+import dev.nettyoffload.core.packet.Ipv4IdMode;
+import dev.nettyoffload.core.packet.TunnelType;
 import dev.nettyoffload.gso.ChecksumMode;
 import dev.nettyoffload.gso.PacketSegmenter;
 import dev.nettyoffload.gso.PacketSegmenterConfig;

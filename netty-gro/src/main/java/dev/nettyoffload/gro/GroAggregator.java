@@ -1,7 +1,7 @@
 package dev.nettyoffload.gro;
 
 import dev.nettyoffload.core.DatagramChannelTuning;
-import dev.nettyoffload.core.GsoPacket;
+import dev.nettyoffload.core.packet.GsoPacket;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;

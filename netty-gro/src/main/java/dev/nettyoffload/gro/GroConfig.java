@@ -1,8 +1,8 @@
 package dev.nettyoffload.gro;
 
-import dev.nettyoffload.core.LinkType;
+import dev.nettyoffload.core.packet.LinkType;
 import dev.nettyoffload.core.UdpLimits;
-import dev.nettyoffload.core.VxlanHeader;
+import dev.nettyoffload.core.packet.VxlanHeader;
 
 import java.util.concurrent.TimeUnit;
 
@@ -132,7 +132,7 @@ public final class GroConfig {
         return maxHeldBytes;
     }
 
-    /** Most raw packets merged into one {@link dev.nettyoffload.core.GsoPacket}. */
+    /** Most raw packets merged into one {@link dev.nettyoffload.core.packet.GsoPacket}. */
     public int packetMaxSegments() {
         return packetMaxSegments;
     }

@@ -1,8 +1,8 @@
 package dev.nettyoffload.gro;
 
-import dev.nettyoffload.core.IpProtocol;
-import dev.nettyoffload.core.PacketLayout;
-import dev.nettyoffload.core.TunnelType;
+import dev.nettyoffload.core.packet.IpProtocol;
+import dev.nettyoffload.core.packet.PacketLayout;
+import dev.nettyoffload.core.packet.TunnelType;
 import io.netty.buffer.ByteBuf;
 
 /**

@@ -3,7 +3,7 @@ package dev.nettyoffload.gro;
 import dev.nettyoffload.core.DatagramChannelTuning;
 import dev.nettyoffload.core.OffloadCapabilities;
 import dev.nettyoffload.core.Transport;
-import dev.nettyoffload.core.testing.Prerequisites;
+import dev.nettyoffload.testkit.Prerequisites;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -43,7 +43,7 @@ class DatagramChannelTuningTest {
     @ParameterizedTest
     @EnumSource(Transport.class)
     void appliesBuffersOnEveryTransport(Transport t) throws Exception {
-        Prerequisites.requireTransport(t);
+        Prerequisites.requireTransport(t.displayName(), t.unavailabilityCause());
         Channel ch = bind(t, true);
         try {
             assertEquals(DatagramChannelTuning.defaultReceiveBufferSize(t), DatagramChannelTuning.receiveBufferSize(ch));
@@ -63,7 +63,7 @@ class DatagramChannelTuningTest {
 
     @Test
     void epollNeedsWholeBufferReads() throws Exception {
-        Prerequisites.requireTransport(Transport.EPOLL);
+        Prerequisites.requireTransport(Transport.EPOLL.displayName(), Transport.EPOLL.unavailabilityCause());
         Prerequisites.require(OffloadCapabilities.get().isUdpGroSupported(), "UDP_GRO");
         Channel ch = bind(Transport.EPOLL, true);
         try {
@@ -83,7 +83,7 @@ class DatagramChannelTuningTest {
 
     @Test
     void untunedEpollChannelWithUdpGroIsReported() throws Exception {
-        Prerequisites.requireTransport(Transport.EPOLL);
+        Prerequisites.requireTransport(Transport.EPOLL.displayName(), Transport.EPOLL.unavailabilityCause());
         Prerequisites.require(OffloadCapabilities.get().isUdpGroSupported(), "UDP_GRO");
         Channel ch = bind(Transport.EPOLL, false);
         try {

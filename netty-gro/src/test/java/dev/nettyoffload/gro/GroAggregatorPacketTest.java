@@ -1,7 +1,7 @@
 package dev.nettyoffload.gro;
 
-import dev.nettyoffload.core.GsoPacket;
-import dev.nettyoffload.core.testing.TestPacket;
+import dev.nettyoffload.core.packet.GsoPacket;
+import dev.nettyoffload.testkit.TestPacket;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.embedded.EmbeddedChannel;
 import org.junit.jupiter.api.Test;

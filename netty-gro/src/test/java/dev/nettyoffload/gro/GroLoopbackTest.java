@@ -3,7 +3,7 @@ package dev.nettyoffload.gro;
 import dev.nettyoffload.core.DatagramChannelTuning;
 import dev.nettyoffload.core.OffloadCapabilities;
 import dev.nettyoffload.core.Transport;
-import dev.nettyoffload.core.testing.Prerequisites;
+import dev.nettyoffload.testkit.Prerequisites;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -121,7 +121,7 @@ class GroLoopbackTest {
     @MethodSource("cases")
     void receivesBatchesWhoseSegmentsAreExactlyTheBytesSent(Transport transport, Sender senderKind, String host)
             throws Exception {
-        Prerequisites.requireTransport(transport);
+        Prerequisites.requireTransport(transport.displayName(), transport.unavailabilityCause());
         Transport senderTransport = transport;
         if (senderKind == Sender.USO) {
             OffloadCapabilities caps = OffloadCapabilities.get();
@@ -190,7 +190,7 @@ class GroLoopbackTest {
     /** A kernel batch of more than 64 segments (USO allows 128 since Linux 6.9) leaves as batches of 64 at most. */
     @Test
     void kernelBatchOverSixtyFourSegmentsIsSplit() throws Exception {
-        Prerequisites.requireTransport(Transport.EPOLL);
+        Prerequisites.requireTransport(Transport.EPOLL.displayName(), Transport.EPOLL.unavailabilityCause());
         OffloadCapabilities caps = OffloadCapabilities.get();
         Prerequisites.require(caps.isUdpGroSupported(), "UDP_GRO (" + caps.udpGroProblem() + ")");
         Prerequisites.require(caps.maxUdpSegments() >= 100, "USO sends of 100 segments (Linux 6.9+), have "
@@ -222,7 +222,7 @@ class GroLoopbackTest {
     /** UDP_GRO with Netty's default 2048-byte receive buffers: reported at start, truncation counted. */
     @Test
     void tooSmallReceiveBufferIsDetectedAndReported() throws Exception {
-        Prerequisites.requireTransport(Transport.EPOLL);
+        Prerequisites.requireTransport(Transport.EPOLL.displayName(), Transport.EPOLL.unavailabilityCause());
         OffloadCapabilities caps = OffloadCapabilities.get();
         Prerequisites.require(caps.isUdpGroSupported(), "UDP_GRO (" + caps.udpGroProblem() + ")");
         Prerequisites.require(caps.isKernelSegmentationAvailable(Transport.EPOLL), "UDP_SEGMENT on epoll");

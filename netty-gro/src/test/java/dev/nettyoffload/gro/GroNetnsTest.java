@@ -2,9 +2,9 @@ package dev.nettyoffload.gro;
 
 import dev.nettyoffload.core.OffloadCapabilities;
 import dev.nettyoffload.core.Transport;
-import dev.nettyoffload.core.testing.NetNs;
-import dev.nettyoffload.core.testing.Prerequisites;
-import dev.nettyoffload.core.testing.Shell;
+import dev.nettyoffload.testkit.NetNs;
+import dev.nettyoffload.testkit.Prerequisites;
+import dev.nettyoffload.testkit.Shell;
 import io.netty.channel.Channel;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -63,7 +63,7 @@ class GroNetnsTest {
     void groAcrossVeth(String senderMode, String features, String flushTimeout, String expectKernelBatches)
             throws Exception {
         Prerequisites.requireNetns();
-        Prerequisites.requireTransport(Transport.EPOLL);
+        Prerequisites.requireTransport(Transport.EPOLL.displayName(), Transport.EPOLL.unavailabilityCause());
         Prerequisites.requireCommand("ethtool", "ethtool");
         OffloadCapabilities caps = OffloadCapabilities.get();
         Prerequisites.require(caps.isUdpGroSupported(), "UDP_GRO (" + caps.udpGroProblem() + ")");

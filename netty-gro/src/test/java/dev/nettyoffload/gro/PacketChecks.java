@@ -1,11 +1,11 @@
 package dev.nettyoffload.gro;
 
-import dev.nettyoffload.core.GsoPacket;
-import dev.nettyoffload.core.IpProtocol;
-import dev.nettyoffload.core.LinkType;
-import dev.nettyoffload.core.PacketLayout;
-import dev.nettyoffload.core.TunnelType;
-import dev.nettyoffload.core.testing.RefChecksum;
+import dev.nettyoffload.core.packet.GsoPacket;
+import dev.nettyoffload.core.packet.IpProtocol;
+import dev.nettyoffload.core.packet.LinkType;
+import dev.nettyoffload.core.packet.PacketLayout;
+import dev.nettyoffload.core.packet.TunnelType;
+import dev.nettyoffload.testkit.RefChecksum;
 import dev.nettyoffload.gso.ChecksumMode;
 import dev.nettyoffload.gso.PacketSegmenter;
 import dev.nettyoffload.gso.PacketSegmenterConfig;

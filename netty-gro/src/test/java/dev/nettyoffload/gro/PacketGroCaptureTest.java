@@ -1,14 +1,14 @@
 package dev.nettyoffload.gro;
 
-import dev.nettyoffload.core.GsoPacket;
-import dev.nettyoffload.core.IpProtocol;
-import dev.nettyoffload.core.LinkType;
-import dev.nettyoffload.core.PacketLayout;
-import dev.nettyoffload.core.TcpHeader;
-import dev.nettyoffload.core.TunnelType;
-import dev.nettyoffload.core.testing.NetNs;
-import dev.nettyoffload.core.testing.PcapReader;
-import dev.nettyoffload.core.testing.Prerequisites;
+import dev.nettyoffload.core.packet.GsoPacket;
+import dev.nettyoffload.core.packet.IpProtocol;
+import dev.nettyoffload.core.packet.LinkType;
+import dev.nettyoffload.core.packet.PacketLayout;
+import dev.nettyoffload.core.packet.TcpHeader;
+import dev.nettyoffload.core.packet.TunnelType;
+import dev.nettyoffload.testkit.NetNs;
+import dev.nettyoffload.testkit.PcapReader;
+import dev.nettyoffload.testkit.Prerequisites;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.embedded.EmbeddedChannel;

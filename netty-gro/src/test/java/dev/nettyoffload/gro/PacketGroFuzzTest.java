@@ -1,7 +1,8 @@
 package dev.nettyoffload.gro;
 
-import dev.nettyoffload.core.LinkType;
-import dev.nettyoffload.core.testing.TestPacket;
+import dev.nettyoffload.core.packet.GsoPacket;
+import dev.nettyoffload.core.packet.LinkType;
+import dev.nettyoffload.testkit.TestPacket;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.embedded.EmbeddedChannel;
@@ -121,7 +122,7 @@ class PacketGroFuzzTest {
     private static int countPackets(List<Object> out) {
         int n = 0;
         for (Object o : out) {
-            n += o instanceof dev.nettyoffload.core.GsoPacket ? ((dev.nettyoffload.core.GsoPacket) o).segmentCount() : 1;
+            n += o instanceof GsoPacket ? ((GsoPacket) o).segmentCount() : 1;
         }
         return n;
     }

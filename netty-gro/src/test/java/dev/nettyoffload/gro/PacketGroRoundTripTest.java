@@ -1,12 +1,12 @@
 package dev.nettyoffload.gro;
 
-import dev.nettyoffload.core.GsoPacket;
-import dev.nettyoffload.core.GsoType;
-import dev.nettyoffload.core.Ipv4IdMode;
-import dev.nettyoffload.core.LinkType;
-import dev.nettyoffload.core.TunnelType;
-import dev.nettyoffload.core.testing.TestPacket;
-import dev.nettyoffload.core.testing.TestPacket.Tunnel;
+import dev.nettyoffload.core.packet.GsoPacket;
+import dev.nettyoffload.core.packet.GsoType;
+import dev.nettyoffload.core.packet.Ipv4IdMode;
+import dev.nettyoffload.core.packet.LinkType;
+import dev.nettyoffload.core.packet.TunnelType;
+import dev.nettyoffload.testkit.TestPacket;
+import dev.nettyoffload.testkit.TestPacket.Tunnel;
 import dev.nettyoffload.gso.ChecksumMode;
 import dev.nettyoffload.gso.PacketSegmenter;
 import dev.nettyoffload.gso.PacketSegmenterConfig;

@@ -1,11 +1,11 @@
 package dev.nettyoffload.gro;
 
-import dev.nettyoffload.core.GsoPacket;
-import dev.nettyoffload.core.Ipv4IdMode;
-import dev.nettyoffload.core.LinkType;
-import dev.nettyoffload.core.testing.TestPacket;
-import dev.nettyoffload.core.testing.TestPacket.Built;
-import dev.nettyoffload.core.testing.TestPacket.Tunnel;
+import dev.nettyoffload.core.packet.GsoPacket;
+import dev.nettyoffload.core.packet.Ipv4IdMode;
+import dev.nettyoffload.core.packet.LinkType;
+import dev.nettyoffload.testkit.TestPacket;
+import dev.nettyoffload.testkit.TestPacket.Built;
+import dev.nettyoffload.testkit.TestPacket.Tunnel;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.embedded.EmbeddedChannel;

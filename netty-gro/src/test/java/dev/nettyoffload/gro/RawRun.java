@@ -1,7 +1,7 @@
 package dev.nettyoffload.gro;
 
-import dev.nettyoffload.core.testing.RefChecksum;
-import dev.nettyoffload.core.testing.TestPacket;
+import dev.nettyoffload.testkit.RefChecksum;
+import dev.nettyoffload.testkit.TestPacket;
 
 import java.util.function.Consumer;
 

@@ -58,7 +58,7 @@ public final class GsoConfig {
         return pacingRate;
     }
 
-    /** How {@link dev.nettyoffload.core.GsoPacket}s are segmented: link type, checksum mode, segment limit. */
+    /** How {@link dev.nettyoffload.core.packet.GsoPacket}s are segmented: link type, checksum mode, segment limit. */
     public PacketSegmenterConfig packetConfig() {
         return packetConfig;
     }
@@ -82,7 +82,7 @@ public final class GsoConfig {
         private Builder() {
         }
 
-        /** How raw {@link dev.nettyoffload.core.GsoPacket}s are segmented (link type, checksum mode). */
+        /** How raw {@link dev.nettyoffload.core.packet.GsoPacket}s are segmented (link type, checksum mode). */
         public Builder packetConfig(PacketSegmenterConfig packetConfig) {
             if (packetConfig == null) {
                 throw new IllegalArgumentException("packetConfig: null");

@@ -1,10 +1,10 @@
 package dev.nettyoffload.gso;
 
 import dev.nettyoffload.core.Errno;
-import dev.nettyoffload.core.GsoPacket;
+import dev.nettyoffload.core.packet.GsoPacket;
 import dev.nettyoffload.core.OffloadCapabilities;
-import dev.nettyoffload.core.OffloadReport;
-import dev.nettyoffload.core.PacketOffloadException;
+import dev.nettyoffload.core.linux.OffloadReport;
+import dev.nettyoffload.core.packet.PacketOffloadException;
 import dev.nettyoffload.core.SocketPacing;
 import dev.nettyoffload.core.Transport;
 import dev.nettyoffload.core.UdpLimits;

@@ -1,6 +1,6 @@
 package dev.nettyoffload.gso;
 
-import dev.nettyoffload.core.LinkType;
+import dev.nettyoffload.core.packet.LinkType;
 
 /**
  * Immutable settings of a {@link PacketSegmenter}: link type of the packets, checksum mode and the most

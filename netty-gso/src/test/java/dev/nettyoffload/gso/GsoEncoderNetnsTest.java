@@ -2,10 +2,10 @@ package dev.nettyoffload.gso;
 
 import dev.nettyoffload.core.Errno;
 import dev.nettyoffload.core.Transport;
-import dev.nettyoffload.core.testing.NetNs;
-import dev.nettyoffload.core.testing.Prerequisites;
-import dev.nettyoffload.core.testing.Shell;
-import dev.nettyoffload.core.testing.UdpSink;
+import dev.nettyoffload.testkit.NetNs;
+import dev.nettyoffload.testkit.Prerequisites;
+import dev.nettyoffload.testkit.Shell;
+import dev.nettyoffload.testkit.UdpSink;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -85,7 +85,7 @@ class GsoEncoderNetnsTest {
     @ParameterizedTest(name = "{0} tx-udp-segmentation={1}")
     @MethodSource("nativeTransportsAndUso")
     void sixtyFourKibWriteLeavesAsSegmentSizedDatagrams(Transport transport, boolean deviceUso) throws Exception {
-        Prerequisites.requireTransport(transport);
+        Prerequisites.requireTransport(transport.displayName(), transport.unavailabilityCause());
         // With USO off on the device the kernel segments before the veth, so the far side counts datagrams.
         Shell.run("ethtool", "-K", ROOT_END, "tx-udp-segmentation", deviceUso ? "on" : "off");
         byte[] payload = GsoEncoderSocketTest.pattern(65536, 42);
@@ -117,7 +117,7 @@ class GsoEncoderNetnsTest {
     @ParameterizedTest
     @MethodSource("nativeTransports")
     void segmentLargerThanTheMtuFailsWithEmsgsizeAndSendsNothing(Transport transport) throws Exception {
-        Prerequisites.requireTransport(transport);
+        Prerequisites.requireTransport(transport.displayName(), transport.unavailabilityCause());
         GsoEncoder encoder = new GsoEncoder(2000); // 2000 + 28 > 1500
         Channel sender = bindSender(transport, encoder);
         long rxBefore = ns.statistic(NS_END, "rx_packets");
@@ -138,7 +138,7 @@ class GsoEncoderNetnsTest {
     @ParameterizedTest
     @MethodSource("nativeTransports")
     void udpChecksumOffMakesTheKernelRefuseAndSoftwareDeliversEverything(Transport transport) throws Exception {
-        Prerequisites.requireTransport(transport);
+        Prerequisites.requireTransport(transport.displayName(), transport.unavailabilityCause());
         Shell.run("ethtool", "-K", ROOT_END, "tx-udp-segmentation", "off");
         GsoEncoder encoder = new GsoEncoder(1400);
         Channel sender = bindSender(transport, encoder);

@@ -2,8 +2,8 @@ package dev.nettyoffload.gso;
 
 import dev.nettyoffload.core.SocketPacing;
 import dev.nettyoffload.core.Transport;
-import dev.nettyoffload.core.testing.Prerequisites;
-import dev.nettyoffload.core.testing.UdpSink;
+import dev.nettyoffload.testkit.Prerequisites;
+import dev.nettyoffload.testkit.UdpSink;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -120,7 +120,7 @@ class GsoEncoderPacingTest {
     @ParameterizedTest
     @EnumSource(value = Transport.class, names = {"EPOLL", "IO_URING", "NIO"})
     void aMegabyteAtFiveMegabytesPerSecondTakesAFifthOfASecond(Transport transport) throws Exception {
-        Prerequisites.requireTransport(transport);
+        Prerequisites.requireTransport(transport.displayName(), transport.unavailabilityCause());
         long rate = 5_000_000;
         int writes = 16;
         int writeSize = 65_536;

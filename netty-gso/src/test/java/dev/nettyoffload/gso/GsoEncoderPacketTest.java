@@ -1,10 +1,10 @@
 package dev.nettyoffload.gso;
 
-import dev.nettyoffload.core.GsoPacket;
-import dev.nettyoffload.core.GsoType;
-import dev.nettyoffload.core.LinkType;
-import dev.nettyoffload.core.PacketOffloadException;
-import dev.nettyoffload.core.testing.TestPacket;
+import dev.nettyoffload.core.packet.GsoPacket;
+import dev.nettyoffload.core.packet.GsoType;
+import dev.nettyoffload.core.packet.LinkType;
+import dev.nettyoffload.core.packet.PacketOffloadException;
+import dev.nettyoffload.testkit.TestPacket;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;

@@ -2,8 +2,8 @@ package dev.nettyoffload.gso;
 
 import dev.nettyoffload.core.OffloadCapabilities;
 import dev.nettyoffload.core.Transport;
-import dev.nettyoffload.core.testing.Prerequisites;
-import dev.nettyoffload.core.testing.UdpSink;
+import dev.nettyoffload.testkit.Prerequisites;
+import dev.nettyoffload.testkit.UdpSink;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
@@ -71,7 +71,7 @@ class GsoEncoderSocketTest {
     @MethodSource("cases")
     void receiverGetsExactlyTheExpectedDatagrams(Transport transport, String name, int segmentSize, int length,
                                                  String host, BufferKind kind) throws Exception {
-        Prerequisites.requireTransport(transport);
+        Prerequisites.requireTransport(transport.displayName(), transport.unavailabilityCause());
         byte[] payload = pattern(length, name.hashCode());
         try (UdpSink sink = new UdpSink(new InetSocketAddress(host, 0))) {
             GsoEncoder encoder = new GsoEncoder(GsoConfig.newBuilder().segmentSize(segmentSize).build());
@@ -102,7 +102,7 @@ class GsoEncoderSocketTest {
     @ParameterizedTest
     @EnumSource(Transport.class)
     void segmentedPacketsFromTheApplicationAreHonoured(Transport transport) throws Exception {
-        Prerequisites.requireTransport(transport);
+        Prerequisites.requireTransport(transport.displayName(), transport.unavailabilityCause());
         byte[] payload = pattern(10_000, 7);
         try (UdpSink sink = new UdpSink(new InetSocketAddress("127.0.0.1", 0))) {
             GsoEncoder encoder = new GsoEncoder(); // default segment size 1400 is ignored for segmented packets
@@ -123,7 +123,7 @@ class GsoEncoderSocketTest {
     @ParameterizedTest
     @EnumSource(Transport.class)
     void ipv6RecipientOnAnIpv4ChannelFailsAndTheChannelStaysUsable(Transport transport) throws Exception {
-        Prerequisites.requireTransport(transport);
+        Prerequisites.requireTransport(transport.displayName(), transport.unavailabilityCause());
         try (UdpSink sink = new UdpSink(new InetSocketAddress("127.0.0.1", 0))) {
             Channel sender = bindSender(transport, "127.0.0.1", new GsoEncoder());
             try {

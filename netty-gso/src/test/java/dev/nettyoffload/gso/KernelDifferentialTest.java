@@ -1,13 +1,13 @@
 package dev.nettyoffload.gso;
 
-import dev.nettyoffload.core.GsoPacket;
-import dev.nettyoffload.core.GsoType;
-import dev.nettyoffload.core.Ipv4IdMode;
-import dev.nettyoffload.core.LinkType;
-import dev.nettyoffload.core.TunnelType;
-import dev.nettyoffload.core.testing.NetNs;
-import dev.nettyoffload.core.testing.PcapReader;
-import dev.nettyoffload.core.testing.Prerequisites;
+import dev.nettyoffload.core.packet.GsoPacket;
+import dev.nettyoffload.core.packet.GsoType;
+import dev.nettyoffload.core.packet.Ipv4IdMode;
+import dev.nettyoffload.core.packet.LinkType;
+import dev.nettyoffload.core.packet.TunnelType;
+import dev.nettyoffload.testkit.NetNs;
+import dev.nettyoffload.testkit.PcapReader;
+import dev.nettyoffload.testkit.Prerequisites;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.PooledByteBufAllocator;

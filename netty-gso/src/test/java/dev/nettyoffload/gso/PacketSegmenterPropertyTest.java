@@ -1,8 +1,8 @@
 package dev.nettyoffload.gso;
 
-import dev.nettyoffload.core.Ipv4IdMode;
-import dev.nettyoffload.core.testing.TestPacket;
-import dev.nettyoffload.core.testing.TestPacket.Tunnel;
+import dev.nettyoffload.core.packet.Ipv4IdMode;
+import dev.nettyoffload.testkit.TestPacket;
+import dev.nettyoffload.testkit.TestPacket.Tunnel;
 import io.netty.buffer.PooledByteBufAllocator;
 import org.junit.jupiter.api.Test;
 

@@ -1,15 +1,15 @@
 package dev.nettyoffload.gso;
 
-import dev.nettyoffload.core.Ipv4IdMode;
-import dev.nettyoffload.core.testing.TestPacket;
-import dev.nettyoffload.core.testing.TestPacket.Tunnel;
+import dev.nettyoffload.core.packet.Ipv4IdMode;
+import dev.nettyoffload.testkit.TestPacket;
+import dev.nettyoffload.testkit.TestPacket.Tunnel;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.UnpooledByteBufAllocator;
-import dev.nettyoffload.core.GsoPacket;
-import dev.nettyoffload.core.GsoType;
+import dev.nettyoffload.core.packet.GsoPacket;
+import dev.nettyoffload.core.packet.GsoType;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;

@@ -21,9 +21,13 @@ public final class OffloadCapabilities {
     private final boolean udpGroSupported;
     private final String udpGroProblem;
 
-    OffloadCapabilities(String kernelRelease, Map<Transport, String> transportProblems,
-                        int maxUdpSegments, String udpSegmentProblem,
-                        boolean udpGroSupported, String udpGroProblem) {
+    /**
+     * Capabilities as given rather than probed: for an application that already knows its platform, and for
+     * tests of code that decides by them ({@code null} problems mean "supported").
+     */
+    public OffloadCapabilities(String kernelRelease, Map<Transport, String> transportProblems,
+                               int maxUdpSegments, String udpSegmentProblem,
+                               boolean udpGroSupported, String udpGroProblem) {
         this.kernelRelease = Objects.requireNonNull(kernelRelease, "kernelRelease");
         this.transportProblems = new EnumMap<>(transportProblems);
         this.udpSegmentSupported = maxUdpSegments > 0;

@@ -1,5 +1,6 @@
 package dev.nettyoffload.core;
 
+import dev.nettyoffload.core.linux.OffloadReport;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.unix.IntegerUnixChannelOption;

@@ -1,4 +1,5 @@
 /**
- * Packet model, Internet checksums and offload capability probing shared by the GSO and GRO handlers.
+ * Transports, offload capability probing, UDP limits, datagram channel tuning and socket pacing, shared by the
+ * GSO and GRO handlers.
  */
 package dev.nettyoffload.core;

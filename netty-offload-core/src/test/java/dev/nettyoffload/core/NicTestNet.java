@@ -1,6 +1,6 @@
 package dev.nettyoffload.core;
 
-import dev.nettyoffload.core.testing.Prerequisites;
+import dev.nettyoffload.testkit.Prerequisites;
 
 import java.io.File;
 import java.io.IOException;
@@ -15,7 +15,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * are named {@code nc...} and addresses come from 10.83.200.0/24 to 10.83.249.0/24 and fd83:2xx::/64, chosen from the
  * pid, so concurrent runs by other engineers (who use other 10.83 subnets) do not collide.
  */
-final class NicTestNet implements AutoCloseable {
+public final class NicTestNet implements AutoCloseable {
     private static final AtomicInteger COUNTER = new AtomicInteger();
     private static final File DEV_NULL = new File("/dev/null");
 
@@ -26,10 +26,10 @@ final class NicTestNet implements AutoCloseable {
     }
 
     /** The outcome of a finished command. */
-    static final class Result {
-        final int exitCode;
-        final String stdout;
-        final String stderr;
+    public static final class Result {
+        public final int exitCode;
+        public final String stdout;
+        public final String stderr;
 
         Result(int exitCode, String stdout, String stderr) {
             this.exitCode = exitCode;
@@ -38,7 +38,7 @@ final class NicTestNet implements AutoCloseable {
         }
     }
 
-    static Result tryRun(String... command) {
+    public static Result tryRun(String... command) {
         try {
             Process p = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.from(DEV_NULL)).start();
             // Tool outputs are small; read them fully, stderr after stdout.
@@ -58,7 +58,7 @@ final class NicTestNet implements AutoCloseable {
         }
     }
 
-    static String run(String... command) {
+    public static String run(String... command) {
         Result r = tryRun(command);
         if (r.exitCode != 0) {
             throw new IllegalStateException("command failed (exit " + r.exitCode + "): " + String.join(" ", command)
@@ -68,7 +68,7 @@ final class NicTestNet implements AutoCloseable {
     }
 
     /** Root, ip, ethtool and working network namespaces, else skip (fail under OFFLOAD_REQUIRE_ALL=1). */
-    static void requireNetnsAndEthtool() {
+    public static void requireNetnsAndEthtool() {
         Prerequisites.requireRoot();
         Prerequisites.requireCommand("ip", "iproute2");
         Prerequisites.requireCommand("ethtool", "ethtool");
@@ -79,16 +79,16 @@ final class NicTestNet implements AutoCloseable {
     }
 
     /** A root-namespace device name: {@code nc} + a letter + the pid, at most 15 characters. */
-    static String rootDevice(char tag) {
+    public static String rootDevice(char tag) {
         return "nc" + tag + (ProcessHandle.current().pid() % 1_000_000);
     }
 
     /** The third octet of a 10.83.X.0/24 subnet for this run; {@code index} 0..4 picks one of five. */
-    static int subnet(int index) {
+    public static int subnet(int index) {
         return 200 + (int) (ProcessHandle.current().pid() % 10) * 5 + index;
     }
 
-    static NicTestNet create(String prefix) {
+    public static NicTestNet create(String prefix) {
         String name = prefix + "-" + ProcessHandle.current().pid() + "-" + COUNTER.incrementAndGet();
         run("ip", "netns", "add", name);
         NicTestNet ns = new NicTestNet(name);
@@ -96,15 +96,15 @@ final class NicTestNet implements AutoCloseable {
         return ns;
     }
 
-    String name() {
+    public String name() {
         return name;
     }
 
-    String exec(String... command) {
+    public String exec(String... command) {
         return run(wrapArray(command));
     }
 
-    List<String> wrap(String... command) {
+    public List<String> wrap(String... command) {
         List<String> full = new ArrayList<>(List.of("ip", "netns", "exec", name));
         full.addAll(List.of(command));
         return full;
@@ -115,7 +115,7 @@ final class NicTestNet implements AutoCloseable {
     }
 
     /** A veth pair: {@code rootEnd} in the root namespace, {@code nsEnd} in this one, both up with addresses. */
-    void vethToRoot(String rootEnd, String rootCidr, String rootCidr6, String nsEnd, String nsCidr, String nsCidr6,
+    public void vethToRoot(String rootEnd, String rootCidr, String rootCidr6, String nsEnd, String nsCidr, String nsCidr6,
                     int mtu) {
         tryRun("ip", "link", "del", rootEnd);
         run("ip", "link", "add", rootEnd, "mtu", Integer.toString(mtu), "type", "veth", "peer", "name", nsEnd,
@@ -125,7 +125,7 @@ final class NicTestNet implements AutoCloseable {
     }
 
     /** A veth pair between this namespace and {@code other}. */
-    void veth(String end, String cidr, NicTestNet other, String otherEnd, String otherCidr, int mtu) {
+    public void veth(String end, String cidr, NicTestNet other, String otherEnd, String otherCidr, int mtu) {
         exec("ip", "link", "add", end, "mtu", Integer.toString(mtu), "type", "veth", "peer", "name", otherEnd,
                 "mtu", Integer.toString(mtu), "netns", other.name);
         address(this, end, cidr, null);
@@ -142,7 +142,7 @@ final class NicTestNet implements AutoCloseable {
         runIn(ns, "ip", "link", "set", device, "up");
     }
 
-    static void runIn(NicTestNet ns, String... command) {
+    public static void runIn(NicTestNet ns, String... command) {
         if (ns == null) {
             run(command);
         } else {
@@ -150,15 +150,15 @@ final class NicTestNet implements AutoCloseable {
         }
     }
 
-    long statistic(String device, String counter) {
+    public long statistic(String device, String counter) {
         return Long.parseLong(exec("cat", "/sys/class/net/" + device + "/statistics/" + counter).trim());
     }
 
-    static long rootStatistic(String device, String counter) {
+    public static long rootStatistic(String device, String counter) {
         return Long.parseLong(run("cat", "/sys/class/net/" + device + "/statistics/" + counter).trim());
     }
 
-    ProcessBuilder processBuilder(String... command) {
+    public ProcessBuilder processBuilder(String... command) {
         return new ProcessBuilder(wrapArray(command));
     }
 

@@ -1,6 +1,6 @@
 package dev.nettyoffload.core;
 
-import dev.nettyoffload.core.testing.Prerequisites;
+import dev.nettyoffload.testkit.Prerequisites;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -26,7 +26,7 @@ class OffloadCapabilitiesTest {
 
     @Test
     void udpSegmentProbeFindsTheKernelLimit() {
-        Prerequisites.requireTransport(Transport.EPOLL);
+        Prerequisites.requireTransport(Transport.EPOLL.displayName(), Transport.EPOLL.unavailabilityCause());
         OffloadCapabilities caps = OffloadCapabilities.probe();
         assertTrue(caps.isUdpSegmentSupported(), caps.toString());
         // Linux >= 6.9 raised UDP_MAX_SEGMENTS from 64 to 128.
@@ -39,7 +39,7 @@ class OffloadCapabilitiesTest {
 
     @Test
     void udpGroProbeOnEpoll() {
-        Prerequisites.requireTransport(Transport.EPOLL);
+        Prerequisites.requireTransport(Transport.EPOLL.displayName(), Transport.EPOLL.unavailabilityCause());
         OffloadCapabilities caps = OffloadCapabilities.get();
         assertTrue(caps.isUdpGroSupported(), caps.toString());
     }

@@ -1,6 +1,10 @@
 package dev.nettyoffload.core;
 
-import dev.nettyoffload.core.testing.Prerequisites;
+import dev.nettyoffload.core.linux.Qdisc;
+import dev.nettyoffload.core.linux.NicFeatures;
+import dev.nettyoffload.core.linux.OffloadLayer;
+import dev.nettyoffload.core.linux.OffloadReport;
+import dev.nettyoffload.testkit.Prerequisites;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -56,7 +60,7 @@ class PacingWireTest {
         NicTestNet.requireNetnsAndEthtool();
         Prerequisites.requireCommand("tc", "iproute2");
         Prerequisites.requireCommand("tcpdump", "tcpdump");
-        Prerequisites.requireTransport(Transport.EPOLL);
+        Prerequisites.requireTransport(Transport.EPOLL.displayName(), Transport.EPOLL.unavailabilityCause());
         dev = NicTestNet.rootDevice('p');
         int net = NicTestNet.subnet(4);
         ns = NicTestNet.create("ncpace");
@@ -91,7 +95,7 @@ class PacingWireTest {
             Assumptions.abort("skipped: this kernel has no fq qdisc (CONFIG_NET_SCH_FQ), which UDP pacing needs");
         }
         assertEquals(0, fq.exitCode, () -> "tc qdisc replace dev " + dev + " root fq: " + fq.stderr);
-        assertTrue(SocketPacing.isFqAttached(dev));
+        assertTrue(Qdisc.isFqAttached(dev));
         // Let the kernel cut each send before the veth, as for a NIC without USO: the far end then sees
         // datagrams, and fq (which sits before that cut) paces whole sends.
         NicFeatures.set(dev, NicFeatures.TX_UDP_SEGMENTATION, false);
@@ -112,8 +116,8 @@ class PacingWireTest {
         OffloadCapabilities caps = OffloadCapabilities.get();
         Prerequisites.require(caps.isKernelSegmentationAvailable(Transport.EPOLL), "UDP_SEGMENT on epoll: "
                 + caps.udpSegmentProblem());
-        assertTrue(!SocketPacing.isFqAttached(dev));
-        String problem = SocketPacing.udpPacingProblem(peer);
+        assertTrue(!Qdisc.isFqAttached(dev));
+        String problem = Qdisc.udpPacingProblem(peer);
         assertTrue(problem.startsWith("the fq qdisc is not attached to " + dev), problem);
         int segments = SocketPacing.maxSegmentsPerSend(RATE, SEGMENT, caps.maxUdpSegments());
         double[] ignored = measure("udp", UDP_PORT, () -> sendUdp(RATE, segments));

@@ -1,6 +1,9 @@
 package dev.nettyoffload.core;
 
-import dev.nettyoffload.core.testing.Prerequisites;
+import dev.nettyoffload.core.linux.NicFeatures;
+import dev.nettyoffload.core.linux.OffloadLayer;
+import dev.nettyoffload.core.linux.OffloadReport;
+import dev.nettyoffload.testkit.Prerequisites;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -52,7 +55,7 @@ class SegmentationWireTest {
     @BeforeAll
     static void setUp() throws Exception {
         NicTestNet.requireNetnsAndEthtool();
-        Prerequisites.requireTransport(Transport.EPOLL);
+        Prerequisites.requireTransport(Transport.EPOLL.displayName(), Transport.EPOLL.unavailabilityCause());
         dev = NicTestNet.rootDevice('t');
         int a = NicTestNet.subnet(2);
         int b = NicTestNet.subnet(3);

@@ -1,6 +1,6 @@
 package dev.nettyoffload.core;
 
-import dev.nettyoffload.core.testing.Prerequisites;
+import dev.nettyoffload.testkit.Prerequisites;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -27,7 +27,7 @@ class SocketPacingTest {
     @ParameterizedTest
     @EnumSource(value = Transport.class, names = {"EPOLL", "IO_URING"})
     void rateRoundTripsThroughTheKernel(Transport transport) throws Exception {
-        Prerequisites.requireTransport(transport);
+        Prerequisites.requireTransport(transport.displayName(), transport.unavailabilityCause());
         EventLoopGroup group = transport.newEventLoopGroup(1);
         Channel ch = null;
         try {
@@ -82,32 +82,6 @@ class SocketPacingTest {
             }
             group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS).sync();
         }
-    }
-
-    @Test
-    void fqDetectionFromRecordedTcOutput() {
-        assertFalse(SocketPacing.hasFq("lo", TestResources.read("tc-qdisc-show-lo.json")));
-        assertFalse(SocketPacing.hasFq("eth0", TestResources.read("tc-qdisc-show-pfifo-fast.json")));
-        assertFalse(SocketPacing.hasFq("down0", "[]\n"));
-        // Not recordable here (the test machine's kernel lacks fq): a multi-queue NIC with fq on each queue,
-        // as tc prints it when net.core.default_qdisc=fq.
-        assertTrue(SocketPacing.hasFq("eth1", "[{\"kind\":\"mq\",\"handle\":\"0:\",\"root\":true,"
-                + "\"options\":{}},{\"kind\":\"fq\",\"handle\":\"0:\",\"parent\":\":1\",\"options\":{}}]"));
-        OffloadToolException e = assertThrows(OffloadToolException.class, () -> SocketPacing.hasFq("x", "{oops"));
-        assertEquals(OffloadToolException.Reason.TOOL_FAILED, e.reason());
-    }
-
-    @Test
-    void fqDetectionOnRealDevices() throws Exception {
-        Prerequisites.requireCommand("tc", "iproute2");
-        // Loopback has "noqueue" on every Linux; it never has fq.
-        assertFalse(SocketPacing.isFqAttached("lo"));
-        OffloadToolException e = assertThrows(OffloadToolException.class,
-                () -> SocketPacing.isFqAttached("ncnosuch0"));
-        assertEquals(OffloadToolException.Reason.NO_SUCH_DEVICE, e.reason());
-        String problem = SocketPacing.udpPacingProblem(InetAddress.getLoopbackAddress());
-        assertTrue(problem.startsWith("the fq qdisc is not attached to lo, so SO_MAX_PACING_RATE does not pace "
-                + "UDP to 127.0.0.1; attach it with 'tc qdisc replace dev lo root fq'"), problem);
     }
 
     @Test

@@ -1,6 +1,8 @@
 package dev.nettyoffload.core;
 
-import dev.nettyoffload.core.testing.Prerequisites;
+import dev.nettyoffload.core.linux.OffloadLayer;
+import dev.nettyoffload.core.linux.OffloadReport;
+import dev.nettyoffload.testkit.Prerequisites;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -26,7 +28,7 @@ class TcpBulkSenderTest {
     @ParameterizedTest
     @EnumSource(value = Transport.class, names = {"EPOLL", "IO_URING"})
     void appliesOptionsToAConnectedChannel(Transport transport) throws Exception {
-        Prerequisites.requireTransport(transport);
+        Prerequisites.requireTransport(transport.displayName(), transport.unavailabilityCause());
         EventLoopGroup group = transport.newEventLoopGroup(1);
         Channel server = null;
         Channel client = null;

@@ -2,8 +2,8 @@ package dev.nettyoffload.benchmarks.harness;
 
 import dev.nettyoffload.core.OffloadCapabilities;
 import dev.nettyoffload.core.Transport;
-import dev.nettyoffload.core.testing.Prerequisites;
-import dev.nettyoffload.core.testing.Shell;
+import dev.nettyoffload.testkit.Prerequisites;
+import dev.nettyoffload.testkit.Shell;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

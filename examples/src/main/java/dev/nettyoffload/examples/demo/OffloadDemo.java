@@ -1,7 +1,7 @@
 package dev.nettyoffload.examples.demo;
 
 import dev.nettyoffload.core.OffloadCapabilities;
-import dev.nettyoffload.core.OffloadReport;
+import dev.nettyoffload.core.linux.OffloadReport;
 import dev.nettyoffload.core.Transport;
 import dev.nettyoffload.gso.GsoCounters;
 import dev.nettyoffload.gso.GsoEncoder;

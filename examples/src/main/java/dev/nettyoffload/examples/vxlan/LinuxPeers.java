@@ -1,6 +1,6 @@
 package dev.nettyoffload.examples.vxlan;
 
-import dev.nettyoffload.core.VxlanHeader;
+import dev.nettyoffload.core.packet.VxlanHeader;
 
 import java.io.IOException;
 import java.net.InetAddress;

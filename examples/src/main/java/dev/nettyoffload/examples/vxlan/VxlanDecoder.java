@@ -1,7 +1,7 @@
 package dev.nettyoffload.examples.vxlan;
 
-import dev.nettyoffload.core.EthernetHeader;
-import dev.nettyoffload.core.VxlanHeader;
+import dev.nettyoffload.core.packet.EthernetHeader;
+import dev.nettyoffload.core.packet.VxlanHeader;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.socket.DatagramPacket;

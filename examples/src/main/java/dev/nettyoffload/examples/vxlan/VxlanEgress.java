@@ -1,15 +1,15 @@
 package dev.nettyoffload.examples.vxlan;
 
-import dev.nettyoffload.core.EthernetHeader;
-import dev.nettyoffload.core.GsoPacket;
-import dev.nettyoffload.core.GsoType;
-import dev.nettyoffload.core.Ipv4IdMode;
-import dev.nettyoffload.core.LinkType;
-import dev.nettyoffload.core.PacketLayout;
-import dev.nettyoffload.core.PacketOffloadException;
-import dev.nettyoffload.core.TunnelType;
+import dev.nettyoffload.core.packet.EthernetHeader;
+import dev.nettyoffload.core.packet.GsoPacket;
+import dev.nettyoffload.core.packet.GsoType;
+import dev.nettyoffload.core.packet.Ipv4IdMode;
+import dev.nettyoffload.core.packet.LinkType;
+import dev.nettyoffload.core.packet.PacketLayout;
+import dev.nettyoffload.core.packet.PacketOffloadException;
+import dev.nettyoffload.core.packet.TunnelType;
 import dev.nettyoffload.core.UdpLimits;
-import dev.nettyoffload.core.VxlanHeader;
+import dev.nettyoffload.core.packet.VxlanHeader;
 import dev.nettyoffload.gso.ChecksumMode;
 import dev.nettyoffload.gso.PacketSegmenter;
 import dev.nettyoffload.gso.PacketSegmenterConfig;

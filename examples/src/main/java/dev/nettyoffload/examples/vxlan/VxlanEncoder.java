@@ -1,6 +1,6 @@
 package dev.nettyoffload.examples.vxlan;
 
-import dev.nettyoffload.core.VxlanHeader;
+import dev.nettyoffload.core.packet.VxlanHeader;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.channel.ChannelHandler.Sharable;

@@ -1,6 +1,6 @@
 package dev.nettyoffload.examples.vxlan;
 
-import dev.nettyoffload.core.GsoPacket;
+import dev.nettyoffload.core.packet.GsoPacket;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;

@@ -1,7 +1,7 @@
 package dev.nettyoffload.examples.vxlan;
 
 import dev.nettyoffload.core.DatagramChannelTuning;
-import dev.nettyoffload.core.LinkType;
+import dev.nettyoffload.core.packet.LinkType;
 import dev.nettyoffload.core.Transport;
 import dev.nettyoffload.core.UdpLimits;
 import dev.nettyoffload.gro.GroAggregator;
@@ -254,9 +254,9 @@ public final class VxlanGateway implements AutoCloseable {
         }
         List<InetSocketAddress> remotes = new ArrayList<>();
         for (String r : f[3].split("\\+")) {
-            remotes.add(new InetSocketAddress(InetAddress.getByName(r), dev.nettyoffload.core.VxlanHeader.DEFAULT_PORT));
+            remotes.add(new InetSocketAddress(InetAddress.getByName(r), dev.nettyoffload.core.packet.VxlanHeader.DEFAULT_PORT));
         }
         return new VxlanSegment(name, new InetSocketAddress(InetAddress.getByName(f[0]),
-                dev.nettyoffload.core.VxlanHeader.DEFAULT_PORT), Integer.parseInt(f[1]), Integer.parseInt(f[2]), remotes);
+                dev.nettyoffload.core.packet.VxlanHeader.DEFAULT_PORT), Integer.parseInt(f[1]), Integer.parseInt(f[2]), remotes);
     }
 }

@@ -2,7 +2,7 @@ package dev.nettyoffload.examples.demo;
 
 import dev.nettyoffload.core.OffloadCapabilities;
 import dev.nettyoffload.core.Transport;
-import dev.nettyoffload.core.testing.Prerequisites;
+import dev.nettyoffload.testkit.Prerequisites;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayOutputStream;
@@ -20,7 +20,7 @@ class OffloadDemoTest {
     @Test
     void gsoRunUsesFarFewerSendOperationsPerMegabyte() throws Exception {
         Transport t = Transport.EPOLL;
-        Prerequisites.requireTransport(t);
+        Prerequisites.requireTransport(t.displayName(), t.unavailabilityCause());
         Prerequisites.require(OffloadCapabilities.get().isUdpSegmentSupported(), "kernel UDP_SEGMENT");
         LoopbackStream.Result plain = LoopbackStream.run(t, false, 1400, 0.2);
         LoopbackStream.Result gso = LoopbackStream.run(t, true, 1400, 0.2);

@@ -2,7 +2,7 @@ package dev.nettyoffload.examples.quic;
 
 import dev.nettyoffload.core.OffloadCapabilities;
 import dev.nettyoffload.core.Transport;
-import dev.nettyoffload.core.testing.Prerequisites;
+import dev.nettyoffload.testkit.Prerequisites;
 import dev.nettyoffload.examples.quic.QuicBulkTransfer.Result;
 import dev.nettyoffload.examples.quic.QuicBulkTransfer.SendMode;
 import dev.nettyoffload.gso.QuicUso;
@@ -36,7 +36,7 @@ class QuicBulkTransferTest {
     private static final long TIMEOUT_MILLIS = 60_000;
 
     private static void requireUso(Transport transport) {
-        Prerequisites.requireTransport(transport);
+        Prerequisites.requireTransport(transport.displayName(), transport.unavailabilityCause());
         Prerequisites.require(OffloadCapabilities.get().isKernelSegmentationAvailable(transport),
                 "kernel UDP_SEGMENT on " + transport);
     }
@@ -129,7 +129,7 @@ class QuicBulkTransferTest {
 
     @Test
     void softwareModeCutsTheCodecsBatchesInUserSpace() throws Exception {
-        Prerequisites.requireTransport(Transport.EPOLL);
+        Prerequisites.requireTransport(Transport.EPOLL.displayName(), Transport.EPOLL.unavailabilityCause());
         long bytes = 2L << 20;
         Result r = QuicBulkTransfer.run(Transport.EPOLL, bytes, SendMode.SOFTWARE, false, TIMEOUT_MILLIS);
         System.out.println("QUIC bulk: " + r);

@@ -2,10 +2,10 @@ package dev.nettyoffload.examples.relay;
 
 import dev.nettyoffload.core.OffloadCapabilities;
 import dev.nettyoffload.core.Transport;
-import dev.nettyoffload.core.testing.NetNs;
-import dev.nettyoffload.core.testing.Prerequisites;
-import dev.nettyoffload.core.testing.Shell;
-import dev.nettyoffload.core.testing.UdpSink;
+import dev.nettyoffload.testkit.NetNs;
+import dev.nettyoffload.testkit.Prerequisites;
+import dev.nettyoffload.testkit.Shell;
+import dev.nettyoffload.testkit.UdpSink;
 import org.junit.jupiter.api.Test;
 
 import java.io.BufferedReader;
@@ -27,7 +27,7 @@ class UdpRelayTest {
     static final int ROUNDS = 8;
 
     static void requireOffload() {
-        Prerequisites.requireTransport(Transport.EPOLL);
+        Prerequisites.requireTransport(Transport.EPOLL.displayName(), Transport.EPOLL.unavailabilityCause());
         OffloadCapabilities caps = OffloadCapabilities.get();
         Prerequisites.require(caps.isUdpGroSupported(), "UDP_GRO (" + caps.udpGroProblem() + ")");
         Prerequisites.require(caps.isKernelSegmentationAvailable(Transport.EPOLL), "UDP_SEGMENT on epoll");

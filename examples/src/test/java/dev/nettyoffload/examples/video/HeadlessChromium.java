@@ -1,6 +1,6 @@
 package dev.nettyoffload.examples.video;
 
-import dev.nettyoffload.core.testing.Prerequisites;
+import dev.nettyoffload.testkit.Prerequisites;
 
 import java.io.BufferedReader;
 import java.io.IOException;

@@ -2,7 +2,7 @@ package dev.nettyoffload.examples.video;
 
 import dev.nettyoffload.core.OffloadCapabilities;
 import dev.nettyoffload.core.Transport;
-import dev.nettyoffload.core.testing.Prerequisites;
+import dev.nettyoffload.testkit.Prerequisites;
 import dev.nettyoffload.examples.quic.SendStats;
 import dev.nettyoffload.examples.quic.TestCertificate;
 import dev.nettyoffload.gso.QuicUso;
@@ -150,7 +150,7 @@ class VideoHttp3Test {
     @ParameterizedTest
     @EnumSource(value = Transport.class, names = {"EPOLL", "IO_URING"})
     void nettyHttp3ClientGetsThePageTheClipAndRangesWithUso(Transport transport) throws Exception {
-        Prerequisites.requireTransport(transport);
+        Prerequisites.requireTransport(transport.displayName(), transport.unavailabilityCause());
         byte[] mp4 = VideoHttpTest.resource(SampleClip.MP4);
         try (VideoServer server = VideoHttpTest.start("--transport", transport.displayName(), "--no-udp",
                 "--no-http", "--h3", "127.0.0.1:0")) {

@@ -1,7 +1,7 @@
 package dev.nettyoffload.examples.video;
 
 import dev.nettyoffload.core.Transport;
-import dev.nettyoffload.core.testing.Prerequisites;
+import dev.nettyoffload.testkit.Prerequisites;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -38,7 +38,7 @@ class VideoHttpTest {
     @ParameterizedTest
     @EnumSource(Transport.class)
     void servesThePageTheFileAndByteRanges(Transport transport) throws Exception {
-        Prerequisites.requireTransport(transport);
+        Prerequisites.requireTransport(transport.displayName(), transport.unavailabilityCause());
         byte[] mp4 = resource(SampleClip.MP4);
         try (VideoServer server = start("--transport", transport.displayName(), "--no-udp", "--no-h3",
                 "--http", "127.0.0.1:0")) {

@@ -2,10 +2,10 @@ package dev.nettyoffload.examples.video;
 
 import dev.nettyoffload.core.OffloadCapabilities;
 import dev.nettyoffload.core.Transport;
-import dev.nettyoffload.core.testing.NetNs;
-import dev.nettyoffload.core.testing.Prerequisites;
-import dev.nettyoffload.core.testing.Shell;
-import dev.nettyoffload.core.testing.UdpSink;
+import dev.nettyoffload.testkit.NetNs;
+import dev.nettyoffload.testkit.Prerequisites;
+import dev.nettyoffload.testkit.Shell;
+import dev.nettyoffload.testkit.UdpSink;
 import dev.nettyoffload.examples.quic.SendStats;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -77,7 +77,7 @@ class VideoUdpTest {
     @ParameterizedTest
     @EnumSource(Transport.class)
     void everyDatagramIsSevenTsPacketsOfTheClipInOrder(Transport transport) throws Exception {
-        Prerequisites.requireTransport(transport);
+        Prerequisites.requireTransport(transport.displayName(), transport.unavailabilityCause());
         byte[] ts = VideoHttpTest.resource(SampleClip.TS);
         int clipPackets = ts.length / MpegTsStreamer.TS_PACKET_SIZE;
         try (DatagramSocket socket = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {

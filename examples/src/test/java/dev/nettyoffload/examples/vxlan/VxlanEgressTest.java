@@ -1,8 +1,8 @@
 package dev.nettyoffload.examples.vxlan;
 
-import dev.nettyoffload.core.GsoPacket;
-import dev.nettyoffload.core.GsoType;
-import dev.nettyoffload.core.testing.TestPacket;
+import dev.nettyoffload.core.packet.GsoPacket;
+import dev.nettyoffload.core.packet.GsoType;
+import dev.nettyoffload.testkit.TestPacket;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;

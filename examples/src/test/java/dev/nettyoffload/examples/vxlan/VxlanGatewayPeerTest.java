@@ -1,7 +1,7 @@
 package dev.nettyoffload.examples.vxlan;
 
 import dev.nettyoffload.core.Transport;
-import dev.nettyoffload.core.testing.Prerequisites;
+import dev.nettyoffload.testkit.Prerequisites;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -24,7 +24,7 @@ class VxlanGatewayPeerTest {
         Prerequisites.requireCommand("ethtool", "ethtool");
         Prerequisites.requireCommand("ping", "iputils-ping");
         Prerequisites.requireCommand("ss", "iproute2");
-        Prerequisites.requireTransport(Transport.EPOLL);
+        Prerequisites.requireTransport(Transport.EPOLL.displayName(), Transport.EPOLL.unavailabilityCause());
     }
 
     @Test

@@ -1,9 +1,9 @@
 package dev.nettyoffload.examples.vxlan;
 
-import dev.nettyoffload.core.GsoPacket;
-import dev.nettyoffload.core.GsoType;
+import dev.nettyoffload.core.packet.GsoPacket;
+import dev.nettyoffload.core.packet.GsoType;
 import dev.nettyoffload.core.Transport;
-import dev.nettyoffload.core.testing.TestPacket;
+import dev.nettyoffload.testkit.TestPacket;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
@@ -60,7 +60,7 @@ class VxlanGatewayPipelineTest {
         // Cut the run into wire segments with the segmenter, as a Linux peer would send them.
         java.util.ArrayList<Object> wire = new java.util.ArrayList<>();
         new dev.nettyoffload.gso.PacketSegmenter(dev.nettyoffload.gso.PacketSegmenterConfig.newBuilder()
-                .linkType(dev.nettyoffload.core.LinkType.ETHERNET).build()).segment(run, a.alloc(), wire);
+                .linkType(dev.nettyoffload.core.packet.LinkType.ETHERNET).build()).segment(run, a.alloc(), wire);
         run.release();
         assertEquals(8, wire.size());
         for (Object w : wire) {
