@@ -193,8 +193,8 @@ class GroLoopbackTest {
         Prerequisites.requireTransport(Transport.EPOLL.displayName(), Transport.EPOLL.unavailabilityCause());
         OffloadCapabilities caps = OffloadCapabilities.get();
         Prerequisites.require(caps.isUdpGroSupported(), "UDP_GRO (" + caps.udpGroProblem() + ")");
-        Prerequisites.require(caps.maxUdpSegments() >= 100, "USO sends of 100 segments (Linux 6.9+), have "
-                + caps.maxUdpSegments());
+        Prerequisites.require(caps.maxSegmentsPerSend() >= 100, "USO sends of 100 segments (Linux 6.9+), have "
+                + caps.maxSegmentsPerSend());
         InetAddress loopback = InetAddress.getByName("127.0.0.1");
         GroAggregator agg = new GroAggregator();
         BatchCollector sink = new BatchCollector();

@@ -53,7 +53,7 @@ final class PacketChecks {
             int n = g.segmentsFor(payload);
             assertEquals(g.segmentCount(), n, "declared segment count of " + g);
             for (int i = 0; i < n; i++) {
-                sb.append(i == 0 ? "" : "+").append(Math.min(g.gsoSize(), payload - i * g.gsoSize()));
+                sb.append(i == 0 ? "" : "+").append(Math.min(g.segmentSize(), payload - i * g.segmentSize()));
             }
             return sb.toString();
         }

@@ -124,7 +124,7 @@ class PacketGroRoundTripTest {
                     continue;
                 }
                 GsoPacket g = assertInstanceOf(GsoPacket.class, o, name);
-                assertEquals(gso, g.gsoSize(), name + ": gsoSize");
+                assertEquals(gso, g.segmentSize(), name + ": segmentSize");
                 assertEquals(type, g.gsoType(), name + ": gsoType");
                 assertEquals(tunnel, g.tunnelType(), name + ": tunnelType");
                 assertEquals(segments.size(), g.segmentCount(), name + ": segmentCount");
@@ -255,7 +255,7 @@ class PacketGroRoundTripTest {
                 assertEquals(1, out.size(), "one BIG TCP packet");
                 GsoPacket g = assertInstanceOf(GsoPacket.class, out.get(0));
                 assertEquals(segments, g.segmentCount());
-                assertEquals(1436, g.gsoSize());
+                assertEquals(1436, g.segmentSize());
                 assertTrue(g.content().readableBytes() > 65535 + 40, "beyond 64 KiB: " + g);
                 PacketChecks.assertComponents(g);
                 PacketChecks.assertValidMerged(g, LinkType.RAW_IP, checksum == MergedChecksum.PARTIAL, "BIG TCP");

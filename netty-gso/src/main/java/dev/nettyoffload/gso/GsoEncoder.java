@@ -138,7 +138,7 @@ public class GsoEncoder extends ChannelOutboundHandlerAdapter {
         if (config.maxSegments() != GsoConfig.PROBED_MAX_SEGMENTS) {
             maxSegments = config.maxSegments();
         } else if (kernelPath) {
-            int probed = OffloadCapabilities.get().maxUdpSegments();
+            int probed = OffloadCapabilities.get().maxSegmentsPerSend();
             maxSegments = probed > 0 ? probed : UdpLimits.LEGACY_MAX_SEGMENTS;
         }
         long rate = config.pacingRate();

@@ -24,7 +24,7 @@ import java.util.List;
  * Linux kernel ({@code tcp_gso_segment}, {@code __udp_gso_segment}, {@code inet_gso_segment},
  * {@code ipv6_gso_segment}, {@code skb_udp_tunnel_segment}, {@code gre_gso_segment}).
  * <p>
- * Each segment gets a copy of all headers with: TCP sequence number advanced by {@code gsoSize} per segment,
+ * Each segment gets a copy of all headers with: TCP sequence number advanced by {@code segmentSize} per segment,
  * FIN and PSH only on the last segment and CWR only on the first; IPv4 total length, identification (per
  * {@link Ipv4IdMode}) and header checksum; IPv6 payload length (a jumbo payload option is removed); UDP
  * length; TCP/UDP checksum per {@link ChecksumMode}; and for a tunnel the outer IP lengths, ID and checksum,
@@ -100,14 +100,14 @@ public final class PacketSegmenter {
             l = scratch.parse(in, config.linkType(), packet.tunnelType(), packet.gsoType());
             packet.checkSegmentCount(l.payloadLength());
         }
-        final int gso = packet.gsoSize();
+        final int gso = packet.segmentSize();
         final int payload = l.payloadLength();
         if (payload <= 0) {
             throw new PacketOffloadException("no L4 payload to segment: " + l.length() + " bytes are all headers");
         }
         final int n = packet.segmentsFor(payload);
         if (n > config.maxSegments()) {
-            throw new PacketOffloadException(payload + " payload bytes / gsoSize " + gso + " = " + n
+            throw new PacketOffloadException(payload + " payload bytes / segmentSize " + gso + " = " + n
                     + " segments, more than maxSegments " + config.maxSegments());
         }
         final int strip = l.strippedLength();
@@ -306,14 +306,14 @@ public final class PacketSegmenter {
                 + InternetChecksum.negate(in.getUnsignedShort(index + Ipv4Header.CHECKSUM_OFFSET));
     }
 
-    /** Refuses a gsoSize whose full-size segment would overflow a 16-bit IP or UDP length field. */
+    /** Refuses a segmentSize whose full-size segment would overflow a 16-bit IP or UDP length field. */
     private static void checkSegmentFits(PacketLayout l, int gso, int hdrOut) {
         int first = l.outerL3() != PacketLayout.ABSENT ? l.outerL3() : l.l3();
         int version = l.outerL3() != PacketLayout.ABSENT ? l.outerL3Version() : l.l3Version();
         long fromL3 = (long) hdrOut - first + gso;
         long limit = version == 4 ? Ipv4Header.MAX_TOTAL_LENGTH : Ipv6Header.LENGTH + Ipv6Header.MAX_PAYLOAD_LENGTH;
         if (fromL3 > limit) {
-            throw new PacketOffloadException("gsoSize " + gso + " too large for the headers: a full segment would be "
+            throw new PacketOffloadException("segmentSize " + gso + " too large for the headers: a full segment would be "
                     + fromL3 + " bytes from the " + (l.outerL3() != PacketLayout.ABSENT ? "outer " : "") + "IPv"
                     + version + " header, limit " + limit);
         }

@@ -119,7 +119,7 @@ public final class QuicUso {
         if (transport == Transport.NIO || !caps.isKernelSegmentationAvailable(transport)) {
             return SegmentedDatagramPacketAllocator.NONE;
         }
-        return new UsoAllocator(caps.maxUdpSegments());
+        return new UsoAllocator(caps.maxSegmentsPerSend());
     }
 
     /** The {@link GsoEncoder} that {@link #server} or {@link #client} put in {@code datagramChannel}, or null. */

@@ -46,7 +46,7 @@ class GsoEncoderSocketTest {
     enum BufferKind { HEAP, DIRECT_POOLED, COMPOSITE }
 
     static int maxSegments() {
-        int probed = OffloadCapabilities.get().maxUdpSegments();
+        int probed = OffloadCapabilities.get().maxSegmentsPerSend();
         return probed > 0 ? probed : 64;
     }
 

@@ -47,7 +47,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  * kernel sets PSH on the last segment of an skb, so a PSH ends the burst). Two adjacent skbs that fall into one
  * burst are indistinguishable from one larger skb, so the comparison holds for them too. From each burst we
  * build the large packet (first segment's headers, concatenated payloads, lengths of the whole, PSH/FIN of the
- * last) with gsoSize = first payload size, segment it with {@link ChecksumMode#FULL} and require each output to
+ * last) with segmentSize = first payload size, segment it with {@link ChecksumMode#FULL} and require each output to
  * equal the captured frame byte for byte. A second capture with TX checksum offload on (TSO/USO still off)
  * gives CHECKSUM_PARTIAL segments, which must equal our {@link ChecksumMode#PARTIAL} output byte for byte.
  */

@@ -51,8 +51,8 @@ class PacketSegmenterBadInputTest {
 
     static Stream<Arguments> cases() {
         return Stream.of(
-                bad("gsoSize too large for IPv4", TCP4, NONE, GsoType.TCPV4, TunnelType.NONE, 65_500, 0,
-                        "gsoSize 65500 too large for the headers: a full segment would be 65540 bytes from the IPv4 "
+                bad("segmentSize too large for IPv4", TCP4, NONE, GsoType.TCPV4, TunnelType.NONE, 65_500, 0,
+                        "segmentSize 65500 too large for the headers: a full segment would be 65540 bytes from the IPv4 "
                                 + "header, limit 65535"),
                 bad("gsoType TCPV6 on IPv4", TCP4, NONE, GsoType.TCPV6, TunnelType.NONE, 1000, 0,
                         "gsoType TCPV6 contradicts the headers: IPv4 carrying TCP"),
@@ -67,9 +67,9 @@ class PacketSegmenterBadInputTest {
                 bad("tunnel NONE on GRE", s -> s.tunnel = Tunnel.GRE, NONE, GsoType.TCPV4, TunnelType.NONE, 1000, 0,
                         "IPv4 carries protocol 47, not TCP or UDP (tunnelType is NONE)"),
                 bad("segment count disagrees", TCP4, NONE, GsoType.TCPV4, TunnelType.NONE, 1000, 4,
-                        "segmentCount 4 disagrees with the payload: 5000 bytes / gsoSize 1000 = 5 segments"),
+                        "segmentCount 4 disagrees with the payload: 5000 bytes / segmentSize 1000 = 5 segments"),
                 bad("too many segments", TCP4, NONE, GsoType.TCPV4, TunnelType.NONE, 4, 0,
-                        "5000 payload bytes / gsoSize 4 = 1250 segments, more than maxSegments 1024"),
+                        "5000 payload bytes / segmentSize 4 = 1250 segments, more than maxSegments 1024"),
                 bad("IPv4 total length too long", TCP4, b -> b[3]++, "IPv4 total length 5041 disagrees with the "
                         + "buffer: 5040 bytes"),
                 bad("IPv4 header length below 20", TCP4, b -> b[0] = 0x44, "IPv4 header length 16 is below 20"),
@@ -164,9 +164,9 @@ class PacketSegmenterBadInputTest {
         try {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                     () -> new GsoPacket(buf, GsoType.TCPV4, 0));
-            assertEquals("gsoSize: 0 (expected: 1..65535)", e.getMessage());
+            assertEquals("segmentSize: 0 (expected: 1..65535)", e.getMessage());
             e = assertThrows(IllegalArgumentException.class, () -> new GsoPacket(buf, GsoType.TCPV4, 65536));
-            assertEquals("gsoSize: 65536 (expected: 1..65535)", e.getMessage());
+            assertEquals("segmentSize: 65536 (expected: 1..65535)", e.getMessage());
             e = assertThrows(IllegalArgumentException.class, () -> new GsoPacket(buf, null, 1000));
             assertEquals("gsoType: null", e.getMessage());
             e = assertThrows(IllegalArgumentException.class,

@@ -55,16 +55,16 @@ final class SegmentChecks {
      * field on a mismatch, against the packet the spec builds for that segment; returns the segment payloads
      * concatenated. Releases everything it reads and checks that the input ends with refCnt 0.
      */
-    static byte[] segmentAndCheck(String name, TestPacket spec, byte[] payload, int gsoSize, Ipv4IdMode idMode,
+    static byte[] segmentAndCheck(String name, TestPacket spec, byte[] payload, int segmentSize, Ipv4IdMode idMode,
                                   ChecksumMode mode, ByteBufAllocator alloc) {
         byte[] big = spec.build(payload, spec.original()).bytes;
         ByteBuf in = input(big);
-        GsoPacket packet = new GsoPacket(in, gsoType(spec), tunnelType(spec), gsoSize, idMode, 0);
+        GsoPacket packet = new GsoPacket(in, gsoType(spec), tunnelType(spec), segmentSize, idMode, 0);
         PacketSegmenter segmenter = new PacketSegmenter(PacketSegmenterConfig.newBuilder()
                 .linkType(spec.ethernet ? LinkType.ETHERNET : LinkType.RAW_IP)
                 .checksumMode(mode).maxSegments(PacketSegmenterConfig.MAX_MAX_SEGMENTS).build());
         List<Object> out = new ArrayList<>();
-        int expectedCount = (payload.length + gsoSize - 1) / gsoSize;
+        int expectedCount = (payload.length + segmentSize - 1) / segmentSize;
         byte[] joined = new byte[payload.length];
         int joinedAt = 0;
         try {
@@ -74,10 +74,10 @@ final class SegmentChecks {
             for (int i = 0; i < n; i++) {
                 ByteBuf seg = (ByteBuf) out.get(i);
                 byte[] actual = ByteBufUtil.getBytes(seg);
-                int from = i * gsoSize;
-                byte[] part = Arrays.copyOfRange(payload, from, Math.min(payload.length, from + gsoSize));
+                int from = i * segmentSize;
+                byte[] part = Arrays.copyOfRange(payload, from, Math.min(payload.length, from + segmentSize));
                 TestPacket.Built expected = spec.build(part,
-                        spec.segment(i, n, gsoSize, idMode == Ipv4IdMode.FIXED, mode == ChecksumMode.PARTIAL));
+                        spec.segment(i, n, segmentSize, idMode == Ipv4IdMode.FIXED, mode == ChecksumMode.PARTIAL));
                 assertSamePacket(expected, actual, name + " segment " + i + "/" + n);
                 System.arraycopy(actual, expected.payloadOffset, joined, joinedAt, actual.length - expected.payloadOffset);
                 joinedAt += actual.length - expected.payloadOffset;

@@ -16,7 +16,7 @@ public final class OffloadCapabilities {
     private final String kernelRelease;
     private final Map<Transport, String> transportProblems;
     private final boolean udpSegmentSupported;
-    private final int maxUdpSegments;
+    private final int maxSegmentsPerSend;
     private final String udpSegmentProblem;
     private final boolean udpGroSupported;
     private final String udpGroProblem;
@@ -26,12 +26,12 @@ public final class OffloadCapabilities {
      * tests of code that decides by them ({@code null} problems mean "supported").
      */
     public OffloadCapabilities(String kernelRelease, Map<Transport, String> transportProblems,
-                               int maxUdpSegments, String udpSegmentProblem,
+                               int maxSegmentsPerSend, String udpSegmentProblem,
                                boolean udpGroSupported, String udpGroProblem) {
         this.kernelRelease = Objects.requireNonNull(kernelRelease, "kernelRelease");
         this.transportProblems = new EnumMap<>(transportProblems);
-        this.udpSegmentSupported = maxUdpSegments > 0;
-        this.maxUdpSegments = maxUdpSegments;
+        this.udpSegmentSupported = maxSegmentsPerSend > 0;
+        this.maxSegmentsPerSend = maxSegmentsPerSend;
         this.udpSegmentProblem = udpSegmentProblem;
         this.udpGroSupported = udpGroSupported;
         this.udpGroProblem = udpGroProblem;
@@ -81,8 +81,8 @@ public final class OffloadCapabilities {
      * The most segments the kernel accepts in one UDP_SEGMENT send (128 since Linux 6.9, 64 before),
      * or 0 when UDP_SEGMENT is not supported.
      */
-    public int maxUdpSegments() {
-        return maxUdpSegments;
+    public int maxSegmentsPerSend() {
+        return maxSegmentsPerSend;
     }
 
     /** Why UDP_SEGMENT is not supported, or {@code null} when it is. */
@@ -129,7 +129,7 @@ public final class OffloadCapabilities {
         }
         sb.append("  UDP_SEGMENT (USO)  ");
         if (udpSegmentSupported) {
-            sb.append("supported, up to ").append(maxUdpSegments).append(" segments per send");
+            sb.append("supported, up to ").append(maxSegmentsPerSend).append(" segments per send");
         } else {
             sb.append("unsupported: ").append(udpSegmentProblem);
         }

@@ -1,8 +1,6 @@
 package dev.nettyoffload.core;
 
 import io.netty.channel.Channel;
-import io.netty.channel.unix.IntegerUnixChannelOption;
-import io.netty.channel.unix.RawUnixChannelOption;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -23,10 +21,6 @@ import java.nio.ByteOrder;
  * 32-bit form that every kernel since 3.13 accepts, larger ones the 64-bit form.
  */
 public final class SocketPacing {
-    /** SOL_SOCKET ({@code include/uapi/asm-generic/socket.h}). */
-    public static final int SOL_SOCKET = 1;
-    /** SO_MAX_PACING_RATE ({@code include/uapi/asm-generic/socket.h}; Linux 3.13). */
-    public static final int SO_MAX_PACING_RATE = 47;
     /** The value meaning "no cap", as {@link #maxPacingRate(Channel)} returns it. */
     public static final long UNLIMITED = Long.MAX_VALUE;
     /** The largest rate the 32-bit form of the option expresses; {@code 0xFFFFFFFF} means unlimited. */
@@ -34,10 +28,6 @@ public final class SocketPacing {
     /** How long one send may last at the paced rate, like TCP's {@code sk_pacing_shift} of 10 (~1 ms). */
     public static final long DEFAULT_SEND_NANOS = 1_000_000;
 
-    private static final IntegerUnixChannelOption MAX_PACING_RATE_32 =
-            new IntegerUnixChannelOption("SO_MAX_PACING_RATE", SOL_SOCKET, SO_MAX_PACING_RATE);
-    private static final RawUnixChannelOption MAX_PACING_RATE_64 =
-            new RawUnixChannelOption("SO_MAX_PACING_RATE_U64", SOL_SOCKET, SO_MAX_PACING_RATE, Long.BYTES);
 
     private SocketPacing() {
     }
@@ -60,21 +50,21 @@ public final class SocketPacing {
         }
         checkSupported(channel);
         if (bytesPerSecond == UNLIMITED) {
-            channel.config().setOption(MAX_PACING_RATE_32, -1); // ~0U: the kernel stores ~0UL
+            channel.config().setOption(OffloadChannelOption.SO_MAX_PACING_RATE, -1); // ~0U: the kernel stores ~0UL
         } else if (bytesPerSecond <= MAX_32_BIT_RATE) {
             // The kernel reads the int as unsigned, so rates above 2^31 - 1 pass as negative ints.
-            channel.config().setOption(MAX_PACING_RATE_32, (int) bytesPerSecond);
+            channel.config().setOption(OffloadChannelOption.SO_MAX_PACING_RATE, (int) bytesPerSecond);
         } else {
             ByteBuffer value = ByteBuffer.allocate(Long.BYTES).order(ByteOrder.nativeOrder());
             value.putLong(0, bytesPerSecond);
-            channel.config().setOption(MAX_PACING_RATE_64, value);
+            channel.config().setOption(OffloadChannelOption.SO_MAX_PACING_RATE_U64, value);
         }
     }
 
     /** The current cap of {@code channel} in bytes per second, or {@link #UNLIMITED}. */
     public static long maxPacingRate(Channel channel) {
         checkSupported(channel);
-        ByteBuffer value = channel.config().getOption(MAX_PACING_RATE_64).order(ByteOrder.nativeOrder());
+        ByteBuffer value = channel.config().getOption(OffloadChannelOption.SO_MAX_PACING_RATE_U64).order(ByteOrder.nativeOrder());
         long rate = value.getLong(0);
         // ~0UL is "unlimited"; a 32-bit kernel answers ~0U in the first four bytes and leaves the rest zero.
         return rate == -1L || rate == 0xFFFF_FFFFL ? UNLIMITED : rate;

@@ -3,7 +3,8 @@ package dev.nettyoffload.core;
 import dev.nettyoffload.core.linux.OffloadReport;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
-import io.netty.channel.unix.IntegerUnixChannelOption;
+import io.netty.channel.epoll.EpollChannelOption;
+import io.netty.channel.uring.IoUringChannelOption;
 
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -34,12 +35,9 @@ import java.net.SocketAddress;
 public final class TcpBulkSender {
     /** Default TCP_NOTSENT_LOWAT: 128 KiB, two 64 KiB TSO packets. */
     public static final int DEFAULT_NOT_SENT_LOWAT = 128 * 1024;
-    /** IPPROTO_TCP ({@code include/uapi/linux/in.h}). */
-    static final int IPPROTO_TCP = 6;
-    /** TCP_NOTSENT_LOWAT ({@code include/uapi/linux/tcp.h}; Linux 3.12). */
-    static final int TCP_NOTSENT_LOWAT_OPTNAME = 25;
-    static final IntegerUnixChannelOption TCP_NOTSENT_LOWAT =
-            new IntegerUnixChannelOption("TCP_NOTSENT_LOWAT", IPPROTO_TCP, TCP_NOTSENT_LOWAT_OPTNAME);
+
+    /** TCP_NOTSENT_LOWAT of {@value #DEFAULT_NOT_SENT_LOWAT}, kernel-tuned buffers, no pacing cap. */
+    public static final TcpBulkSender DEFAULT = new Builder().build();
 
     private final int notSentLowat;
     private final int sendBufferSize;
@@ -51,11 +49,6 @@ public final class TcpBulkSender {
         this.sendBufferSize = b.sendBufferSize;
         this.receiveBufferSize = b.receiveBufferSize;
         this.pacingRate = b.pacingRate;
-    }
-
-    /** TCP_NOTSENT_LOWAT of {@value #DEFAULT_NOT_SENT_LOWAT}, kernel-tuned buffers, no pacing cap. */
-    public static TcpBulkSender defaults() {
-        return newBuilder().build();
     }
 
     public static Builder newBuilder() {
@@ -109,7 +102,9 @@ public final class TcpBulkSender {
             channel.config().setOption(ChannelOption.SO_RCVBUF, receiveBufferSize);
         }
         if (notSentLowat > 0) {
-            channel.config().setOption(TCP_NOTSENT_LOWAT, notSentLowat);
+            ChannelOption<Long> lowat = Transport.of(channel.getClass()) == Transport.EPOLL
+                    ? EpollChannelOption.TCP_NOTSENT_LOWAT : IoUringChannelOption.TCP_NOTSENT_LOWAT;
+            channel.config().setOption(lowat, (long) notSentLowat);
         }
         if (pacingRate > 0) {
             SocketPacing.setMaxPacingRate(channel, pacingRate);

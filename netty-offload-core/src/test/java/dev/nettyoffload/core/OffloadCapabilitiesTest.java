@@ -32,7 +32,7 @@ class OffloadCapabilitiesTest {
         // Linux >= 6.9 raised UDP_MAX_SEGMENTS from 64 to 128.
         int expected = kernelAtLeast(caps.kernelRelease(), 6, 9)
                 ? UdpLimits.MODERN_MAX_SEGMENTS : UdpLimits.LEGACY_MAX_SEGMENTS;
-        assertEquals(expected, caps.maxUdpSegments(), caps.toString());
+        assertEquals(expected, caps.maxSegmentsPerSend(), caps.toString());
         assertNull(caps.udpSegmentProblem());
         assertTrue(caps.isKernelSegmentationAvailable(Transport.EPOLL));
     }

@@ -102,9 +102,9 @@ class PacingWireTest {
         assertEquals(OffloadLayer.KERNEL, OffloadReport.forDestination(peer, Transport.EPOLL)
                 .udpSegmentation().layer());
 
-        int pacedSegments = SocketPacing.maxSegmentsPerSend(RATE, SEGMENT, caps.maxUdpSegments());
+        int pacedSegments = SocketPacing.maxSegmentsPerSend(RATE, SEGMENT, caps.maxSegmentsPerSend());
         double[] paced = measure("udp", UDP_PORT, () -> sendUdp(RATE, pacedSegments));
-        double[] unpaced = measure("udp", UDP_PORT, () -> sendUdp(0, caps.maxUdpSegments()));
+        double[] unpaced = measure("udp", UDP_PORT, () -> sendUdp(0, caps.maxSegmentsPerSend()));
         check("UDP_SEGMENT, " + pacedSegments + " segments per paced send", paced, unpaced);
         // One send, plus fq's initial allowance of 10 packets, per millisecond.
         assertTrue(paced[1] <= pacedSegments * 2 + 10, "burst of " + paced[1] + " packets in 1 ms");
@@ -119,7 +119,7 @@ class PacingWireTest {
         assertTrue(!Qdisc.isFqAttached(dev));
         String problem = Qdisc.udpPacingProblem(peer);
         assertTrue(problem.startsWith("the fq qdisc is not attached to " + dev), problem);
-        int segments = SocketPacing.maxSegmentsPerSend(RATE, SEGMENT, caps.maxUdpSegments());
+        int segments = SocketPacing.maxSegmentsPerSend(RATE, SEGMENT, caps.maxSegmentsPerSend());
         double[] ignored = measure("udp", UDP_PORT, () -> sendUdp(RATE, segments));
         logger.log(Level.INFO, String.format("1 MiB of UDP_SEGMENT sends with SO_MAX_PACING_RATE %d B/s and no fq: "
                 + "%.1f ms on the wire (%.1f ms if paced)", RATE, ignored[0] * 1000, STREAM * 1000.0 / RATE));

@@ -120,7 +120,7 @@ class SegmentationWireTest {
         OffloadCapabilities caps = OffloadCapabilities.get();
         Prerequisites.require(caps.isKernelSegmentationAvailable(Transport.EPOLL), "UDP_SEGMENT on epoll: "
                 + caps.udpSegmentProblem());
-        int segments = Math.min(caps.maxUdpSegments(), UdpLimits.MAX_IPV4_PAYLOAD / SEGMENT); // 46
+        int segments = Math.min(caps.maxSegmentsPerSend(), UdpLimits.MAX_IPV4_PAYLOAD / SEGMENT); // 46
         long[] off = sendUdp(false, segments);
         long[] on = sendUdp(true, segments);
         logger.log(Level.INFO, "one UDP_SEGMENT send of " + segments + " x " + SEGMENT + " bytes: USO off: sender "
@@ -143,7 +143,7 @@ class SegmentationWireTest {
                 .handler(new ChannelInboundHandlerAdapter())
                 .connect(new InetSocketAddress(sink, TCP_PORT)).sync().channel();
         try {
-            TcpBulkSender.defaults().apply(ch);
+            TcpBulkSender.DEFAULT.apply(ch);
             OffloadReport report = TcpBulkSender.report(ch);
             assertEquals(tso ? OffloadLayer.NIC : OffloadLayer.KERNEL, report.tcpSegmentation().layer(),
                     report.toString());

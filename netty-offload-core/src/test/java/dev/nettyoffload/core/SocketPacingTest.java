@@ -22,7 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class SocketPacingTest {
     /** Reads the option the way a 32-bit caller does, to check what the kernel stored independently. */
     private static final IntegerUnixChannelOption RATE_32 = new IntegerUnixChannelOption("rate32",
-            SocketPacing.SOL_SOCKET, SocketPacing.SO_MAX_PACING_RATE);
+            OffloadChannelOption.SOL_SOCKET, OffloadChannelOption.SO_MAX_PACING_RATE_OPTNAME);
 
     @ParameterizedTest
     @EnumSource(value = Transport.class, names = {"EPOLL", "IO_URING"})

@@ -70,7 +70,7 @@ class TcpBulkSenderTest {
 
     @Test
     void defaultsLeaveBuffersToTheKernel() {
-        TcpBulkSender d = TcpBulkSender.defaults();
+        TcpBulkSender d = TcpBulkSender.DEFAULT;
         assertEquals(TcpBulkSender.DEFAULT_NOT_SENT_LOWAT, d.notSentLowat());
         assertEquals(0, d.sendBufferSize());
         assertEquals(0, d.pacingRate());
@@ -89,7 +89,7 @@ class TcpBulkSenderTest {
             group.register(ch).sync();
             try {
                 UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class,
-                        () -> TcpBulkSender.defaults().apply(ch));
+                        () -> TcpBulkSender.DEFAULT.apply(ch));
                 assertTrue(e.getMessage().contains("NioSocketChannel"), e.getMessage());
                 TcpBulkSender.newBuilder().notSentLowat(0).sendBufferSize(65536).build().apply(ch);
                 assertTrue(ch.config().getOption(ChannelOption.SO_SNDBUF) >= 65536);

@@ -168,12 +168,12 @@ public final class TestPacket {
     }
 
     /**
-     * The variant of segment {@code index} of {@code count} with {@code gsoSize}, by the rules of DESIGN
+     * The variant of segment {@code index} of {@code count} with {@code segmentSize}, by the rules of DESIGN
      * section 5, written out independently of the segmenter.
      */
-    public Variant segment(int index, int count, int gsoSize, boolean fixedId, boolean partial) {
+    public Variant segment(int index, int count, int segmentSize, boolean fixedId, boolean partial) {
         Variant v = new Variant();
-        v.seq = (seq + (long) index * gsoSize) & 0xFFFFFFFFL;
+        v.seq = (seq + (long) index * segmentSize) & 0xFFFFFFFFL;
         int f = tcpFlags;
         if (count > 1) {
             if (index != count - 1) {

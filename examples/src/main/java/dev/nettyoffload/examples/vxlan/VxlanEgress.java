@@ -145,11 +145,11 @@ final class VxlanEgress {
         }
         int headers = layout.headerLength() - layout.l3();
         int allowed = segment.mtu() - headers;
-        if (packet.gsoSize() <= allowed) {
+        if (packet.segmentSize() <= allowed) {
             return packet;
         }
         if (packet.gsoType() == GsoType.UDP_L4 || allowed < 1) {
-            drops.drop(VxlanDropReason.TOO_BIG, packet.gsoSize() + " payload bytes per datagram, MTU " + segment.mtu());
+            drops.drop(VxlanDropReason.TOO_BIG, packet.segmentSize() + " payload bytes per datagram, MTU " + segment.mtu());
             packet.release();
             return null;
         }

@@ -158,7 +158,7 @@ class QuicBulkTransferTest {
             SegmentedDatagramPacketAllocator a = QuicUso.allocator(t);
             assertEquals(uso, a != SegmentedDatagramPacketAllocator.NONE, t.toString());
             if (uso) {
-                assertEquals(OffloadCapabilities.get().maxUdpSegments(), a.maxNumSegments());
+                assertEquals(OffloadCapabilities.get().maxSegmentsPerSend(), a.maxNumSegments());
             }
         }
     }

@@ -32,14 +32,14 @@ class VxlanEgressTest {
         return e;
     }
 
-    private static GsoPacket tcpRun(int payloadLength, int gsoSize) {
+    private static GsoPacket tcpRun(int payloadLength, int segmentSize) {
         TestPacket t = new TestPacket();
         t.ethernet = true;
         byte[] payload = new byte[payloadLength];
         for (int i = 0; i < payload.length; i++) {
             payload[i] = (byte) i;
         }
-        return new GsoPacket(Unpooled.wrappedBuffer(t.build(payload, t.original()).bytes), GsoType.TCPV4, gsoSize);
+        return new GsoPacket(Unpooled.wrappedBuffer(t.build(payload, t.original()).bytes), GsoType.TCPV4, segmentSize);
     }
 
     @Test

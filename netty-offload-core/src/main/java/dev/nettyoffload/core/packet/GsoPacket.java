@@ -5,7 +5,7 @@ import io.netty.buffer.DefaultByteBufHolder;
 
 /**
  * One large IP packet plus its segmentation offload metadata, like the gso fields of a Linux skb, VPP's
- * buffer metadata or a {@code virtio_net_hdr}: the L4 payload bytes per segment ({@code gsoSize}), the
+ * buffer metadata or a {@code virtio_net_hdr}: the L4 payload bytes per segment ({@code segmentSize}), the
  * transport and tunnel, the IPv4 ID mode and optionally the expected segment count.
  * <p>
  * The constructor checks the metadata on its own ({@link IllegalArgumentException} naming the parameter);
@@ -15,19 +15,19 @@ import io.netty.buffer.DefaultByteBufHolder;
  * reference to its content.
  */
 public final class GsoPacket extends DefaultByteBufHolder {
-    /** Largest {@code gsoSize}: a segment's length fields are 16 bits. */
-    public static final int MAX_GSO_SIZE = 65535;
+    /** Largest {@code segmentSize}: a segment's length fields are 16 bits. */
+    public static final int MAX_SEGMENT_SIZE = 65535;
 
     private final GsoType gsoType;
     private final TunnelType tunnelType;
-    private final int gsoSize;
+    private final int segmentSize;
     private final Ipv4IdMode ipv4IdMode;
     private final int segmentCount;
     private PacketLayout layout;
 
     /** A packet without tunnel, incrementing IPv4 IDs and no declared segment count. */
-    public GsoPacket(ByteBuf content, GsoType gsoType, int gsoSize) {
-        this(content, gsoType, TunnelType.NONE, gsoSize, Ipv4IdMode.INCREMENTING, 0);
+    public GsoPacket(ByteBuf content, GsoType gsoType, int segmentSize) {
+        this(content, gsoType, TunnelType.NONE, segmentSize, Ipv4IdMode.INCREMENTING, 0);
     }
 
     /**
@@ -36,23 +36,23 @@ public final class GsoPacket extends DefaultByteBufHolder {
      * @param content      the packet, starting at the link header of the {@link LinkType} it is used with
      * @param gsoType      the (inner) transport to segment
      * @param tunnelType   the one level of encapsulation, or {@link TunnelType#NONE}
-     * @param gsoSize      L4 payload bytes per segment, 1 to {@value #MAX_GSO_SIZE}; the last may be shorter
+     * @param segmentSize      L4 payload bytes per segment, 1 to {@value #MAX_SEGMENT_SIZE}; the last may be shorter
      * @param ipv4IdMode   how IPv4 IDs change across segments (ignored for IPv6)
      * @param segmentCount the expected number of segments, checked against the payload; 0 when not declared
      */
-    public GsoPacket(ByteBuf content, GsoType gsoType, TunnelType tunnelType, int gsoSize, Ipv4IdMode ipv4IdMode,
+    public GsoPacket(ByteBuf content, GsoType gsoType, TunnelType tunnelType, int segmentSize, Ipv4IdMode ipv4IdMode,
                      int segmentCount) {
         super(checkNotNull(content, "content"));
         this.gsoType = checkNotNull(gsoType, "gsoType");
         this.tunnelType = checkNotNull(tunnelType, "tunnelType");
         this.ipv4IdMode = checkNotNull(ipv4IdMode, "ipv4IdMode");
-        if (gsoSize < 1 || gsoSize > MAX_GSO_SIZE) {
-            throw new IllegalArgumentException("gsoSize: " + gsoSize + " (expected: 1.." + MAX_GSO_SIZE + ")");
+        if (segmentSize < 1 || segmentSize > MAX_SEGMENT_SIZE) {
+            throw new IllegalArgumentException("segmentSize: " + segmentSize + " (expected: 1.." + MAX_SEGMENT_SIZE + ")");
         }
         if (segmentCount < 0) {
             throw new IllegalArgumentException("segmentCount: " + segmentCount + " (expected: >= 0, 0 = undeclared)");
         }
-        this.gsoSize = gsoSize;
+        this.segmentSize = segmentSize;
         this.segmentCount = segmentCount;
     }
 
@@ -74,8 +74,8 @@ public final class GsoPacket extends DefaultByteBufHolder {
     }
 
     /** L4 payload bytes per segment. */
-    public int gsoSize() {
-        return gsoSize;
+    public int segmentSize() {
+        return segmentSize;
     }
 
     /** How IPv4 IDs change from segment to segment. */
@@ -111,16 +111,16 @@ public final class GsoPacket extends DefaultByteBufHolder {
         return l;
     }
 
-    /** The number of segments for {@code payloadLength} bytes of L4 payload: ceil(payload / gsoSize). */
+    /** The number of segments for {@code payloadLength} bytes of L4 payload: ceil(payload / segmentSize). */
     public int segmentsFor(int payloadLength) {
-        return payloadLength / gsoSize + (payloadLength % gsoSize == 0 ? 0 : 1);
+        return payloadLength / segmentSize + (payloadLength % segmentSize == 0 ? 0 : 1);
     }
 
     /** Throws if a declared segment count disagrees with {@code payloadLength}. */
     public void checkSegmentCount(int payloadLength) {
         if (segmentCount != 0 && segmentCount != segmentsFor(payloadLength)) {
             throw new PacketOffloadException("segmentCount " + segmentCount + " disagrees with the payload: "
-                    + payloadLength + " bytes / gsoSize " + gsoSize + " = " + segmentsFor(payloadLength)
+                    + payloadLength + " bytes / segmentSize " + segmentSize + " = " + segmentsFor(payloadLength)
                     + " segments");
         }
     }
@@ -142,7 +142,7 @@ public final class GsoPacket extends DefaultByteBufHolder {
 
     @Override
     public GsoPacket replace(ByteBuf content) {
-        return new GsoPacket(content, gsoType, tunnelType, gsoSize, ipv4IdMode, segmentCount);
+        return new GsoPacket(content, gsoType, tunnelType, segmentSize, ipv4IdMode, segmentCount);
     }
 
     @Override
@@ -171,8 +171,8 @@ public final class GsoPacket extends DefaultByteBufHolder {
 
     @Override
     public String toString() {
-        return "GsoPacket(" + gsoType + (tunnelType == TunnelType.NONE ? "" : " in " + tunnelType) + ", gsoSize "
-                + gsoSize + ", " + ipv4IdMode + ", segmentCount " + segmentCount + ", " + content().readableBytes()
+        return "GsoPacket(" + gsoType + (tunnelType == TunnelType.NONE ? "" : " in " + tunnelType) + ", segmentSize "
+                + segmentSize + ", " + ipv4IdMode + ", segmentCount " + segmentCount + ", " + content().readableBytes()
                 + " bytes)";
     }
 }

@@ -9,6 +9,6 @@ public enum GsoType {
     TCPV4,
     /** TCP over IPv6: segments get consecutive sequence numbers (TSO). */
     TCPV6,
-    /** UDP over IPv4 or IPv6: each segment is one datagram of {@code gsoSize} payload bytes (USO). */
+    /** UDP over IPv4 or IPv6: each segment is one datagram of {@code segmentSize} payload bytes (USO). */
     UDP_L4
 }

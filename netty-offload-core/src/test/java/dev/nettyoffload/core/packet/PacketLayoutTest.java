@@ -94,7 +94,7 @@ class PacketLayoutTest {
             assertEquals(3, p.segmentsFor(l.payloadLength()));
             assertThrows(PacketOffloadException.class, () -> p.layout(LinkType.ETHERNET));
             GsoPacket dup = p.retainedDuplicate();
-            assertEquals(p.gsoSize(), dup.gsoSize());
+            assertEquals(p.segmentSize(), dup.segmentSize());
             assertEquals(p.gsoType(), dup.gsoType());
             dup.release();
         } finally {
