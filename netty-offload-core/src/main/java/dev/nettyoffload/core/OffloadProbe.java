@@ -11,10 +11,10 @@ import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.socket.DatagramPacket;
 import io.netty.channel.unix.Errors;
 import io.netty.channel.unix.SegmentedDatagramPacket;
+import io.netty.util.internal.logging.InternalLogger;
+import io.netty.util.internal.logging.InternalLoggerFactory;
 
 import java.io.IOException;
-import java.lang.System.Logger;
-import java.lang.System.Logger.Level;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -33,7 +33,7 @@ import java.util.concurrent.TimeUnit;
  * {@value UdpLimits#LEGACY_MAX_SEGMENTS}, and checks that the receiver got every datagram.
  */
 final class OffloadProbe {
-    private static final Logger logger = System.getLogger(OffloadProbe.class.getName());
+    private static final InternalLogger logger = InternalLoggerFactory.getInstance(OffloadProbe.class);
     private static final int PROBE_SEGMENT_SIZE = 8;
     private static final long TIMEOUT_MILLIS = 2000;
 
@@ -126,7 +126,7 @@ final class OffloadProbe {
             if (e instanceof InterruptedException) {
                 Thread.currentThread().interrupt();
             }
-            logger.log(Level.DEBUG, "UDP_SEGMENT probe failed", e);
+            logger.debug("UDP_SEGMENT probe failed", e);
             return "probe failed: " + describe(e);
         } finally {
             close(sender);
@@ -144,7 +144,7 @@ final class OffloadProbe {
             return Boolean.TRUE.equals(ch.config().getOption(EpollChannelOption.UDP_GRO))
                     ? null : "the kernel did not keep UDP_GRO enabled on a socket";
         } catch (Exception e) {
-            logger.log(Level.DEBUG, "UDP_GRO probe failed", e);
+            logger.debug("UDP_GRO probe failed", e);
             return "setsockopt(UDP_GRO) failed: " + describe(e);
         } finally {
             close(ch);
