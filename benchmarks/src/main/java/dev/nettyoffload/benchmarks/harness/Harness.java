@@ -176,6 +176,7 @@ public final class Harness {
                 options.segmentSize, options.batch);
 
         List<RunRecord> records = new ArrayList<>();
+        MachineLoad.Sample loadBefore = MachineLoad.sample();
         long deadline = System.nanoTime() + (long) (options.maxMinutes * 60e9);
         // One unrecorded run of every Java configuration of each network first: the worker JVMs start cold,
         // and without it round 1 measures class loading and the JIT rather than the path.
@@ -216,10 +217,15 @@ public final class Harness {
         }
         progress.finish(done - warmups.size());
 
-        Report report = new Report(records, options, caps);
+        MachineLoad load = MachineLoad.between(loadBefore, MachineLoad.sample());
+        Report report = new Report(records, options, caps, load);
         report.write(options.out);
         out.println(report.markdownTable());
-        out.println(report.acceptanceSummary());
+        out.println(report.ratioSummary());
+        out.println(load);
+        if (load.warning() != null) {
+            out.println(load.warning());
+        }
         out.println("report: " + options.out.resolve(Report.JSON) + ", " + options.out.resolve(Report.MARKDOWN)
                 + ", " + options.out.resolve(Report.SVG));
         return records.stream().anyMatch(RunRecord::ok) ? 0 : 1;
