@@ -153,12 +153,15 @@ public final class Cli {
     /** One line: picocli's message, the accepted range of the argument or the valid options. */
     private static String describe(ParameterException e) {
         String message = firstLine(e.getMessage());
-        if (e instanceof UnmatchedArgumentException) {
+        if (e instanceof UnmatchedArgumentException && message.startsWith("Unknown option")) {
             List<String> names = new ArrayList<>();
             for (OptionSpec o : e.getCommandLine().getCommandSpec().options()) {
                 names.add(o.longestName());
             }
             return message + " (options: " + String.join(", ", names) + ")";
+        }
+        if (e instanceof UnmatchedArgumentException) {
+            return message + " (see --help)";
         }
         ArgSpec arg = e.getArgSpec();
         if (arg == null && e instanceof MissingParameterException
