@@ -236,18 +236,14 @@ public final class Cli {
         }
     }
 
-    /** {@code on} or {@code off}, for picocli ({@code converter = Cli.OnOff.class}). */
-    public static final class OnOff implements CommandLine.ITypeConverter<Boolean> {
+    /** The value of an {@code on|off} option (any case). */
+    public enum OnOff {
+        ON,
+        OFF;
+
         @Override
-        public Boolean convert(String value) {
-            switch (value.toLowerCase(Locale.ROOT)) {
-                case "on":
-                    return true;
-                case "off":
-                    return false;
-                default:
-                    throw new TypeConversionException("expected on or off, got '" + value + "'");
-            }
+        public String toString() {
+            return name().toLowerCase(Locale.ROOT);
         }
     }
 
