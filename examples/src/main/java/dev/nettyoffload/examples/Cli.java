@@ -169,7 +169,7 @@ public final class Cli {
             arg = ((MissingParameterException) e).getMissing().get(0);
         }
         Range range = arg == null ? null : range(arg);
-        return range == null ? message : message + " (expected " + format(range.min()) + "-" + format(range.max())
+        return range == null || message.contains("(expected") ? message : message + " (expected " + format(range.min()) + "-" + format(range.max())
                 + ")";
     }
 
