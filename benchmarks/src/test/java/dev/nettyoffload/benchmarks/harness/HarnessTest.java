@@ -2,8 +2,8 @@ package dev.nettyoffload.benchmarks.harness;
 
 import dev.nettyoffload.core.OffloadCapabilities;
 import dev.nettyoffload.core.Transport;
+import dev.nettyoffload.testkit.CommandRunner;
 import dev.nettyoffload.testkit.Prerequisites;
-import dev.nettyoffload.testkit.Shell;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -139,7 +139,7 @@ class HarnessTest {
         assertEquals("veth", m.group(1));
         assertTrue(m.group(5) != null && Long.parseLong(m.group(5)) > 0, m.group());
         String pid = Long.toString(ProcessHandle.current().pid() % 1_000_000);
-        assertFalse(Shell.run("ip", "netns", "list").contains("bmbench-" + pid), "namespace left behind");
-        assertFalse(Shell.run("ip", "-o", "link").contains("bm" + pid + "t"), "veth left behind");
+        assertFalse(CommandRunner.run("ip", "netns", "list").contains("bmbench-" + pid), "namespace left behind");
+        assertFalse(CommandRunner.run("ip", "-o", "link").contains("bm" + pid + "t"), "veth left behind");
     }
 }
