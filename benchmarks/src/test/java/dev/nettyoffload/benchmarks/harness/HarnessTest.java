@@ -3,6 +3,7 @@ package dev.nettyoffload.benchmarks.harness;
 import dev.nettyoffload.core.OffloadCapabilities;
 import dev.nettyoffload.core.Transport;
 import dev.nettyoffload.testkit.CommandRunner;
+import dev.nettyoffload.testkit.NetNs;
 import dev.nettyoffload.testkit.Prerequisites;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -138,8 +139,8 @@ class HarnessTest {
         assertTrue(m.find(), json);
         assertEquals("veth", m.group(1));
         assertTrue(m.group(5) != null && Long.parseLong(m.group(5)) > 0, m.group());
-        String pid = Long.toString(ProcessHandle.current().pid() % 1_000_000);
-        assertFalse(CommandRunner.run("ip", "netns", "list").contains("bmbench-" + pid), "namespace left behind");
-        assertFalse(CommandRunner.run("ip", "-o", "link").contains("bm" + pid + "t"), "veth left behind");
+        long pid = ProcessHandle.current().pid();
+        assertFalse(CommandRunner.run("ip", "netns", "list").contains("bmbench-" + pid + "-"), "namespace left behind");
+        assertFalse(CommandRunner.run("ip", "-o", "link").contains(NetNs.uniqueDeviceName("bmt")), "veth left behind");
     }
 }
