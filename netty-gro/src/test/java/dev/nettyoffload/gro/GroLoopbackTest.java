@@ -3,6 +3,7 @@ package dev.nettyoffload.gro;
 import dev.nettyoffload.core.DatagramChannelTuning;
 import dev.nettyoffload.core.OffloadCapabilities;
 import dev.nettyoffload.core.Transport;
+import dev.nettyoffload.testkit.PatternSender;
 import dev.nettyoffload.testkit.Prerequisites;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
@@ -77,17 +78,13 @@ class GroLoopbackTest {
 
     /** The pattern byte at stream offset {@code i}: position-dependent so reordering or loss shows. */
     static byte patternAt(long i) {
-        return (byte) (i * 31 + (i >>> 8) * 7);
+        return PatternSender.patternAt(i);
     }
 
     /** {@code length} pattern bytes from stream offset {@code from} (one bulk write: paranoid leak
      * detection records every single-byte access). */
     static byte[] pattern(long from, int length) {
-        byte[] b = new byte[length];
-        for (int i = 0; i < length; i++) {
-            b[i] = patternAt(from + i);
-        }
-        return b;
+        return PatternSender.pattern(from, length);
     }
 
     static Channel bindReceiver(Transport t, InetAddress address, GroAggregator agg, ChannelHandler sink)

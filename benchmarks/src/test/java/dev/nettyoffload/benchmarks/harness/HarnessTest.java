@@ -4,8 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.nettyoffload.core.OffloadCapabilities;
 import dev.nettyoffload.core.Transport;
+import dev.nettyoffload.testkit.CommandRunner;
+import dev.nettyoffload.testkit.NetNs;
 import dev.nettyoffload.testkit.Prerequisites;
-import dev.nettyoffload.testkit.Shell;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -148,8 +149,8 @@ class HarnessTest {
         JsonNode run = runs.get(0);
         assertEquals("veth", run.get("network").asText());
         assertTrue(run.get("receiver") != null && run.get("receiver").get("bytes").asLong() > 0, run.toString());
-        String pid = Long.toString(ProcessHandle.current().pid() % 1_000_000);
-        assertFalse(Shell.run("ip", "netns", "list").contains("bmbench-" + pid), "namespace left behind");
-        assertFalse(Shell.run("ip", "-o", "link").contains("bm" + pid + "t"), "veth left behind");
+        long pid = ProcessHandle.current().pid();
+        assertFalse(CommandRunner.run("ip", "netns", "list").contains("bmbench-" + pid + "-"), "namespace left behind");
+        assertFalse(CommandRunner.run("ip", "-o", "link").contains(NetNs.uniqueDeviceName("bmt")), "veth left behind");
     }
 }
