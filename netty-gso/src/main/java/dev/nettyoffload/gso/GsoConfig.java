@@ -20,10 +20,8 @@ public final class GsoConfig {
     private final GsoMode mode;
     private final int maxSegments;
     private final long pacingRate;
-    private final PacketSegmenterConfig packetConfig;
 
     private GsoConfig(Builder b) {
-        this.packetConfig = b.packetConfig;
         this.segmentSize = b.segmentSize;
         this.mode = b.mode;
         this.maxSegments = b.maxSegments;
@@ -35,8 +33,7 @@ public final class GsoConfig {
     }
 
     public Builder toBuilder() {
-        return new Builder().segmentSize(segmentSize).mode(mode).maxSegments(maxSegments).pacingRate(pacingRate)
-                .packetConfig(packetConfig);
+        return new Builder().segmentSize(segmentSize).mode(mode).maxSegments(maxSegments).pacingRate(pacingRate);
     }
 
     /** Payload bytes per datagram for plain {@code DatagramPacket}s (a {@code SegmentedDatagramPacket} brings its own). */
@@ -58,17 +55,11 @@ public final class GsoConfig {
         return pacingRate;
     }
 
-    /** How {@link dev.nettyoffload.core.packet.GsoPacket}s are segmented: link type, checksum mode, segment limit. */
-    public PacketSegmenterConfig packetConfig() {
-        return packetConfig;
-    }
-
     @Override
     public String toString() {
         return "GsoConfig(segmentSize=" + segmentSize + ", mode=" + mode + ", maxSegments="
                 + (maxSegments == PROBED_MAX_SEGMENTS ? "probed" : Integer.toString(maxSegments))
-                + ", pacingRate=" + (pacingRate == 0 ? "off" : pacingRate + " B/s") + ", packets=" + packetConfig
-                + ')';
+                + ", pacingRate=" + (pacingRate == 0 ? "off" : pacingRate + " B/s") + ')';
     }
 
     /** Builder of {@link GsoConfig}; each setter checks its argument. */
@@ -77,18 +68,8 @@ public final class GsoConfig {
         private GsoMode mode = GsoMode.AUTO;
         private int maxSegments = PROBED_MAX_SEGMENTS;
         private long pacingRate;
-        private PacketSegmenterConfig packetConfig = PacketSegmenterConfig.defaultConfig();
 
         private Builder() {
-        }
-
-        /** How raw {@link dev.nettyoffload.core.packet.GsoPacket}s are segmented (link type, checksum mode). */
-        public Builder packetConfig(PacketSegmenterConfig packetConfig) {
-            if (packetConfig == null) {
-                throw new IllegalArgumentException("packetConfig: null");
-            }
-            this.packetConfig = packetConfig;
-            return this;
         }
 
         public Builder segmentSize(int segmentSize) {

@@ -1,10 +1,8 @@
 package dev.nettyoffload.gso;
 
 import dev.nettyoffload.core.Errno;
-import dev.nettyoffload.core.packet.GsoPacket;
 import dev.nettyoffload.core.OffloadCapabilities;
 import dev.nettyoffload.core.linux.OffloadReport;
-import dev.nettyoffload.core.packet.PacketOffloadException;
 import dev.nettyoffload.core.SocketPacing;
 import dev.nettyoffload.core.Transport;
 import dev.nettyoffload.core.UdpLimits;
@@ -20,22 +18,21 @@ import io.netty.channel.socket.DatagramPacket;
 import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.unix.SegmentedDatagramPacket;
 import io.netty.util.concurrent.PromiseCombiner;
+import io.netty.util.internal.logging.InternalLogger;
+import io.netty.util.internal.logging.InternalLoggerFactory;
 
-import java.lang.System.Logger;
-import java.lang.System.Logger.Level;
 import java.net.Inet4Address;
+import java.net.InetAddress;
 import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.List;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * Cuts large datagram writes into datagrams: by the kernel (UDP_SEGMENT) where the channel and kernel
- * support it, else by slicing the buffer into plain {@link DatagramPacket}s without copying. Also cuts a
- * {@link GsoPacket} (one large raw IP packet with offload metadata) into the packets a NIC doing TSO/USO would
- * send, as plain {@link ByteBuf}s in wire order (see {@link PacketSegmenter}).
+ * support it, else by slicing the buffer into plain {@link DatagramPacket}s without copying. Raw IP packets
+ * ({@code GsoPacket}) are cut by {@link PacketGsoEncoder}, placed after this handler.
  * <p>
  * Put it first in the pipeline of a datagram channel (nearest the channel), so every outbound datagram
  * passes through it. It handles a {@link SegmentedDatagramPacket} and a {@link DatagramPacket} whose payload
@@ -60,7 +57,7 @@ import java.util.List;
  * @see <a href="https://docs.kernel.org/networking/segmentation-offloads.html">Segmentation Offloads</a>
  */
 public class GsoEncoder extends ChannelOutboundHandlerAdapter {
-    private static final Logger logger = System.getLogger(GsoEncoder.class.getName());
+    private static final InternalLogger logger = InternalLoggerFactory.getInstance(GsoEncoder.class);
 
     private final GsoConfig config;
     private final GsoCounters counters = new GsoCounters();
@@ -73,9 +70,6 @@ public class GsoEncoder extends ChannelOutboundHandlerAdapter {
     /** Spaces sends when {@link GsoConfig#pacingRate()} is set; null otherwise. */
     private SendPacer pacer;
     private boolean reportLogged;
-    private final PacketSegmenter packetSegmenter;
-    /** Scratch list for the segments of one {@link GsoPacket}, reused so that segmenting allocates no list. */
-    private final List<Object> packetSegments = new ArrayList<>();
 
     /** An encoder with {@link GsoConfig#DEFAULT}. */
     public GsoEncoder() {
@@ -92,7 +86,6 @@ public class GsoEncoder extends ChannelOutboundHandlerAdapter {
             throw new IllegalArgumentException("config: null");
         }
         this.config = config;
-        this.packetSegmenter = new PacketSegmenter(config.packetConfig());
     }
 
     public GsoConfig config() {
@@ -148,7 +141,7 @@ public class GsoEncoder extends ChannelOutboundHandlerAdapter {
                 try {
                     SocketPacing.setMaxPacingRate(channel, rate);
                 } catch (ChannelException | UnsupportedOperationException e) {
-                    logger.log(Level.INFO, "{0}: SO_MAX_PACING_RATE not set ({1}); pacing in software only",
+                    logger.info("{}: SO_MAX_PACING_RATE not set ({}); pacing in software only",
                             channel, e.getMessage());
                 }
             }
@@ -159,10 +152,6 @@ public class GsoEncoder extends ChannelOutboundHandlerAdapter {
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
         if (held != null) {
             held.add(new HeldWrite(msg, promise));
-            return;
-        }
-        if (msg instanceof GsoPacket) {
-            writePacket(ctx, (GsoPacket) msg, promise);
             return;
         }
         if (!(msg instanceof DatagramPacket)) {
@@ -209,55 +198,16 @@ public class GsoEncoder extends ChannelOutboundHandlerAdapter {
         }
     }
 
-    /** Segments a raw packet; a packet that cannot be segmented fails the promise and is released. */
-    private void writePacket(ChannelHandlerContext ctx, GsoPacket packet, ChannelPromise promise) {
-        List<Object> out = packetSegments;
-        try {
-            packetSegmenter.segment(packet, ctx.alloc(), out);
-        } catch (RuntimeException e) {
-            // PacketOffloadException for what the segmenter refuses; anything else is still the packet's
-            // fault, and must fail this write rather than escape into the pipeline.
-            counters.invalid++;
-            packet.release();
-            promise.setFailure(e instanceof PacketOffloadException ? e
-                    : new GsoException("cannot segment " + packet + ": " + e, e));
-            return;
-        }
-        // The segments hold their own references to the payload.
-        packet.release();
-        int n = out.size();
-        counters.packets++;
-        counters.packetSegments += n;
-        try {
-            if (n == 0) {
-                promise.trySuccess();
-            } else if (n == 1 || promise.isVoid()) {
-                for (int i = 0; i < n; i++) {
-                    emit(ctx, out.get(i), promise);
-                }
-            } else {
-                PromiseCombiner combiner = new PromiseCombiner(ctx.executor());
-                for (int i = 0; i < n; i++) {
-                    ChannelPromise p = ctx.newPromise();
-                    emit(ctx, out.get(i), p);
-                    combiner.add(p);
-                }
-                combiner.finish(promise);
-            }
-        } finally {
-            out.clear();
-        }
-    }
-
     /**
      * At DEBUG level, logs who will segment this channel's first large write (NIC, kernel or this encoder)
      * and why; the report runs {@code ip} and {@code ethtool}, so it is made off the event loop.
      */
     private static void logOffloadReport(Channel channel, InetSocketAddress recipient) {
         SocketAddress target = recipient != null ? recipient : channel.remoteAddress();
-        if (logger.isLoggable(Level.DEBUG) && target instanceof InetSocketAddress) {
-            OffloadReport.logAsync(logger, ((InetSocketAddress) target).getAddress(),
-                    Transport.of(channel.getClass()));
+        InetAddress address = target instanceof InetSocketAddress ? ((InetSocketAddress) target).getAddress() : null;
+        if (address != null && logger.isDebugEnabled()) {
+            Transport transport = Transport.of(channel.getClass());
+            CompletableFuture.runAsync(() -> logger.debug("{}", OffloadReport.forDestination(address, transport)));
         }
     }
 
@@ -425,7 +375,7 @@ public class GsoEncoder extends ChannelOutboundHandlerAdapter {
             counters.fallbacks++;
             if (kernelPath) {
                 kernelPath = false;
-                logger.log(Level.INFO, "{0}: the kernel refused a UDP_SEGMENT send to {1} ({2}); this channel"
+                logger.info("{}: the kernel refused a UDP_SEGMENT send to {} ({}); this channel"
                         + " segments in software from now on", ctx.channel(), recipient, Errno.name(errno));
             }
             writeSoftware(ctx, payload, payload.readerIndex(), payload.readableBytes(), segmentSize,

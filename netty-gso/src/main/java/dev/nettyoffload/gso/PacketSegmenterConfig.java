@@ -19,7 +19,8 @@ public final class PacketSegmenterConfig {
     /** Largest accepted limit, Linux's {@code GSO_MAX_SEGS}. */
     public static final int MAX_MAX_SEGMENTS = 65535;
 
-    private static final PacketSegmenterConfig DEFAULT = newBuilder().build();
+    /** RAW_IP, FULL checksums, {@value #DEFAULT_MAX_SEGMENTS} segments per packet. */
+    public static final PacketSegmenterConfig DEFAULT = newBuilder().build();
 
     private final LinkType linkType;
     private final ChecksumMode checksumMode;
