@@ -63,7 +63,8 @@ public class GsoEncoder extends ChannelOutboundHandlerAdapter {
     private final GsoCounters counters = new GsoCounters();
     private boolean kernelPath;
     private boolean kernelConfirmed;
-    private int maxSegments = UdpLimits.LEGACY_MAX_SEGMENTS;
+    /** The configured segments per kernel send, or the probed limit when the configuration leaves it open. */
+    private int effectiveMaxSegmentsPerSend = UdpLimits.LEGACY_MAX_SEGMENTS;
     /** Writes waiting for the outcome of the channel's first kernel send; null when none is pending. */
     private ArrayDeque<HeldWrite> held;
     private boolean flushHeld;
@@ -102,9 +103,12 @@ public class GsoEncoder extends ChannelOutboundHandlerAdapter {
         return kernelPath;
     }
 
-    /** The most segments per kernel send this encoder uses. */
-    public int maxSegments() {
-        return maxSegments;
+    /**
+     * The most segments per kernel send this encoder uses: {@link GsoConfig#maxSegmentsPerSend()}, or the probed
+     * kernel limit when that is {@link GsoConfig#PROBED_MAX_SEGMENTS_PER_SEND} (known once the handler is added).
+     */
+    public int effectiveMaxSegmentsPerSend() {
+        return effectiveMaxSegmentsPerSend;
     }
 
     @Override
@@ -128,11 +132,11 @@ public class GsoEncoder extends ChannelOutboundHandlerAdapter {
                         && OffloadCapabilities.get().isKernelSegmentationAvailable(transport);
                 break;
         }
-        if (config.maxSegments() != GsoConfig.PROBED_MAX_SEGMENTS) {
-            maxSegments = config.maxSegments();
+        if (config.maxSegmentsPerSend() != GsoConfig.PROBED_MAX_SEGMENTS_PER_SEND) {
+            effectiveMaxSegmentsPerSend = config.maxSegmentsPerSend();
         } else if (kernelPath) {
             int probed = OffloadCapabilities.get().maxSegmentsPerSend();
-            maxSegments = probed > 0 ? probed : UdpLimits.LEGACY_MAX_SEGMENTS;
+            effectiveMaxSegmentsPerSend = probed > 0 ? probed : UdpLimits.LEGACY_MAX_SEGMENTS;
         }
         long rate = config.pacingRate();
         if (rate > 0) {
@@ -241,7 +245,8 @@ public class GsoEncoder extends ChannelOutboundHandlerAdapter {
         InetSocketAddress sender = packet.sender();
         SocketAddress target = recipient != null ? recipient : ctx.channel().remoteAddress();
         // UDP_MAX_SEGMENTS bounds the count; the IP total length field bounds the bytes of one send.
-        int segmentsPerSend = Math.min(maxSegments, UdpLimits.maxPayload((InetSocketAddress) target) / segmentSize);
+        int segmentsPerSend = Math.min(effectiveMaxSegmentsPerSend,
+                UdpLimits.maxPayload((InetSocketAddress) target) / segmentSize);
         if (pacer != null) {
             // fq paces whole sends: keep each to about a millisecond of data so that a burst is spread.
             segmentsPerSend = SocketPacing.maxSegmentsPerSend(config.pacingRate(), segmentSize, segmentsPerSend);
