@@ -168,7 +168,7 @@ public class GsoEncoder extends ChannelOutboundHandlerAdapter {
                 ? ((SegmentedDatagramPacket) msg).segmentSize() : config.segmentSize();
         int length = content.readableBytes();
         if (length <= segmentSize) {
-            counters.passedThrough++;
+            counters.increment(GsoCounters.PASSED_THROUGH);
             if (msg instanceof SegmentedDatagramPacket) {
                 // One datagram needs no UDP_SEGMENT, and a socket that refuses it still sends this.
                 emit(ctx, new DatagramPacket(content, packet.recipient(), packet.sender()), promise);
@@ -179,7 +179,7 @@ public class GsoEncoder extends ChannelOutboundHandlerAdapter {
         }
         String problem = validate(ctx.channel(), packet.recipient(), segmentSize);
         if (problem != null) {
-            counters.invalid++;
+            counters.increment(GsoCounters.INVALID);
             // Release before failing, so that whoever the failure wakes sees the buffer already gone.
             packet.release();
             promise.setFailure(new GsoException(problem));
@@ -190,7 +190,7 @@ public class GsoEncoder extends ChannelOutboundHandlerAdapter {
             logOffloadReport(ctx.channel(), packet.recipient());
         }
         try {
-            counters.writes++;
+            counters.increment(GsoCounters.WRITES);
             if (kernelPath) {
                 writeKernel(ctx, packet, segmentSize, promise);
             } else {
@@ -261,11 +261,11 @@ public class GsoEncoder extends ChannelOutboundHandlerAdapter {
             int n = Math.min(bytesPerSend, end - offset);
             ChannelPromise sendPromise = combine ? ctx.newPromise() : promise;
             if (n <= segmentSize) {
-                counters.softwareDatagrams++;
+                counters.increment(GsoCounters.SOFTWARE_DATAGRAMS);
                 emit(ctx, new DatagramPacket(content.retainedSlice(offset, n), recipient, sender), sendPromise);
             } else {
-                counters.kernelSends++;
-                counters.kernelSegments += (n + segmentSize - 1) / segmentSize;
+                counters.increment(GsoCounters.KERNEL_SENDS);
+                counters.add(GsoCounters.KERNEL_SEGMENTS, (n + segmentSize - 1) / segmentSize);
                 ByteBuf payload = content.retainedSlice(offset, n);
                 ChannelPromise kernelPromise = ctx.newPromise();
                 boolean probe = !kernelConfirmed;
@@ -313,7 +313,7 @@ public class GsoEncoder extends ChannelOutboundHandlerAdapter {
         PromiseCombiner combiner = combine ? new PromiseCombiner(ctx.executor()) : null;
         for (int end = offset + length; offset < end; offset += segmentSize) {
             int n = Math.min(segmentSize, end - offset);
-            counters.softwareDatagrams++;
+            counters.increment(GsoCounters.SOFTWARE_DATAGRAMS);
             DatagramPacket datagram = new DatagramPacket(buf.retainedSlice(offset, n), recipient, sender);
             if (combine) {
                 ChannelPromise p = ctx.newPromise();
@@ -377,7 +377,7 @@ public class GsoEncoder extends ChannelOutboundHandlerAdapter {
                 result.tryFailure(cause);
                 return;
             }
-            counters.fallbacks++;
+            counters.increment(GsoCounters.FALLBACKS);
             if (kernelPath) {
                 kernelPath = false;
                 logger.info("{}: the kernel refused a UDP_SEGMENT send to {} ({}); this channel"
