@@ -83,7 +83,7 @@ public final class UdpRelay implements AutoCloseable {
 
     /** A consistent snapshot of the relay's counters, taken on its event loop. */
     public Stats stats() throws Exception {
-        return channel.eventLoop().submit(() -> new Stats(gro, gso.counters(), forwarder)).get(5, TimeUnit.SECONDS);
+        return channel.eventLoop().submit(() -> new Stats(gro, gso.counters().snapshot(), forwarder)).get(5, TimeUnit.SECONDS);
     }
 
     @Override
@@ -112,7 +112,7 @@ public final class UdpRelay implements AutoCloseable {
         /** Writes that failed. */
         public final long writeFailures;
 
-        Stats(GroAggregator gro, GsoCounters gso, Forwarder f) {
+        Stats(GroAggregator gro, GsoCounters.Snapshot gso, Forwarder f) {
             datagramsIn = gro.datagramsIn();
             batchesIn = gro.batchesOut();
             kernelGroBatches = gro.kernelGroBatches();
