@@ -27,7 +27,6 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.util.ArrayDeque;
-import java.util.concurrent.CompletableFuture;
 
 /**
  * Cuts large datagram writes into datagrams: by the kernel (UDP_SEGMENT) where the channel and kernel
@@ -209,9 +208,8 @@ public class GsoEncoder extends ChannelOutboundHandlerAdapter {
     private static void logOffloadReport(Channel channel, InetSocketAddress recipient) {
         SocketAddress target = recipient != null ? recipient : channel.remoteAddress();
         InetAddress address = target instanceof InetSocketAddress ? ((InetSocketAddress) target).getAddress() : null;
-        if (address != null && logger.isDebugEnabled()) {
-            Transport transport = Transport.of(channel.getClass());
-            CompletableFuture.runAsync(() -> logger.debug("{}", OffloadReport.forDestination(address, transport)));
+        if (address != null) {
+            OffloadReport.logAsync(logger, address, Transport.of(channel.getClass()));
         }
     }
 
