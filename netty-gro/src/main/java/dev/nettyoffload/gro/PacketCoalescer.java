@@ -19,13 +19,13 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.internal.logging.InternalLogger;
+import io.netty.util.internal.logging.InternalLoggerFactory;
 
-import java.lang.System.Logger;
-import java.lang.System.Logger.Level;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The raw-packet engine of {@link GroAggregator}: coalesces runs of TCP segments or equal-size UDP datagrams
+ * The engine of {@link PacketGroAggregator}: coalesces runs of TCP segments or equal-size UDP datagrams
  * of a flow into one {@link GsoPacket}, by the merge rules of the Linux kernel ({@code inet_gro_receive},
  * {@code ipv6_gro_receive}, {@code tcp_gro_receive}, {@code udp_gro_receive_segment}). Pipeline-free: packets
  * go in through {@link #add} and come out through an {@link Output}; the caller decides when to
@@ -34,7 +34,7 @@ import java.util.concurrent.TimeUnit;
  * A flow is the link header (Ethernet), the addresses, protocol and ports, the IPv6 flow label and extension
  * headers, and for a tunnel the outer addresses, the outer UDP ports, VXLAN header and inner Ethernet header
  * as well. Within a flow the order is kept: a packet that cannot be held flushes its flow first. Flows are
- * kept in arrival order in a table bounded by {@link GroConfig#maxFlows()} and {@link GroConfig#maxHeldBytes()}
+ * kept in arrival order in a table bounded by {@link PacketGroConfig#maxFlows()} and {@link PacketGroConfig#maxHeldBytes()}
  * (the oldest flow is flushed to make room), scanned by a precomputed hash like the kernel's bounded GRO lists.
  * <p>
  * A merged packet is a {@link CompositeByteBuf} of the first packet (its headers rewritten in place when it is
@@ -58,7 +58,7 @@ final class PacketCoalescer {
         FULL
     }
 
-    private static final Logger logger = System.getLogger(GroAggregator.class.getName());
+    private static final InternalLogger logger = InternalLoggerFactory.getInstance(PacketGroAggregator.class);
     private static final long LOG_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(10);
     /**
      * Largest merged IP datagram: {@code skb_gro_receive} refuses to grow a packet to 65536 bytes or more
@@ -105,28 +105,19 @@ final class PacketCoalescer {
     private int probePorts;
     private int probeIdMode;
 
-    long packetsIn;
-    long bytesIn;
-    long packetsMerged;
-    long mergedOut;
-    long lonePacketsOut;
-    long passedOut;
-    long checksumFailures;
-    long releasedOnClose;
-    long dropped;
+    private final PacketGroCounters counters;
     private long lastFailureLogNanos;
     private boolean failureLogged;
-    final long[] flushed = new long[PacketFlushReason.values().length];
-    final long[] passed = new long[PacketPassReason.values().length];
     private long lastLogNanos;
     private boolean logged;
 
-    PacketCoalescer(GroConfig config) {
+    PacketCoalescer(PacketGroConfig config, PacketGroCounters counters) {
+        this.counters = counters;
         linkType = config.linkType();
         vxlanPort = config.vxlanPort();
         maxFlows = config.maxFlows();
         maxHeldBytes = config.maxHeldBytes();
-        maxSegments = config.packetMaxSegments();
+        maxSegments = config.maxSegmentsPerPacket();
         completeChecksum = config.mergedChecksum() == MergedChecksum.COMPLETE;
         bigTcpMaxSize = config.bigTcpMaxSize();
         active = new PacketFlow[maxFlows];
@@ -165,16 +156,16 @@ final class PacketCoalescer {
             // A bug or an allocation failure must not escape into the pipeline: drop and count instead.
             if (!taken) {
                 ReferenceCountUtil.safeRelease(buf);
-                dropped++;
+                counters.packetsDropped++;
             }
             logFailure(e);
         }
     }
 
     private void add0(ByteBuf buf, ByteBufAllocator alloc, Output out) {
-        packetsIn++;
+        counters.packetsIn++;
         final int length = buf.readableBytes();
-        bytesIn += length;
+        counters.bytesIn += length;
         final int b = buf.readerIndex();
         final TunnelType tunnel = peekTunnel(buf, b, length);
         PacketLayout l;
@@ -264,7 +255,7 @@ final class PacketCoalescer {
             }
             remove(f);
         }
-        releasedOnClose += n;
+        counters.packetsDroppedOnInactive += n;
         return n;
     }
 
@@ -288,8 +279,8 @@ final class PacketCoalescer {
     }
 
     private void pass(ByteBuf buf, PacketPassReason reason, Output out) {
-        passed[reason.ordinal()]++;
-        passedOut++;
+        counters.passed[reason.ordinal()]++;
+        counters.packetsPassedThrough++;
         taken = true;
         out.emit(buf);
     }
@@ -299,7 +290,7 @@ final class PacketCoalescer {
         if (!failureLogged || now - lastFailureLogNanos >= LOG_INTERVAL_NANOS) {
             failureLogged = true;
             lastFailureLogNanos = now;
-            logger.log(Level.WARNING, "raw packets dropped after an unexpected failure (" + dropped + " so far)", e);
+            logger.warn("raw packets dropped after an unexpected failure (" + counters.packetsDropped + " so far)", e);
         }
     }
 
@@ -308,8 +299,8 @@ final class PacketCoalescer {
         if (!logged || now - lastLogNanos >= LOG_INTERVAL_NANOS) {
             logged = true;
             lastLogNanos = now;
-            logger.log(Level.DEBUG, "raw packet passed through unmerged ({0} so far): {1}",
-                    passed[PacketPassReason.UNPARSEABLE.ordinal()] + 1, e.getMessage());
+            logger.debug("raw packet passed through unmerged ({} so far): {}",
+                    counters.passed[PacketPassReason.UNPARSEABLE.ordinal()] + 1, e.getMessage());
         }
     }
 
@@ -396,12 +387,12 @@ final class PacketCoalescer {
         }
         if (l.l3Version() == 4
                 && !InternetChecksum.verifies(InternetChecksum.sum(buf, b + l3, Ipv4Header.MIN_LENGTH))) {
-            checksumFailures++;
+            counters.checksumFailures++;
             return PacketPassReason.BAD_CHECKSUM;
         }
         if (outer && l.outerL3Version() == 4
                 && !InternetChecksum.verifies(InternetChecksum.sum(buf, b + l.outerL3(), Ipv4Header.MIN_LENGTH))) {
-            checksumFailures++;
+            counters.checksumFailures++;
             return PacketPassReason.BAD_CHECKSUM;
         }
         final int l4Length = l.length() - l4;
@@ -413,7 +404,7 @@ final class PacketCoalescer {
         final int headerSum = InternetChecksum.sum(buf, b + l4, l.l4HeaderLength());
         final int payloadSum = InternetChecksum.sum(buf, b + l.headerLength(), payload);
         if (!InternetChecksum.verifies(pseudo + headerSum + payloadSum)) {
-            checksumFailures++;
+            counters.checksumFailures++;
             return PacketPassReason.BAD_CHECKSUM;
         }
         if (l.tunnelType() == TunnelType.VXLAN
@@ -424,7 +415,7 @@ final class PacketCoalescer {
             long s = outerPseudo(buf, b, l.outerL3(), l.outerL3Version(), l.outerPseudoDestination(), udpLength)
                     + InternetChecksum.sum(buf, b + tunnelL4, l4 - tunnelL4) + headerSum + payloadSum;
             if (!InternetChecksum.verifies(s)) {
-                checksumFailures++;
+                counters.checksumFailures++;
                 return PacketPassReason.BAD_CHECKSUM;
             }
         }
@@ -660,7 +651,6 @@ final class PacketCoalescer {
             }
         } else {
             f.idMode = probeIdMode;
-            packetsMerged += f.count == 1 ? 2 : 1;
         }
         int sum = (int) probePayloadSum;
         // A payload starting at an odd offset of the merged payload contributes its sum byte-swapped.
@@ -692,11 +682,11 @@ final class PacketCoalescer {
     }
 
     private void flush(PacketFlow f, PacketFlushReason reason, ByteBufAllocator alloc, Output out) {
-        flushed[reason.ordinal()]++;
+        counters.flushed[reason.ordinal()]++;
         if (f.count == 1) {
             ByteBuf only = f.packets[0];
             remove(f);
-            lonePacketsOut++;
+            counters.lonePacketsOut++;
             out.emit(only);
             return;
         }
@@ -705,13 +695,13 @@ final class PacketCoalescer {
             merged = merge(f, alloc);
         } catch (RuntimeException e) {
             // merge released every packet of the run; forget them and count the loss.
-            dropped += f.count;
+            counters.packetsDropped += f.count;
             remove(f);
             logFailure(e);
             return;
         }
         remove(f);
-        mergedOut++;
+        counters.mergedPacketsOut++;
         out.emit(merged);
     }
 
@@ -751,7 +741,7 @@ final class PacketCoalescer {
             Ipv4IdMode mode = f.idMode == PacketFlow.ID_FIXED ? Ipv4IdMode.FIXED : Ipv4IdMode.INCREMENTING;
             GsoType type = !f.tcp ? GsoType.UDP_L4 : f.l3Version == 4 ? GsoType.TCPV4 : GsoType.TCPV6;
             GsoPacket g = new GsoPacket(c, type, f.tunnel, f.segmentSize, mode, n);
-            packetsMergedOut += n;
+            counters.packetsMerged += n;
             success = true;
             return g;
         } finally {
@@ -765,8 +755,6 @@ final class PacketCoalescer {
             }
         }
     }
-
-    long packetsMergedOut;
 
     /**
      * Builds a BIG TCP packet: a new header buffer with a jumbo payload Hop-by-Hop header inserted after the IPv6
@@ -821,7 +809,7 @@ final class PacketCoalescer {
                 added++;
             }
             GsoPacket g = new GsoPacket(c, GsoType.TCPV6, TunnelType.NONE, f.segmentSize, Ipv4IdMode.INCREMENTING, n);
-            packetsMergedOut += n;
+            counters.packetsMerged += n;
             success = true;
             return g;
         } finally {
