@@ -100,7 +100,7 @@ class GroNetnsTest {
             }
             assertArrayEquals(want, sink.bytes(), "concatenated segments equal the bytes sent, in order");
             assertEquals(List.of(), sink.problems());
-            long kernelBatches = GroLoopbackTest.onLoop(receiver, agg::kernelGroBatches);
+            long kernelBatches = GroLoopbackTest.onLoop(receiver, agg.counters()::kernelGroBatches);
             String summary = GroLoopbackTest.onLoop(receiver, agg::toString);
             System.out.println(senderMode + " sender, " + features + ", gro_flush_timeout " + flushTimeout + ": "
                     + summary + ", messages "+ sink.messages() + ", largest batch " + sink.maxSegments());

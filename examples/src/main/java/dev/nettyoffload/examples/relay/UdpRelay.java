@@ -4,6 +4,7 @@ import dev.nettyoffload.core.DatagramChannelTuning;
 import dev.nettyoffload.core.Transport;
 import dev.nettyoffload.gro.GroAggregator;
 import dev.nettyoffload.gro.GroConfig;
+import dev.nettyoffload.gro.GroCounters;
 import dev.nettyoffload.gso.GsoCounters;
 import dev.nettyoffload.gso.GsoEncoder;
 import io.netty.bootstrap.Bootstrap;
@@ -83,7 +84,8 @@ public final class UdpRelay implements AutoCloseable {
 
     /** A consistent snapshot of the relay's counters, taken on its event loop. */
     public Stats stats() throws Exception {
-        return channel.eventLoop().submit(() -> new Stats(gro, gso.counters().snapshot(), forwarder)).get(5, TimeUnit.SECONDS);
+        return channel.eventLoop().submit(() -> new Stats(gro.counters(), gso.counters().snapshot(), forwarder))
+                .get(5, TimeUnit.SECONDS);
     }
 
     @Override
@@ -112,7 +114,7 @@ public final class UdpRelay implements AutoCloseable {
         /** Writes that failed. */
         public final long writeFailures;
 
-        Stats(GroAggregator gro, GsoCounters.Snapshot gso, Forwarder f) {
+        Stats(GroCounters gro, GsoCounters.Snapshot gso, Forwarder f) {
             datagramsIn = gro.datagramsIn();
             batchesIn = gro.batchesOut();
             kernelGroBatches = gro.kernelGroBatches();
