@@ -41,10 +41,12 @@ import java.nio.channels.ClosedChannelException;
  * }</pre>
  * What {@link #attach} does, on the channel's event loop:
  * <ul>
- *   <li>turns on UDP_GRO ({@link OffloadChannelOption#UDP_GRO}) on the socket;</li>
  *   <li>stops Netty's reader: AUTO_READ off (which also cancels a read Netty already submitted) and a
  *       {@link ReadSuppressor} first in the pipeline, which swallows every later {@code read()} so none can
  *       restart Netty's reader beside ours;</li>
+ *   <li>turns on UDP_GRO ({@link OffloadChannelOption#UDP_GRO}) on the socket, after Netty's cancelled read
+ *       is gone (an IORING_OP_NOP queued behind the cancel tells when) so that no batch lands in Netty's
+ *       small buffer;</li>
  *   <li>registers an {@link IoUringIoHandle} of its own on the channel's {@link IoEventLoop} and keeps one
  *       RECVMSG in flight into a {@value #DEFAULT_BUFFER_SIZE}-byte direct buffer.</li>
  * </ul>
@@ -76,6 +78,7 @@ public final class IoUringDatagramReader {
             AttributeKey.valueOf(IoUringDatagramReader.class, "reader");
     private static final short RECVMSG_DATA = 1;
     private static final short CANCEL_DATA = 2;
+    private static final short NOP_DATA = 3;
     private static volatile boolean truncationLogged;
 
     private enum State { STARTING, READING, STOPPED }
@@ -88,6 +91,7 @@ public final class IoUringDatagramReader {
     private final GenericFutureListener<Future<Object>> loopTerminated = f -> onLoopTerminated();
 
     private InetSocketAddress localAddress;
+    private Promise<IoUringDatagramReader> startPromise;
     private State state = State.STARTING;
     private String stopReason;
     private boolean udpGroEnabled;
@@ -204,14 +208,9 @@ public final class IoUringDatagramReader {
         }
         ChannelPipeline pipeline = channel.pipeline();
         pipeline.addFirst(ReadSuppressor.NAME, ReadSuppressor.INSTANCE);
+        // With AUTO_READ on, Netty has a RECVMSG of its own in flight; turning AUTO_READ off queues its cancel.
+        boolean nettyReading = channel.config().isAutoRead();
         channel.config().setAutoRead(false);
-        try {
-            udpGroEnabled = channel.config().setOption(OffloadChannelOption.UDP_GRO, 1);
-        } catch (ChannelException e) {
-            // Kernels before 5.0: read datagram by datagram, still one completion each.
-            logger.debug("UDP_GRO refused on {}", channel, e);
-            udpGroEnabled = false;
-        }
         try {
             memory = new RecvMsgMemory(PooledByteBufAllocator.DEFAULT.directBuffer(RecvMsgMemory.SIZE));
         } catch (Throwable t) {
@@ -238,9 +237,38 @@ public final class IoUringDatagramReader {
                 return;
             }
             state = State.READING;
-            arm();
-            promise.trySuccess(this);
+            startPromise = promise;
+            if (nettyReading) {
+                // UDP_GRO waits until Netty's RECVMSG is gone, or a batch could land in its 2048-byte buffer and
+                // be cut. Netty's cancel is ahead of this NOP in the submission queue and cancelling a waiting
+                // receive completes at submission, so by the NOP's completion only our receive remains.
+                if (registration.submit(new IoUringIoOps(UringConstants.IORING_OP_NOP, (byte) 0, (short) 0, -1, 0L,
+                        0L, 0, 0, NOP_DATA, (short) 0, (short) 0, 0, 0L)) == 0) {
+                    stop("registration no longer valid");
+                }
+            } else {
+                enableUdpGroAndArm();
+            }
         });
+    }
+
+    private void enableUdpGroAndArm() {
+        if (state != State.READING) {
+            return;
+        }
+        try {
+            udpGroEnabled = channel.config().setOption(OffloadChannelOption.UDP_GRO, 1);
+        } catch (ChannelException e) {
+            // Kernels before 5.0: read datagram by datagram, still one completion each.
+            logger.debug("UDP_GRO refused on {}", channel, e);
+            udpGroEnabled = false;
+        }
+        arm();
+        Promise<IoUringDatagramReader> promise = startPromise;
+        startPromise = null;
+        if (promise != null) {
+            promise.trySuccess(this);
+        }
     }
 
     /** Keeps one RECVMSG in flight; called on the event loop. */
@@ -370,6 +398,11 @@ public final class IoUringDatagramReader {
         }
         state = State.STOPPED;
         stopReason = reason;
+        Promise<IoUringDatagramReader> promise = startPromise;
+        startPromise = null;
+        if (promise != null) {
+            promise.tryFailure(new IllegalStateException("stopped before the first receive: " + reason));
+        }
         IoRegistration r = registration;
         if (r == null) {
             // Not registered (yet): nothing is in flight. A registration completing later is cancelled at once.
@@ -531,6 +564,8 @@ public final class IoUringDatagramReader {
             IoUringIoEvent e = (IoUringIoEvent) event;
             if (e.opcode() == UringConstants.IORING_OP_RECVMSG) {
                 onRecvmsg(e.res());
+            } else if (e.opcode() == UringConstants.IORING_OP_NOP) {
+                enableUdpGroAndArm();
             }
             // IORING_OP_ASYNC_CANCEL completes with 0, -ENOENT or -EALREADY: nothing to do.
         }

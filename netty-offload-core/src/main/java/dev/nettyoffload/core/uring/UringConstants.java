@@ -7,6 +7,8 @@ package dev.nettyoffload.core.uring;
  * {@code errno.h} (x86_64 and arm64 share them).
  */
 final class UringConstants {
+    /** IORING_OP_NOP (Linux 5.1). */
+    static final byte IORING_OP_NOP = 0;
     /** IORING_OP_RECVMSG (Linux 5.3). */
     static final byte IORING_OP_RECVMSG = 10;
     /** IORING_OP_ASYNC_CANCEL (Linux 5.5): cancels the request whose user_data is in {@code addr}. */

@@ -401,6 +401,47 @@ class IoUringDatagramReaderTest {
     }
 
     @Test
+    void attachToAnAutoReadingChannelWhileBatchesArrive() throws Exception {
+        requireUso();
+        for (int round = 0; round < 5; round++) {
+            Channel rx = new Bootstrap().group(uring).channel(Transport.IO_URING.datagramChannelClass())
+                    .handler(new Collector(received, null)) // AUTO_READ on: Netty's reader starts at bind
+                    .bind(new InetSocketAddress("127.0.0.1", 0)).sync().channel();
+            channels.add(rx);
+            Channel tx = usoSender("127.0.0.1");
+            byte[] data = pattern(10 * 1000, 7);
+            for (int i = 0; i < 5; i++) {
+                sendSegmented(tx, data, 1000, rx.localAddress());
+            }
+            IoUringDatagramReader reader = IoUringDatagramReader.attach(rx).sync().getNow();
+            for (int i = 0; i < 5; i++) {
+                sendSegmented(tx, data, 1000, rx.localAddress());
+            }
+            // Netty's reader may take datagrams sent before the attach, but never a batch: whatever arrives is
+            // whole datagrams of the pattern, 100 in all.
+            int datagrams = 0;
+            while (datagrams < 100) {
+                DatagramPacket p = take();
+                try {
+                    int length = p.content().readableBytes();
+                    assertEquals(0, length % 1000, "a cut batch: " + length + " bytes, " + reader);
+                    byte[] expected = new byte[length];
+                    for (int off = 0; off < length; off += 1000) {
+                        // In order: the next datagram is the next 1000 bytes of the repeated pattern.
+                        System.arraycopy(data, ((datagrams + off / 1000) % 10) * 1000, expected, off, 1000);
+                    }
+                    assertArrayEquals(expected, bytes(p.content()));
+                    datagrams += length / 1000;
+                } finally {
+                    p.release();
+                }
+            }
+            assertEquals(0L, onLoop(rx, reader::truncated));
+            assertTrue(onLoop(rx, reader::batches) >= 5, reader.toString());
+        }
+    }
+
+    @Test
     void attachRejectsOtherChannels() throws Exception {
         Prerequisites.requireTransport("epoll", Transport.EPOLL.unavailabilityCause());
         Channel ch = usoSender("127.0.0.1");
