@@ -1,5 +1,6 @@
 package dev.nettyoffload.core.uring;
 
+import dev.nettyoffload.core.DatagramChannelTuning;
 import dev.nettyoffload.core.Errno;
 import dev.nettyoffload.core.OffloadCapabilities;
 import dev.nettyoffload.core.Transport;
@@ -439,6 +440,26 @@ class IoUringDatagramReaderTest {
             assertEquals(0L, onLoop(rx, reader::truncated));
             assertTrue(onLoop(rx, reader::batches) >= 5, reader.toString());
         }
+    }
+
+    @Test
+    void datagramChannelTuningDescribesTheReader() throws Exception {
+        Channel rx = receiver("127.0.0.1");
+        assertFalse(DatagramChannelTuning.isUdpGroEnabled(rx));
+        IoUringDatagramReader reader = IoUringDatagramReader.attach(rx).sync().getNow();
+        assertEquals(reader.isUdpGroEnabled(), onLoop(rx, () -> DatagramChannelTuning.isUdpGroEnabled(rx)));
+        assertNull(onLoop(rx, () -> DatagramChannelTuning.receiveBufferProblem(rx)));
+        assertEquals(0, onLoop(rx, () -> DatagramChannelTuning.datagramSlotSize(rx)));
+
+        Channel small = receiver("127.0.0.1");
+        IoUringDatagramReader.attach(small, 2048).sync();
+        if (reader.isUdpGroEnabled()) {
+            String problem = onLoop(small, () -> DatagramChannelTuning.receiveBufferProblem(small));
+            assertNotNull(problem);
+            assertTrue(problem.contains("2048"), problem);
+        }
+        small.close().sync();
+        assertFalse(onLoop(rx, () -> DatagramChannelTuning.isUdpGroEnabled(small)), "closed: Netty's view again");
     }
 
     @Test
