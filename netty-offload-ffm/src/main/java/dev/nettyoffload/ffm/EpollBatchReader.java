@@ -304,67 +304,71 @@ public final class EpollBatchReader {
         int attempts = 0;
         boolean drained = false;
         Throwable error = null;
-        while (attempts < budget && running) {
-            attempts++;
-            ByteBuf buffer = receiveBuffer();
-            MemorySegment msg = area;
-            msg.set(JAVA_INT, MSG_NAMELEN, (int) SOCKADDR_STORAGE_SIZE);
-            msg.set(JAVA_LONG, MSG_CONTROLLEN, CONTROL_SIZE);
-            msg.set(JAVA_INT, MSG_FLAGS, 0);
-            long n = Syscalls.recvmsg(duplicate.intValue(), msg, Syscalls.MSG_DONTWAIT);
-            if (n < 0) {
-                int errno = (int) -n;
-                if (errno == Syscalls.EAGAIN) {
-                    drained = true;
+        try {
+            while (attempts < budget && running) {
+                attempts++;
+                ByteBuf buffer = receiveBuffer();
+                MemorySegment msg = area;
+                msg.set(JAVA_INT, MSG_NAMELEN, (int) SOCKADDR_STORAGE_SIZE);
+                msg.set(JAVA_LONG, MSG_CONTROLLEN, CONTROL_SIZE);
+                msg.set(JAVA_INT, MSG_FLAGS, 0);
+                long n = Syscalls.recvmsg(duplicate.intValue(), msg, Syscalls.MSG_DONTWAIT);
+                if (n < 0) {
+                    int errno = (int) -n;
+                    if (errno == Syscalls.EAGAIN) {
+                        drained = true;
+                        break;
+                    }
+                    if (errno == Syscalls.EINTR) {
+                        continue;
+                    }
+                    if (errno == Syscalls.ECONNREFUSED) {
+                        // The pending ICMP error of a connected socket, reported once; the datagrams behind it are
+                        // still to be read, and are read before the error is fired (whose handler might react at
+                        // once, while Netty's reader, woken by the same EPOLLERR, waits for its turn).
+                        portUnreachable++;
+                        error = new PortUnreachableException("recvmsg: ECONNREFUSED");
+                        continue;
+                    }
+                    readErrors++;
+                    error = new IOException("recvmsg on fd " + duplicate.intValue() + " failed: errno " + errno);
                     break;
                 }
-                if (errno == Syscalls.EINTR) {
-                    continue;
+                reads++;
+                int length = (int) n;
+                int flags = msg.get(JAVA_INT, MSG_FLAGS);
+                if ((flags & Syscalls.MSG_TRUNC) != 0) {
+                    truncatedReads++;
                 }
-                if (errno == Syscalls.ECONNREFUSED) {
-                    // The pending ICMP error of a connected socket, reported once; the datagrams behind it are
-                    // still to be read, and are read before the error is fired (whose handler might react at
-                    // once, while Netty's reader, woken by the same EPOLLERR, waits for its turn).
-                    portUnreachable++;
-                    error = new PortUnreachableException("recvmsg: ECONNREFUSED");
-                    continue;
+                if ((flags & Syscalls.MSG_CTRUNC) != 0) {
+                    controlTruncatedReads++;
                 }
-                readErrors++;
-                error = new IOException("recvmsg on fd " + duplicate.intValue() + " failed: errno " + errno);
-                break;
+                int segmentSize = segmentSize(msg);
+                InetSocketAddress sender = sender(msg);
+                ByteBuf data = take(buffer, length);
+                InetSocketAddress recipient = channel.localAddress();
+                DatagramPacket packet;
+                if (segmentSize > 0 && length > segmentSize) {
+                    packet = new SegmentedDatagramPacket(data, segmentSize, recipient, sender);
+                    segmentedBatches++;
+                    datagrams += (length + segmentSize - 1) / segmentSize;
+                } else {
+                    packet = new DatagramPacket(data, recipient, sender);
+                    datagrams++;
+                }
+                batches++;
+                bytes += length;
+                fired++;
+                ctx.fireChannelRead(packet);
             }
-            reads++;
-            int length = (int) n;
-            int flags = msg.get(JAVA_INT, MSG_FLAGS);
-            if ((flags & Syscalls.MSG_TRUNC) != 0) {
-                truncatedReads++;
+            if (!drained && attempts == budget) {
+                budgetExhausted++;
             }
-            if ((flags & Syscalls.MSG_CTRUNC) != 0) {
-                controlTruncatedReads++;
+        } finally {
+            // Also when an allocation failure ends the round early.
+            if (fired > 0 && !ctx.isRemoved()) {
+                ctx.fireChannelReadComplete();
             }
-            int segmentSize = segmentSize(msg);
-            InetSocketAddress sender = sender(msg);
-            ByteBuf data = take(buffer, length);
-            InetSocketAddress recipient = channel.localAddress();
-            DatagramPacket packet;
-            if (segmentSize > 0 && length > segmentSize) {
-                packet = new SegmentedDatagramPacket(data, segmentSize, recipient, sender);
-                segmentedBatches++;
-                datagrams += (length + segmentSize - 1) / segmentSize;
-            } else {
-                packet = new DatagramPacket(data, recipient, sender);
-                datagrams++;
-            }
-            batches++;
-            bytes += length;
-            fired++;
-            ctx.fireChannelRead(packet);
-        }
-        if (!drained && attempts == budget) {
-            budgetExhausted++;
-        }
-        if (fired > 0 && !ctx.isRemoved()) {
-            ctx.fireChannelReadComplete();
         }
         if (error != null) {
             // After the packets read before and after it, as Netty's reader does, and after the rest of this
@@ -591,7 +595,17 @@ public final class EpollBatchReader {
             EpollIoOps ops = ((EpollIoEvent) event).ops();
             boolean error = ops.contains(EpollIoOps.EPOLLERR);
             if (running && (error || ops.contains(EpollIoOps.EPOLLIN))) {
-                readReady(error);
+                try {
+                    readReady(error);
+                } catch (Throwable t) {
+                    // Out of (direct) memory, most likely. Not thrown into the event loop, which would log it
+                    // and pause every channel of the loop for a second; EPOLLIN stays set, so the next event
+                    // loop iteration retries.
+                    readErrors++;
+                    if (!ctx.isRemoved()) {
+                        ctx.fireExceptionCaught(t);
+                    }
+                }
             }
         }
 

@@ -268,7 +268,8 @@ public final class Syscalls {
         private static final ThreadLocal<MemorySegment> STATE =
                 ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(STATE_LAYOUT));
 
-        static final MethodHandle RECVMSG = link("recvmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
+        static final MethodHandle RECVMSG = link("recvmsg",
+                FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
         static final MethodHandle DUP = link("dup", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
         // fcntl, ioctl and open are variadic in C: the arguments after the second are passed as variadic ones.
         static final MethodHandle FCNTL = link("fcntl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT),
@@ -281,13 +282,16 @@ public final class Syscalls {
         static final MethodHandle READ = link("read", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
         static final MethodHandle WRITE = link("write", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
         static final MethodHandle READV = link("readv", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
-        static final MethodHandle WRITEV = link("writev", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
+        static final MethodHandle WRITEV = link("writev",
+                FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
         static final MethodHandle OPEN = link("open", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT),
                 Linker.Option.firstVariadicArg(2));
 
         private Handles() {
         }
 
+        // Restricted: the JDK warns at run time unless native access is enabled (see isSupported()).
+        @SuppressWarnings("restricted")
         private static MethodHandle link(String name, FunctionDescriptor descriptor, Linker.Option... options) {
             MemorySegment symbol = LINKER.defaultLookup().find(name)
                     .orElseThrow(() -> new UnsatisfiedLinkError("no symbol " + name + " in the C library"));
