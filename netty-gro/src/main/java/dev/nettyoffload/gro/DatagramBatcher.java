@@ -17,7 +17,7 @@ import java.net.InetSocketAddress;
  * <p>
  * A run (the kernel's {@code udp_gro_receive_segment} rules, applied to whole datagrams) is consecutive
  * datagrams with the same sender and recipient, all of one size except a shorter last one, at most
- * {@link GroConfig#maxSegments()} datagrams and {@link GroConfig#maxBatchBytes()} (and the address
+ * {@link GroConfig#maxSegmentsPerBatch()} datagrams and {@link GroConfig#maxBatchBytes()} (and the address
  * family's) payload bytes. A larger datagram cannot follow a smaller one: the receiver of a USO write could
  * not tell where the short segment ends. A shorter one closes the run for the same reason.
  * <p>
@@ -58,24 +58,13 @@ final class DatagramBatcher {
     private Object lastBase;
     private boolean inKernelRun;
 
-    long datagramsIn;
-    long bytesIn;
-    long messagesOut;
-    long segmentedOut;
-    long datagramsInSegmented;
-    long kernelGroBatches;
-    long kernelGroDatagrams;
-    long contiguousRebuilds;
-    long compositeRebuilds;
-    long zeroLength;
-    long oversize;
-    long presegmented;
-    long truncationSuspected;
+    private final GroCounters counters;
 
-    DatagramBatcher(GroConfig config) {
+    DatagramBatcher(GroConfig config, GroCounters counters) {
         this.config = config;
-        this.contents = new ByteBuf[config.maxSegments()];
-        this.starts = new long[config.maxSegments()];
+        this.counters = counters;
+        this.contents = new ByteBuf[config.maxSegmentsPerBatch()];
+        this.starts = new long[config.maxSegmentsPerBatch()];
     }
 
     /** Datagrams of exactly {@code slotSize} bytes (when positive) filled a read slot: suspected truncation. */
@@ -95,26 +84,27 @@ final class DatagramBatcher {
     AddResult add(DatagramPacket packet, ByteBufAllocator alloc, Output out) {
         ByteBuf content = packet.content();
         int length = content.readableBytes();
-        datagramsIn++;
-        bytesIn += length;
+        GroCounters c = counters;
+        c.datagramsIn++;
+        c.bytesIn += length;
         // Reading a slice's position costs a reference-count check; do it once per datagram.
         long start = ContiguousSlices.readerPosition(content);
         trackKernelBatch(content, start, length);
         if (length > 0 && (length == slotSize || ContiguousSlices.fillsOwningBuffer(content, start))) {
-            truncationSuspected++;
+            c.truncationSuspected++;
         }
 
         if (packet instanceof SegmentedDatagramPacket) {
-            presegmented++;
+            c.presegmentedPackets++;
             return passThrough(packet, alloc, out);
         }
         if (length == 0) {
             // A USO write cannot carry an empty segment: it stays a datagram of its own.
-            zeroLength++;
+            c.zeroLengthDatagrams++;
             return passThrough(packet, alloc, out);
         }
         if (length > limitFor(packet)) {
-            oversize++;
+            c.oversizeDatagrams++;
             return passThrough(packet, alloc, out);
         }
 
@@ -165,7 +155,8 @@ final class DatagramBatcher {
 
     private AddResult passThrough(DatagramPacket packet, ByteBufAllocator alloc, Output out) {
         flush(alloc, out);
-        messagesOut++;
+        counters.batchesOut++;
+        counters.datagramsOut++;
         out.emit(packet);
         return AddResult.PASSED_THROUGH;
     }
@@ -177,10 +168,10 @@ final class DatagramBatcher {
         if (adjacent) {
             if (!inKernelRun) {
                 inKernelRun = true;
-                kernelGroBatches++;
-                kernelGroDatagrams++; // the run's first datagram, seen before we knew
+                counters.kernelGroBatches++;
+                counters.kernelGroDatagrams++; // the run's first datagram, seen before we knew
             }
-            kernelGroDatagrams++;
+            counters.kernelGroDatagrams++;
         } else {
             inKernelRun = false;
         }
@@ -197,7 +188,8 @@ final class DatagramBatcher {
         DatagramPacket head = first;
         first = null;
         count = 0;
-        messagesOut++;
+        counters.batchesOut++;
+        counters.datagramsOut += n;
         if (n == 1) {
             contents[0] = null;
             out.emit(head);
@@ -216,8 +208,7 @@ final class DatagramBatcher {
             }
             throw t;
         }
-        segmentedOut++;
-        datagramsInSegmented += n;
+        counters.segmentedBatchesOut++;
         // Received packets: recipient is the local address, sender the peer.
         out.emit(new SegmentedDatagramPacket(batch, segmentSize, head.recipient(), head.sender()));
     }
@@ -243,7 +234,7 @@ final class DatagramBatcher {
                 contents[i] = null;
             }
             if (i == 0 && runEnd == n) {
-                contiguousRebuilds++;
+                counters.contiguousRebuilds++;
                 return piece;
             }
             if (composite == null) {
@@ -252,7 +243,7 @@ final class DatagramBatcher {
             composite.addComponent(true, piece);
             i = runEnd;
         }
-        compositeRebuilds++;
+        counters.compositeRebuilds++;
         return composite;
     }
 

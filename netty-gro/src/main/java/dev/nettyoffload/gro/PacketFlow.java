@@ -1,25 +1,21 @@
 package dev.nettyoffload.gro;
 
-import dev.nettyoffload.core.packet.IpProtocol;
+import dev.nettyoffload.core.packet.Ipv4Header;
 import dev.nettyoffload.core.packet.PacketLayout;
+import dev.nettyoffload.core.packet.TcpHeader;
 import dev.nettyoffload.core.packet.TunnelType;
+import dev.nettyoffload.core.packet.UdpHeader;
 import io.netty.buffer.ByteBuf;
 
 /**
- * One slot of the {@link PacketCoalescer} flow table: the packets held for one flow and what the merge rules
- * need to know about the run (the first packet's header offsets, segment size, next sequence number, IPv4 ID
- * mode, accumulated payload checksum). Allocated once with the table and reused; the first held packet is
- * the flow key, compared byte for byte with each new packet.
+ * One slot of the {@link PacketFlowTable}: the packets held for one flow and what the merge rules need to know
+ * about the run (the first packet's header offsets, segment size, next sequence number, IPv4 ID sequence,
+ * accumulated payload checksum). Allocated once with the table and reused; the first held packet is the flow
+ * key, compared byte for byte with each new packet.
  */
 final class PacketFlow {
-    /** IPv4 ID mode not decided yet (one packet held). */
-    static final int ID_UNDECIDED = 0;
-    static final int ID_INCREMENTING = 1;
-    static final int ID_FIXED = 2;
-
     final ByteBuf[] packets;
     int count;
-    int hash;
 
     // Header offsets of the first packet, relative to its reader index.
     TunnelType tunnel;
@@ -45,15 +41,15 @@ final class PacketFlow {
     long nextSeq;
     /** Ones-complement sum of all payloads in order, unfolded. */
     long payloadSum;
-    int idMode;
+    IdSequence idSequence;
     int firstId;
     int firstOuterId;
     int heldBytes;
-    // The first packet's fields that every later packet must match, read once (TCP offset/flags/window word,
-    // ACK number, urgent pointer; IP TOS/TTL/flags or traffic class/hop limit, inner and outer).
     /** IPv4 source and destination addresses (inner header), and the ports: the flow key's hot part. */
     long address;
     int ports;
+    // The first packet's fields that every later packet must match, read once (TCP offset/flags/window word,
+    // ACK number, urgent pointer; IP TOS/TTL/flags or traffic class/hop limit, inner and outer).
     int tcpWord;
     int tcpAck;
     short tcpUrgent;
@@ -68,8 +64,9 @@ final class PacketFlow {
         packets = new ByteBuf[maxSegments];
     }
 
-    void start(PacketLayout l, int hash) {
-        this.hash = hash;
+    /** Makes this empty slot the flow of {@code k}, which {@link #append} adds next. */
+    void start(PacketKey k, int maxIpLength, boolean owned) {
+        final PacketLayout l = k.layout;
         count = 0;
         tunnel = l.tunnelType();
         outerL3 = l.outerL3();
@@ -85,13 +82,58 @@ final class PacketFlow {
         outerPseudoDestination = l.outerPseudoDestination();
         l4 = l.l4();
         l4HeaderLength = l.l4HeaderLength();
-        tcp = l.l4Protocol() == IpProtocol.TCP;
+        tcp = k.tcp;
         headerLength = l.headerLength();
-        segmentSize = l.payloadLength();
+        segmentSize = k.payload;
         payloadTotal = 0;
         payloadSum = 0;
-        idMode = ID_UNDECIDED;
+        idSequence = IdSequence.UNDECIDED;
         heldBytes = 0;
+        address = k.address;
+        ports = k.ports;
+        this.maxIpLength = maxIpLength;
+        this.owned = owned;
+    }
+
+    /**
+     * Adds packet {@code k} to the run (taking over its buffer): the first records the fields later packets must
+     * match, a later one the {@link IdSequence} it was found to follow.
+     */
+    void append(PacketKey k, IdSequence ids) {
+        final ByteBuf buf = k.buf;
+        final int b = k.base;
+        if (count == 0) {
+            if (l3Version == 4) {
+                firstId = buf.getUnsignedShort(b + l3 + Ipv4Header.ID_OFFSET);
+            }
+            if (tunnel != TunnelType.NONE && outerVersion == 4) {
+                firstOuterId = buf.getUnsignedShort(b + outerL3 + Ipv4Header.ID_OFFSET);
+            }
+            outerUdpChecksum = tunnel == TunnelType.VXLAN
+                    && buf.getUnsignedShort(b + tunnelL4 + UdpHeader.CHECKSUM_OFFSET) != 0;
+            ipFields = PacketRules.ipFields(buf, b + l3, l3Version);
+            if (tunnel != TunnelType.NONE) {
+                outerIpFields = PacketRules.ipFields(buf, b + outerL3, outerVersion);
+            }
+            if (tcp) {
+                int t = b + l4;
+                nextSeq = buf.getUnsignedInt(t + TcpHeader.SEQUENCE_OFFSET);
+                tcpWord = buf.getInt(t + TcpHeader.DATA_OFFSET_OFFSET);
+                tcpAck = buf.getInt(t + TcpHeader.ACK_OFFSET);
+                tcpUrgent = buf.getShort(t + PacketRules.TCP_URGENT_OFFSET);
+            }
+        } else {
+            idSequence = ids;
+        }
+        int sum = k.payloadSum;
+        // A payload starting at an odd offset of the merged payload contributes its sum byte-swapped.
+        payloadSum += (payloadTotal & 1) == 0 ? sum : ((sum & 0xFF) << 8) | (sum >>> 8);
+        payloadTotal += k.payload;
+        if (tcp) {
+            nextSeq = (nextSeq + k.payload) & 0xFFFFFFFFL;
+        }
+        packets[count++] = buf;
+        heldBytes += k.length;
     }
 
     ByteBuf head() {

@@ -1,6 +1,6 @@
 package dev.nettyoffload.gro;
 
-/** Why {@link GroAggregator} emitted the packets it held for a flow. */
+/** Why {@link PacketGroAggregator} emitted the packets it held for a flow. */
 public enum PacketFlushReason {
     /** End of a read burst ({@code channelReadComplete}), like the end of a NAPI poll. */
     READ_COMPLETE,
@@ -8,7 +8,7 @@ public enum PacketFlushReason {
     TIMER,
     /** The flow table was full: the oldest flow made room for a new one. */
     TABLE_FULL,
-    /** The held bytes would have exceeded {@link GroConfig#maxHeldBytes()}: the oldest flows went first. */
+    /** The held bytes would have exceeded {@link PacketGroConfig#maxHeldBytes()}: the oldest flows went first. */
     BYTE_LIMIT,
     /** The run reached 65535 bytes of IP datagram or the segment limit. */
     FULL,
@@ -20,7 +20,7 @@ public enum PacketFlushReason {
     MISMATCH,
     /** A packet of the flow had to pass through on its own (pure ACK, SYN/RST/URG, bad checksum, options). */
     PASS_THROUGH,
-    /** A message that is not a raw packet arrived; held packets go first to keep the order. */
+    /** A message that is not a packet ({@code ByteBuf}) arrived; held packets go first to keep the order. */
     OTHER_MESSAGE,
     /** The channel closed or disconnected, or the handler was removed. */
     CLOSE

@@ -1,6 +1,6 @@
 package dev.nettyoffload.gro;
 
-/** Why {@link GroAggregator} forwarded a raw packet unchanged instead of holding it for merging. */
+/** Why {@link PacketGroAggregator} forwarded a packet unchanged instead of holding it for merging. */
 public enum PacketPassReason {
     /** The headers could not be parsed: truncated, inconsistent lengths, not TCP/UDP, fragments, AH/ESP. */
     UNPARSEABLE,

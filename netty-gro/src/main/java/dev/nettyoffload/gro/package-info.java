@@ -1,4 +1,5 @@
 /**
- * {@code GroAggregator}: receive offload (UDP_GRO/GRO) for datagrams and raw IP packets.
+ * Receive offload: {@code GroAggregator} batches datagrams (UDP_GRO), {@code PacketGroAggregator} merges raw IP
+ * packets by the kernel's GRO rules.
  */
 package dev.nettyoffload.gro;

@@ -43,7 +43,7 @@ final class BatchCollector extends ChannelInboundHandlerAdapter {
                 if (msg instanceof SegmentedDatagramPacket) {
                     int seg = ((SegmentedDatagramPacket) msg).segmentSize();
                     int segments = (length + seg - 1) / seg;
-                    if (segments < 2 || segments > GroConfig.DEFAULT_MAX_SEGMENTS || length > 65527) {
+                    if (segments < 2 || segments > GroConfig.DEFAULT_MAX_SEGMENTS_PER_BATCH || length > 65527) {
                         problems.add("bad batch: " + length + " bytes in segments of " + seg);
                     }
                     batches++;

@@ -40,7 +40,7 @@ class DatagramBatcherTest {
                 Arguments.of("read complete ends the run", GroConfig.DEFAULT, "a100 a100 | a100 a100 |",
                         "a100x2/200 a100x2/200"),
                 Arguments.of("zero length", GroConfig.DEFAULT, "a100 a100 a0 a100 |", "a100x2/200 a0 a100"),
-                Arguments.of("max segments", GroConfig.newBuilder().maxSegments(2).build(), "a10 a10 a10 a10 a10 |",
+                Arguments.of("max segments", GroConfig.newBuilder().maxSegmentsPerBatch(2).build(), "a10 a10 a10 a10 a10 |",
                         "a10x2/20 a10x2/20 a10"),
                 Arguments.of("byte limit", GroConfig.newBuilder().maxBatchBytes(250).build(), "a100 a100 a100 |",
                         "a100x2/200 a100"),
@@ -69,7 +69,8 @@ class DatagramBatcherTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("cases")
     void batches(String name, GroConfig config, String input, String expected) {
-        DatagramBatcher batcher = new DatagramBatcher(config);
+        GroCounters counters = new GroCounters();
+        DatagramBatcher batcher = new DatagramBatcher(config, counters);
         List<String> out = new ArrayList<>();
         List<DatagramPacket> inputs = new ArrayList<>();
         DatagramBatcher.Output output = p -> {
@@ -97,7 +98,7 @@ class DatagramBatcherTest {
         }
         assertEquals(0, batcher.pending());
         assertEquals(expected, String.join(" ", out));
-        assertEquals(inputs.size(), batcher.datagramsIn);
+        assertEquals(inputs.size(), counters.datagramsIn());
         for (DatagramPacket p : inputs) {
             assertEquals(0, p.refCnt(), "input not released");
         }

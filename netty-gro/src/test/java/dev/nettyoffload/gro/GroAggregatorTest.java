@@ -118,9 +118,9 @@ class GroAggregatorTest {
         assertTrue(ch.writeInbound((Object[]) in));
         assertBatch(ch, 100, 500, expected, PEER_A, LOCAL);
         assertNull(ch.readInbound());
-        assertEquals(5, agg.datagramsIn());
-        assertEquals(1, agg.batchesOut());
-        assertEquals(5.0, agg.meanBatchSize());
+        assertEquals(5, agg.counters().datagramsIn());
+        assertEquals(1, agg.counters().batchesOut());
+        assertEquals(5.0, agg.counters().meanBatchSize());
         assertFalse(ch.finish());
     }
 
@@ -191,7 +191,7 @@ class GroAggregatorTest {
 
     @Test
     void configuredSegmentLimit() {
-        EmbeddedChannel ch = new EmbeddedChannel(new GroAggregator(GroConfig.newBuilder().maxSegments(3).build()));
+        EmbeddedChannel ch = new EmbeddedChannel(new GroAggregator(GroConfig.newBuilder().maxSegmentsPerBatch(3).build()));
         for (int i = 0; i < 7; i++) {
             ch.writeOneInbound(dp(10));
         }
@@ -234,7 +234,7 @@ class GroAggregatorTest {
         assertLone(ch, in[3]);
         assertLone(ch, in[4]);
         assertLone(ch, in[5]);
-        assertEquals(1, agg.oversizeDatagrams());
+        assertEquals(1, agg.counters().oversizeDatagrams());
         assertFalse(ch.finish());
     }
 
@@ -248,7 +248,7 @@ class GroAggregatorTest {
         assertLone(ch, in[2]);
         assertLone(ch, in[3]);
         assertLone(ch, in[4]);
-        assertEquals(2, agg.zeroLengthDatagrams());
+        assertEquals(2, agg.counters().zeroLengthDatagrams());
         assertFalse(ch.finish());
     }
 
@@ -278,7 +278,7 @@ class GroAggregatorTest {
         seg.release();
         assertLone(ch, c);
         assertSame(other, ch.readInbound());
-        assertEquals(1, agg.presegmentedPackets());
+        assertEquals(1, agg.counters().presegmentedPackets());
         assertFalse(ch.finish());
     }
 
@@ -290,7 +290,7 @@ class GroAggregatorTest {
         InetSocketAddress[] locals = {LOCAL, LOCAL, LOCAL6};
         int[] sizes = {4, 4, 4, 500, 500, 1400, 1400, 1400, 1400, 7, 9000};
         for (int round = 0; round < 20; round++) {
-            GroConfig config = GroConfig.newBuilder().maxSegments(2 + random.nextInt(63)).build();
+            GroConfig config = GroConfig.newBuilder().maxSegmentsPerBatch(2 + random.nextInt(63)).build();
             EmbeddedChannel ch = new EmbeddedChannel(new GroAggregator(config));
             int seq = 0;
             int flow = 0;
@@ -327,7 +327,7 @@ class GroAggregatorTest {
                             ? ((SegmentedDatagramPacket) p).segmentSize() : c.readableBytes();
                     int segments = (c.readableBytes() + seg - 1) / seg;
                     if (p instanceof SegmentedDatagramPacket) {
-                        assertTrue(segments >= 2 && segments <= config.maxSegments(), "segments " + segments);
+                        assertTrue(segments >= 2 && segments <= config.maxSegmentsPerBatch(), "segments " + segments);
                         int limit = p.sender().getAddress() instanceof java.net.Inet6Address ? 65527 : 65507;
                         assertTrue(c.readableBytes() <= limit);
                     }
@@ -379,9 +379,9 @@ class GroAggregatorTest {
             root.setByte(5, 99); // no copy: the batch sees writes to the receive buffer
             assertEquals(99, c.getByte(c.readerIndex() + 5));
             assertEquals(1400, s.segmentSize());
-            assertEquals(1, agg.contiguousRebuilds());
-            assertEquals(1, agg.kernelGroBatches());
-            assertEquals(46, agg.kernelGroDatagrams());
+            assertEquals(1, agg.counters().contiguousRebuilds());
+            assertEquals(1, agg.counters().kernelGroBatches());
+            assertEquals(46, agg.counters().kernelGroDatagrams());
         } finally {
             s.release();
         }
@@ -423,7 +423,7 @@ class GroAggregatorTest {
         ch.writeInbound(in.toArray());
         SegmentedDatagramPacket s = ch.readInbound();
         assertArrayEquals(expected, bytes(s.content()));
-        assertEquals(1, agg.kernelGroBatches());
+        assertEquals(1, agg.counters().kernelGroBatches());
         s.release();
         assertEquals(0, root.refCnt());
         assertFalse(ch.finish());
@@ -442,8 +442,8 @@ class GroAggregatorTest {
             assertEquals(3, c.numComponents());
             firstContent.setByte(0, 77);
             assertEquals(77, c.getByte(0));
-            assertEquals(1, agg.compositeRebuilds());
-            assertEquals(0, agg.kernelGroBatches());
+            assertEquals(1, agg.counters().compositeRebuilds());
+            assertEquals(0, agg.counters().kernelGroBatches());
         } finally {
             s.release();
         }
@@ -464,8 +464,8 @@ class GroAggregatorTest {
             CompositeByteBuf c = assertInstanceOf(CompositeByteBuf.class, s.content());
             assertEquals(2, c.numComponents());
             assertArrayEquals(expected, bytes(c));
-            assertEquals(2, agg.kernelGroBatches());
-            assertEquals(18, agg.kernelGroDatagrams());
+            assertEquals(2, agg.counters().kernelGroBatches());
+            assertEquals(18, agg.counters().kernelGroDatagrams());
         } finally {
             s.release();
         }
@@ -485,7 +485,7 @@ class GroAggregatorTest {
         ch.writeInbound(full);
         ch.writeInbound(batch.toArray());
         ch.writeInbound(fine);
-        assertEquals(2, agg.truncationSuspected());
+        assertEquals(2, agg.counters().truncationSuspected());
         for (Object m; (m = ch.readInbound()) != null; ) {
             ReferenceCountUtil.release(m);
         }
@@ -510,7 +510,7 @@ class GroAggregatorTest {
         EmbeddedChannel ch = heldBatch(agg, in);
         ch.close().syncUninterruptibly();
         assertBatch(ch, 100, 300, expected, PEER_A, LOCAL);
-        assertEquals(0, agg.droppedOnInactive());
+        assertEquals(0, agg.counters().droppedOnInactive());
         assertFalse(ch.finish());
     }
 
@@ -549,7 +549,7 @@ class GroAggregatorTest {
 
     @Test
     void flushViaFullBatchWithoutReadComplete() {
-        GroAggregator agg = new GroAggregator(GroConfig.newBuilder().maxSegments(4).build());
+        GroAggregator agg = new GroAggregator(GroConfig.newBuilder().maxSegmentsPerBatch(4).build());
         EmbeddedChannel ch = new EmbeddedChannel(agg);
         for (int i = 0; i < 4; i++) {
             ch.pipeline().fireChannelRead(dp(10));
@@ -581,7 +581,7 @@ class GroAggregatorTest {
         DatagramPacket[] in = {dp(100), dp(100), dp(100)};
         EmbeddedChannel ch = heldBatch(agg, in);
         ch.pipeline().fireChannelInactive();
-        assertEquals(3, agg.droppedOnInactive());
+        assertEquals(3, agg.counters().droppedOnInactive());
         assertEquals(0, agg.pendingDatagrams());
         for (DatagramPacket p : in) {
             assertEquals(0, p.refCnt());
@@ -592,23 +592,23 @@ class GroAggregatorTest {
 
     @Test
     void configBuilder() {
-        GroConfig c = GroConfig.newBuilder().maxSegments(16).maxBatchBytes(9000)
+        GroConfig c = GroConfig.newBuilder().maxSegmentsPerBatch(16).maxBatchBytes(9000)
                 .flushDelay(200, TimeUnit.MICROSECONDS).build();
-        assertEquals(16, c.maxSegments());
+        assertEquals(16, c.maxSegmentsPerBatch());
         assertEquals(9000, c.maxBatchBytes());
         assertEquals(200_000, c.flushDelayNanos());
-        GroConfig d = c.toBuilder().maxSegments(64).build();
-        assertEquals(64, d.maxSegments());
+        GroConfig d = c.toBuilder().maxSegmentsPerBatch(64).build();
+        assertEquals(64, d.maxSegmentsPerBatch());
         assertEquals(9000, d.maxBatchBytes());
-        assertEquals(16, c.maxSegments());
+        assertEquals(16, c.maxSegmentsPerBatch());
         GroConfig def = GroConfig.newBuilder().build();
-        assertEquals(GroConfig.DEFAULT_MAX_SEGMENTS, def.maxSegments());
+        assertEquals(GroConfig.DEFAULT_MAX_SEGMENTS_PER_BATCH, def.maxSegmentsPerBatch());
         assertEquals(GroConfig.DEFAULT_MAX_BATCH_BYTES, def.maxBatchBytes());
         assertEquals(GroConfig.DEFAULT_FLUSH_DELAY_NANOS, def.flushDelayNanos());
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> GroConfig.newBuilder().maxSegments(1));
+                () -> GroConfig.newBuilder().maxSegmentsPerBatch(1));
         assertTrue(e.getMessage().contains("maxSegments"));
-        assertThrows(IllegalArgumentException.class, () -> GroConfig.newBuilder().maxSegments(129));
+        assertThrows(IllegalArgumentException.class, () -> GroConfig.newBuilder().maxSegmentsPerBatch(129));
         assertThrows(IllegalArgumentException.class, () -> GroConfig.newBuilder().maxBatchBytes(65528));
         assertThrows(IllegalArgumentException.class, () -> GroConfig.newBuilder().flushDelay(2, TimeUnit.SECONDS));
         assertThrows(IllegalArgumentException.class, () -> new GroAggregator(null));

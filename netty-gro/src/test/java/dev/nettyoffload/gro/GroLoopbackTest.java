@@ -3,6 +3,7 @@ package dev.nettyoffload.gro;
 import dev.nettyoffload.core.DatagramChannelTuning;
 import dev.nettyoffload.core.OffloadCapabilities;
 import dev.nettyoffload.core.Transport;
+import dev.nettyoffload.testkit.PatternSender;
 import dev.nettyoffload.testkit.Prerequisites;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
@@ -77,17 +78,13 @@ class GroLoopbackTest {
 
     /** The pattern byte at stream offset {@code i}: position-dependent so reordering or loss shows. */
     static byte patternAt(long i) {
-        return (byte) (i * 31 + (i >>> 8) * 7);
+        return PatternSender.patternAt(i);
     }
 
     /** {@code length} pattern bytes from stream offset {@code from} (one bulk write: paranoid leak
      * detection records every single-byte access). */
     static byte[] pattern(long from, int length) {
-        byte[] b = new byte[length];
-        for (int i = 0; i < length; i++) {
-            b[i] = patternAt(from + i);
-        }
-        return b;
+        return PatternSender.pattern(from, length);
     }
 
     static Channel bindReceiver(Transport t, InetAddress address, GroAggregator agg, ChannelHandler sink)
@@ -169,14 +166,14 @@ class GroLoopbackTest {
             assertEquals(List.of(), sink.problems());
             long datagramsSent = (long) ROUNDS * (PER_ROUND + 1);
             assertEquals(datagramsSent, sink.datagrams());
-            assertEquals(datagramsSent, (long) onLoop(receiver, agg::datagramsIn));
+            assertEquals(datagramsSent, (long) onLoop(receiver, agg.counters()::datagramsIn));
             assertTrue(sink.batches() > 0, "no batch was built: " + agg);
             assertTrue(sink.messages() < datagramsSent, "the pipeline ran once per datagram: " + agg);
-            assertEquals(0L, (long) onLoop(receiver, agg::truncationSuspected));
+            assertEquals(0L, (long) onLoop(receiver, agg.counters()::truncationSuspected));
             assertNull(onLoop(receiver, agg::receiveBufferProblem));
             if (transport == Transport.EPOLL && senderKind == Sender.USO
                     && OffloadCapabilities.get().isUdpGroSupported()) {
-                assertTrue(onLoop(receiver, agg::kernelGroBatches) >= ROUNDS, "kernel GRO batches: " + agg);
+                assertTrue(onLoop(receiver, agg.counters()::kernelGroBatches) >= ROUNDS, "kernel GRO batches: " + agg);
                 assertEquals((long) ROUNDS, sink.messages(), "one batch per USO send: " + agg);
             }
             System.out.println(transport + " receiver, " + senderKind + " sender, " + host + ": "
@@ -211,8 +208,8 @@ class GroLoopbackTest {
             assertEquals(List.of(), sink.problems());
             assertEquals(2, sink.messages(), "64 + 36 segments");
             assertEquals(64, sink.maxSegments());
-            assertEquals(1L, (long) onLoop(receiver, agg::kernelGroBatches));
-            assertEquals(100L, (long) onLoop(receiver, agg::kernelGroDatagrams));
+            assertEquals(1L, (long) onLoop(receiver, agg.counters()::kernelGroBatches));
+            assertEquals(100L, (long) onLoop(receiver, agg.counters()::kernelGroDatagrams));
         } finally {
             sender.close().sync();
             receiver.close().sync();
@@ -250,7 +247,7 @@ class GroLoopbackTest {
                     (InetSocketAddress) receiver.localAddress())).sync();
             await(() -> sink.size() > 0, 5000, "the truncated batch");
             assertEquals(2048, sink.size(), "the kernel truncated the batch to the buffer");
-            assertEquals(1L, (long) onLoop(receiver, agg::truncationSuspected));
+            assertEquals(1L, (long) onLoop(receiver, agg.counters()::truncationSuspected));
         } finally {
             sender.close().sync();
             receiver.close().sync();
@@ -285,7 +282,7 @@ class GroLoopbackTest {
             receiver.close().sync();
             assertEquals(500, sink.size());
             assertEquals(5, sink.datagrams());
-            assertEquals(0, agg.droppedOnInactive());
+            assertEquals(0, agg.counters().droppedOnInactive());
         } finally {
             sender.close().sync();
             receiver.close().sync();

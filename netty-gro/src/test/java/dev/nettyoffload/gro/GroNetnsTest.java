@@ -2,9 +2,10 @@ package dev.nettyoffload.gro;
 
 import dev.nettyoffload.core.OffloadCapabilities;
 import dev.nettyoffload.core.Transport;
+import dev.nettyoffload.testkit.CommandRunner;
 import dev.nettyoffload.testkit.NetNs;
+import dev.nettyoffload.testkit.PatternSender;
 import dev.nettyoffload.testkit.Prerequisites;
-import dev.nettyoffload.testkit.Shell;
 import io.netty.channel.Channel;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -77,7 +78,7 @@ class GroNetnsTest {
             NetNs.vethToRoot(rootEnd, "10.82.11.1/24", ns, "eth0", "10.82.11.2/24", 1500);
             List<String> ethtool = new ArrayList<>(List.of("ethtool", "-K", rootEnd));
             ethtool.addAll(Arrays.asList(features.trim().split("\\s+")));
-            Shell.run(ethtool.toArray(new String[0]));
+            CommandRunner.run(ethtool.toArray(new String[0]));
             // Lets GRO hold packets across NAPI polls: each sent datagram is otherwise polled on its own.
             Files.writeString(Path.of("/sys/class/net/" + rootEnd + "/gro_flush_timeout"), flushTimeout);
             GroAggregator agg = new GroAggregator();
@@ -95,11 +96,11 @@ class GroNetnsTest {
             GroLoopbackTest.await(() -> sink.size() >= total, 10_000, "all bytes (" + sink.size() + " of " + total + ")");
             byte[] want = new byte[total];
             for (int i = 0; i < total; i++) {
-                want[i] = GroLoopbackTest.patternAt(i);
+                want[i] = PatternSender.patternAt(i);
             }
             assertArrayEquals(want, sink.bytes(), "concatenated segments equal the bytes sent, in order");
             assertEquals(List.of(), sink.problems());
-            long kernelBatches = GroLoopbackTest.onLoop(receiver, agg::kernelGroBatches);
+            long kernelBatches = GroLoopbackTest.onLoop(receiver, agg.counters()::kernelGroBatches);
             String summary = GroLoopbackTest.onLoop(receiver, agg::toString);
             System.out.println(senderMode + " sender, " + features + ", gro_flush_timeout " + flushTimeout + ": "
                     + summary + ", messages "+ sink.messages() + ", largest batch " + sink.maxSegments());
@@ -119,7 +120,7 @@ class GroNetnsTest {
             if (receiver != null) {
                 receiver.close().sync();
             }
-            Shell.tryRun("ip", "link", "del", rootEnd);
+            CommandRunner.tryRun("ip", "link", "del", rootEnd);
             ns.close();
         }
     }

@@ -33,7 +33,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 /**
  * Real traffic: a TCP transfer between two network namespaces over veth (the sender segments in software with
  * full checksums, the receiver has GRO off so tcpdump sees MSS-sized packets), over IPv4 and IPv6 and through Linux vxlan
- * devices. The capture is fed to {@link GroAggregator} in NAPI-sized bursts of 64; the merged packets must carry
+ * devices. The capture is fed to {@link PacketGroAggregator} in NAPI-sized bursts of 64; the merged packets must carry
  * the transferred byte stream exactly, segment back into the captured packets, and merge well.
  */
 class PacketGroCaptureTest {
@@ -183,7 +183,7 @@ class PacketGroCaptureTest {
 
     /** Feeds the frames in bursts, then checks stream, round trip and merge ratio. */
     private static void check(List<byte[]> frames, TunnelType tunnel, String what) {
-        GroAggregator gro = new GroAggregator(GroConfig.newBuilder().linkType(LinkType.ETHERNET).build());
+        PacketGroAggregator gro = new PacketGroAggregator(PacketGroConfig.newBuilder().linkType(LinkType.ETHERNET).build());
         EmbeddedChannel ch = new EmbeddedChannel(gro);
         List<Object> out = new ArrayList<>();
         try {
@@ -219,8 +219,8 @@ class PacketGroCaptureTest {
             double ratio = (double) in.dataPackets / merged.dataPackets;
             System.out.printf("%s: %d frames, %d data packets in, %d data messages out (%d merged): merge ratio"
                             + " %.1f, checksum failures %d%n", what, frames.size(), in.dataPackets, merged.dataPackets,
-                    gro.mergedPacketsOut(), ratio, gro.checksumFailures());
-            assertEquals(0, gro.checksumFailures(), what + ": checksum failures");
+                    gro.counters().mergedPacketsOut(), ratio, gro.counters().checksumFailures());
+            assertEquals(0, gro.counters().checksumFailures(), what + ": checksum failures");
             // NAPI-like bursts of 64 frames, a third of them ACKs going the other way: about 40 data segments
             // per burst of one flow, capped at 45 per 64 KiB; anything below 10 means the rules refuse real runs.
             assertTrue(ratio >= 10, what + ": merge ratio " + ratio);

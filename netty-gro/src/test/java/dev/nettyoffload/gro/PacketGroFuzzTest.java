@@ -53,12 +53,12 @@ class PacketGroFuzzTest {
                 }
                 in.add(b);
             }
-            GroConfig config = GroConfig.newBuilder().linkType(link).maxFlows(1 + r.nextInt(4))
-                    .maxHeldBytes(65536 + r.nextInt(200_000)).packetMaxSegments(2 + r.nextInt(63))
+            PacketGroConfig config = PacketGroConfig.newBuilder().linkType(link).maxFlows(1 + r.nextInt(4))
+                    .maxHeldBytes(65536 + r.nextInt(200_000)).maxSegmentsPerPacket(2 + r.nextInt(63))
                     .mergedChecksum(r.nextBoolean() ? MergedChecksum.COMPLETE : MergedChecksum.PARTIAL)
-                    .packetFlushTimeout(r.nextInt(3), TimeUnit.MICROSECONDS)
-                    .bigTcpMaxSize(r.nextBoolean() ? 0 : GroConfig.MAX_BIG_TCP_MAX_SIZE).build();
-            GroAggregator gro = new GroAggregator(config);
+                    .flushDelay(r.nextInt(3), TimeUnit.MICROSECONDS)
+                    .bigTcpMaxSize(r.nextBoolean() ? 0 : PacketGroConfig.MAX_BIG_TCP_MAX_SIZE).build();
+            PacketGroAggregator gro = new PacketGroAggregator(config);
             EmbeddedChannel ch = new EmbeddedChannel(gro);
             List<Object> out = new ArrayList<>();
             List<ByteBuf> inputs = new ArrayList<>();
@@ -94,12 +94,12 @@ class PacketGroFuzzTest {
                     // Partial checksums differ from the wire; count packets instead.
                     assertEquals(n, countPackets(out), "iteration " + it + ": packets out");
                 }
-                assertEquals(0, gro.packetsDroppedOnInactive(), "iteration " + it + ": drops");
-                assertEquals(0, gro.packetsDropped(), "iteration " + it + ": drops after failures");
-                assertEquals(n, gro.packetsIn(), "iteration " + it + ": packets in");
-                assertEquals(n, gro.packetsPassedThrough() + gro.lonePacketsOut() + gro.packetsMerged(),
+                assertEquals(0, gro.counters().packetsDroppedOnInactive(), "iteration " + it + ": drops");
+                assertEquals(0, gro.counters().packetsDropped(), "iteration " + it + ": drops after failures");
+                assertEquals(n, gro.counters().packetsIn(), "iteration " + it + ": packets in");
+                assertEquals(n, gro.counters().packetsPassedThrough() + gro.counters().lonePacketsOut() + gro.counters().packetsMerged(),
                         "iteration " + it + ": every packet accounted for");
-                merged += gro.packetsMerged();
+                merged += gro.counters().packetsMerged();
             } finally {
                 PacketChecks.releaseAll(out);
                 ch.finishAndReleaseAll();

@@ -33,7 +33,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The offload invariant (Linux segmentation-offloads.rst) on random shapes: a large packet segmented by
- * {@link PacketSegmenter} and coalesced by {@link GroAggregator} comes back byte for byte with the same metadata,
+ * {@link PacketSegmenter} and coalesced by {@link PacketGroAggregator} comes back byte for byte with the same metadata,
  * and random interleaved flows coalesced and segmented again give back every packet, in order within its flow.
  */
 class PacketGroRoundTripTest {
@@ -89,7 +89,7 @@ class PacketGroRoundTripTest {
             TestPacket s = randomSpec(r, true);
             LinkType link = s.ethernet ? LinkType.ETHERNET : LinkType.RAW_IP;
             int gso = r.nextBoolean() ? 1200 + r.nextInt(300) : 1 + r.nextInt(3000);
-            int maxSegments = 2 + r.nextInt(GroConfig.MAX_PACKET_SEGMENTS - 1);
+            int maxSegments = 2 + r.nextInt(PacketGroConfig.MAX_SEGMENTS_PER_PACKET - 1);
             int headers = s.build(new byte[0], s.original()).bytes.length - (s.ethernet ? 14 + 4 * s.vlanTags : 0);
             int maxPayload = Math.min((65535 - headers) / gso * gso, maxSegments * gso);
             if (maxPayload < gso) {
@@ -111,7 +111,7 @@ class PacketGroRoundTripTest {
             new PacketSegmenter(PacketSegmenterConfig.newBuilder().linkType(link).checksumMode(ChecksumMode.FULL)
                     .build()).segment(big, alloc, segments);
             big.release();
-            EmbeddedChannel ch = new EmbeddedChannel(new GroAggregator(GroConfig.newBuilder().linkType(link)
+            EmbeddedChannel ch = new EmbeddedChannel(new PacketGroAggregator(PacketGroConfig.newBuilder().linkType(link)
                     .mergedChecksum(checksum).build()));
             List<Object> out = new ArrayList<>();
             try {
@@ -181,8 +181,8 @@ class PacketGroRoundTripTest {
                 in.add(b.bytes);
                 flowOf.add(f);
             }
-            GroConfig config = GroConfig.newBuilder().linkType(link).maxFlows(1 + r.nextInt(8)).build();
-            GroAggregator gro = new GroAggregator(config);
+            PacketGroConfig config = PacketGroConfig.newBuilder().linkType(link).maxFlows(1 + r.nextInt(8)).build();
+            PacketGroAggregator gro = new PacketGroAggregator(config);
             EmbeddedChannel ch = new EmbeddedChannel(gro);
             List<Object> out = new ArrayList<>();
             try {
@@ -213,7 +213,7 @@ class PacketGroRoundTripTest {
                     assertTrue(k > last[f], "iteration " + it + ": flow " + f + " reordered at input " + k);
                     last[f] = k;
                 }
-                merged += gro.packetsMerged();
+                merged += gro.counters().packetsMerged();
             } finally {
                 PacketChecks.releaseAll(out);
                 ch.finishAndReleaseAll();
@@ -242,8 +242,8 @@ class PacketGroRoundTripTest {
         big.jumbo = true;
         byte[] expected = big.build(payload.toByteArray(), big.original()).bytes;
         for (MergedChecksum checksum : MergedChecksum.values()) {
-            GroAggregator gro = new GroAggregator(GroConfig.newBuilder().mergedChecksum(checksum)
-                    .bigTcpMaxSize(GroConfig.MAX_BIG_TCP_MAX_SIZE).build());
+            PacketGroAggregator gro = new PacketGroAggregator(PacketGroConfig.newBuilder().mergedChecksum(checksum)
+                    .bigTcpMaxSize(PacketGroConfig.MAX_BIG_TCP_MAX_SIZE).build());
             EmbeddedChannel ch = new EmbeddedChannel(gro);
             List<Object> out = new ArrayList<>();
             try {
@@ -274,7 +274,7 @@ class PacketGroRoundTripTest {
             }
         }
         // Off by default: the 65535-byte cap applies.
-        EmbeddedChannel ch = new EmbeddedChannel(new GroAggregator());
+        EmbeddedChannel ch = new EmbeddedChannel(new PacketGroAggregator());
         List<Object> out = new ArrayList<>();
         try {
             for (byte[] b : in) {

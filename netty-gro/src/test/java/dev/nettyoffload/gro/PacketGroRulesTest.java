@@ -74,8 +74,8 @@ class PacketGroRulesTest {
         final Function<RawRun, List<Built>> packets;
         final String[] expected;
         Consumer<TestPacket> specChange;
-        Consumer<GroConfig.Builder> config;
-        Consumer<GroAggregator> counters;
+        Consumer<PacketGroConfig.Builder> config;
+        Consumer<PacketGroCounters> counters;
         Boolean ownedOnly;
         boolean ordered = true;
         int fragmentHeaderAt = -1;
@@ -93,12 +93,12 @@ class PacketGroRulesTest {
             return this;
         }
 
-        Case config(Consumer<GroConfig.Builder> c) {
+        Case config(Consumer<PacketGroConfig.Builder> c) {
             config = c;
             return this;
         }
 
-        Case counters(Consumer<GroAggregator> c) {
+        Case counters(Consumer<PacketGroCounters> c) {
             counters = c;
             return this;
         }
@@ -329,7 +329,7 @@ class PacketGroRulesTest {
         }
     }
 
-    static String counters(GroAggregator g) {
+    static String counters(PacketGroCounters g) {
         StringBuilder sb = new StringBuilder("in=" + g.packetsIn() + " merged=" + g.mergedPacketsOut()
                 + " lone=" + g.lonePacketsOut());
         for (PacketPassReason r : PacketPassReason.values()) {
@@ -351,11 +351,11 @@ class PacketGroRulesTest {
             c.specChange.accept(spec);
         }
         List<Built> built = c.packets.apply(new RawRun(spec));
-        GroConfig.Builder cb = GroConfig.newBuilder().linkType(shape.linkType()).mergedChecksum(mode);
+        PacketGroConfig.Builder cb = PacketGroConfig.newBuilder().linkType(shape.linkType()).mergedChecksum(mode);
         if (c.config != null) {
             c.config.accept(cb);
         }
-        GroAggregator gro = new GroAggregator(cb.build());
+        PacketGroAggregator gro = new PacketGroAggregator(cb.build());
         EmbeddedChannel ch = new EmbeddedChannel(gro);
         List<ByteBuf> inputs = new ArrayList<>();
         List<byte[]> inBytes = new ArrayList<>();
@@ -380,7 +380,7 @@ class PacketGroRulesTest {
             for (String e : c.expected) {
                 expected.add(e.equals("raw") ? "raw" + inBytes.get(1).length : PacketChecks.expand(e));
             }
-            assertEquals(expected, actual, name + ": outputs; " + counters(gro));
+            assertEquals(expected, actual, name + ": outputs; " + counters(gro.counters()));
             if (mode == MergedChecksum.COMPLETE) {
                 List<byte[]> back = PacketChecks.expandOutputs(out, shape.linkType(), PooledByteBufAllocator.DEFAULT);
                 if (c.ordered) {
@@ -394,9 +394,9 @@ class PacketGroRulesTest {
                 }
             }
             if (c.counters != null) {
-                c.counters.accept(gro);
+                c.counters.accept(gro.counters());
             }
-            assertEquals(built.size(), gro.packetsIn(), name + ": packetsIn");
+            assertEquals(built.size(), gro.counters().packetsIn(), name + ": packetsIn");
             assertEquals(0, gro.heldPackets(), name + ": held after readComplete");
             assertFalse(ch.finish(), name + ": nothing left");
         } finally {

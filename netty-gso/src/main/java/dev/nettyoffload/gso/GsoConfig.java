@@ -3,7 +3,8 @@ package dev.nettyoffload.gso;
 import dev.nettyoffload.core.UdpLimits;
 
 /**
- * Immutable settings of a {@link GsoEncoder}. Build with {@link #newBuilder()}; change with {@link #toBuilder()}.
+ * Immutable settings of a {@link GsoEncoder}: segment size, path, segments per kernel send and pacing. Build with
+ * {@link #newBuilder()}; change with {@link #toBuilder()}.
  */
 public final class GsoConfig {
     /**
@@ -11,32 +12,42 @@ public final class GsoConfig {
      * (1472) and IPv6 (1452) with room for a tunnel header, and is the figure the design is measured with.
      */
     public static final int DEFAULT_SEGMENT_SIZE = 1400;
-    /** Use the kernel segment limit found by the probe (128 since Linux 6.9, 64 before). */
-    public static final int PROBED_MAX_SEGMENTS = 0;
+    /** The kernel where it can segment, software otherwise. */
+    public static final GsoMode DEFAULT_MODE = GsoMode.AUTO;
+    /**
+     * A {@link #maxSegmentsPerSend()} that means the kernel limit found by the probe (128 since Linux 6.9, 64
+     * before).
+     */
+    public static final int PROBED_MAX_SEGMENTS_PER_SEND = 0;
+    /** The probed kernel limit. */
+    public static final int DEFAULT_MAX_SEGMENTS_PER_SEND = PROBED_MAX_SEGMENTS_PER_SEND;
+    /** No pacing. */
+    public static final long DEFAULT_PACING_RATE = 0;
 
+    /** All defaults. */
     public static final GsoConfig DEFAULT = newBuilder().build();
 
     private final int segmentSize;
     private final GsoMode mode;
-    private final int maxSegments;
+    private final int maxSegmentsPerSend;
     private final long pacingRate;
-    private final PacketSegmenterConfig packetConfig;
 
     private GsoConfig(Builder b) {
-        this.packetConfig = b.packetConfig;
         this.segmentSize = b.segmentSize;
         this.mode = b.mode;
-        this.maxSegments = b.maxSegments;
+        this.maxSegmentsPerSend = b.maxSegmentsPerSend;
         this.pacingRate = b.pacingRate;
     }
 
+    /** A builder with the defaults. */
     public static Builder newBuilder() {
         return new Builder();
     }
 
+    /** A builder with this configuration's values. */
     public Builder toBuilder() {
-        return new Builder().segmentSize(segmentSize).mode(mode).maxSegments(maxSegments).pacingRate(pacingRate)
-                .packetConfig(packetConfig);
+        return new Builder().segmentSize(segmentSize).mode(mode).maxSegmentsPerSend(maxSegmentsPerSend)
+                .pacingRate(pacingRate);
     }
 
     /** Payload bytes per datagram for plain {@code DatagramPacket}s (a {@code SegmentedDatagramPacket} brings its own). */
@@ -44,13 +55,14 @@ public final class GsoConfig {
         return segmentSize;
     }
 
+    /** Which path cuts large writes. */
     public GsoMode mode() {
         return mode;
     }
 
-    /** Most segments in one kernel send, or {@link #PROBED_MAX_SEGMENTS} to use the probed limit. */
-    public int maxSegments() {
-        return maxSegments;
+    /** Most segments in one kernel send, or {@link #PROBED_MAX_SEGMENTS_PER_SEND} for the probed limit. */
+    public int maxSegmentsPerSend() {
+        return maxSegmentsPerSend;
     }
 
     /** The most bytes per second this encoder lets out, or 0 for no pacing. */
@@ -58,39 +70,25 @@ public final class GsoConfig {
         return pacingRate;
     }
 
-    /** How {@link dev.nettyoffload.core.packet.GsoPacket}s are segmented: link type, checksum mode, segment limit. */
-    public PacketSegmenterConfig packetConfig() {
-        return packetConfig;
-    }
-
     @Override
     public String toString() {
-        return "GsoConfig(segmentSize=" + segmentSize + ", mode=" + mode + ", maxSegments="
-                + (maxSegments == PROBED_MAX_SEGMENTS ? "probed" : Integer.toString(maxSegments))
-                + ", pacingRate=" + (pacingRate == 0 ? "off" : pacingRate + " B/s") + ", packets=" + packetConfig
-                + ')';
+        String perSend = maxSegmentsPerSend == PROBED_MAX_SEGMENTS_PER_SEND ? "probed"
+                : Integer.toString(maxSegmentsPerSend);
+        return "GsoConfig(segmentSize=" + segmentSize + ", mode=" + mode + ", maxSegmentsPerSend=" + perSend
+                + ", pacingRate=" + (pacingRate == 0 ? "off" : pacingRate + " B/s") + ')';
     }
 
     /** Builder of {@link GsoConfig}; each setter checks its argument. */
     public static final class Builder {
         private int segmentSize = DEFAULT_SEGMENT_SIZE;
-        private GsoMode mode = GsoMode.AUTO;
-        private int maxSegments = PROBED_MAX_SEGMENTS;
-        private long pacingRate;
-        private PacketSegmenterConfig packetConfig = PacketSegmenterConfig.defaultConfig();
+        private GsoMode mode = DEFAULT_MODE;
+        private int maxSegmentsPerSend = DEFAULT_MAX_SEGMENTS_PER_SEND;
+        private long pacingRate = DEFAULT_PACING_RATE;
 
         private Builder() {
         }
 
-        /** How raw {@link dev.nettyoffload.core.packet.GsoPacket}s are segmented (link type, checksum mode). */
-        public Builder packetConfig(PacketSegmenterConfig packetConfig) {
-            if (packetConfig == null) {
-                throw new IllegalArgumentException("packetConfig: null");
-            }
-            this.packetConfig = packetConfig;
-            return this;
-        }
-
+        /** Payload bytes per datagram for plain {@code DatagramPacket}s, 1 to 65527. */
         public Builder segmentSize(int segmentSize) {
             if (segmentSize < 1 || segmentSize > UdpLimits.MAX_IPV6_PAYLOAD) {
                 throw new IllegalArgumentException("segmentSize: " + segmentSize + " (expected: 1-"
@@ -100,6 +98,7 @@ public final class GsoConfig {
             return this;
         }
 
+        /** Which path cuts large writes. */
         public Builder mode(GsoMode mode) {
             if (mode == null) {
                 throw new IllegalArgumentException("mode: null");
@@ -108,13 +107,18 @@ public final class GsoConfig {
             return this;
         }
 
-        /** At most this many segments per kernel send, 0 for the probed limit; at least 2 to be of use. */
-        public Builder maxSegments(int maxSegments) {
-            if (maxSegments != PROBED_MAX_SEGMENTS && (maxSegments < 2 || maxSegments > UdpLimits.MODERN_MAX_SEGMENTS)) {
-                throw new IllegalArgumentException("maxSegments: " + maxSegments + " (expected: 0 for the probed"
-                        + " limit, or 2-" + UdpLimits.MODERN_MAX_SEGMENTS + ")");
+        /**
+         * At most this many segments per kernel send, {@link #PROBED_MAX_SEGMENTS_PER_SEND} for the probed limit;
+         * at least 2 to be of use, at most the kernel's {@code UDP_MAX_SEGMENTS} (128).
+         */
+        public Builder maxSegmentsPerSend(int maxSegmentsPerSend) {
+            if (maxSegmentsPerSend != PROBED_MAX_SEGMENTS_PER_SEND
+                    && (maxSegmentsPerSend < 2 || maxSegmentsPerSend > UdpLimits.MODERN_MAX_SEGMENTS)) {
+                throw new IllegalArgumentException("maxSegmentsPerSend: " + maxSegmentsPerSend + " (expected: "
+                        + PROBED_MAX_SEGMENTS_PER_SEND + " for the probed limit, or 2-"
+                        + UdpLimits.MODERN_MAX_SEGMENTS + ")");
             }
-            this.maxSegments = maxSegments;
+            this.maxSegmentsPerSend = maxSegmentsPerSend;
             return this;
         }
 
@@ -133,6 +137,7 @@ public final class GsoConfig {
             return this;
         }
 
+        /** The configuration. */
         public GsoConfig build() {
             return new GsoConfig(this);
         }

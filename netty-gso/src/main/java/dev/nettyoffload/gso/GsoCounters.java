@@ -3,102 +3,170 @@ package dev.nettyoffload.gso;
 import dev.nettyoffload.core.Errno;
 
 /**
- * What a {@link GsoEncoder} did. Updated on the channel's event loop only; reads from other threads see
- * recent, not necessarily final, values.
+ * What a {@link GsoEncoder} did. Updated on the channel's event loop; readable from any thread, where each value
+ * is recent and whole. {@link #snapshot()} copies them all at once, for a log line or a metrics registry.
  */
 public final class GsoCounters {
+    /** Largest errno counted by {@link #rejections(int)}; Linux's errno values end at 133 (EHWPOISON). */
     private static final int MAX_ERRNO = 134;
 
-    long writes;
-    long passedThrough;
-    long kernelSends;
-    long kernelSegments;
-    long softwareDatagrams;
-    long fallbacks;
-    long invalid;
-    long pacedSends;
-    long packets;
-    long packetSegments;
-    private final long[] rejectionsByErrno = new long[MAX_ERRNO + 1];
+    static final int WRITES = 0;
+    static final int PASSED_THROUGH = 1;
+    static final int KERNEL_SENDS = 2;
+    static final int KERNEL_SEGMENTS = 3;
+    static final int SOFTWARE_DATAGRAMS = 4;
+    static final int FALLBACKS = 5;
+    static final int INVALID = 6;
+    static final int PACED_SENDS = 7;
+    private static final int COUNTS = 8;
+    /** Rejections by errno follow the counts: slot {@code REJECTIONS + errno}. */
+    private static final int REJECTIONS = COUNTS - 1;
+
+    private final LongCounters values = new LongCounters(COUNTS + MAX_ERRNO);
 
     /** Messages this encoder segmented (each write of a large or segmented datagram counts once). */
     public long writes() {
-        return writes;
+        return values.get(WRITES);
     }
 
-    /** Messages passed down untouched (they fit one datagram or are not datagrams). */
+    /** Datagrams passed down as they came, because they fit one datagram. */
     public long passedThrough() {
-        return passedThrough;
+        return values.get(PASSED_THROUGH);
     }
 
     /** {@code SegmentedDatagramPacket}s handed to the kernel (each becomes one UDP_SEGMENT send). */
     public long kernelSends() {
-        return kernelSends;
+        return values.get(KERNEL_SENDS);
     }
 
     /** Datagrams inside the kernel sends. */
     public long kernelSegments() {
-        return kernelSegments;
+        return values.get(KERNEL_SEGMENTS);
     }
 
     /** Datagrams cut by the software path (including fallbacks). */
     public long softwareDatagrams() {
-        return softwareDatagrams;
+        return values.get(SOFTWARE_DATAGRAMS);
     }
 
     /** Kernel sends refused as segmented sends and resent in software. */
     public long fallbacks() {
-        return fallbacks;
+        return values.get(FALLBACKS);
     }
 
     /** Writes refused before reaching the channel (bad segment size, address family, no recipient). */
     public long invalid() {
-        return invalid;
-    }
-
-    /** {@code GsoPacket}s segmented. */
-    public long packets() {
-        return packets;
-    }
-
-    /** Plain packets cut from {@code GsoPacket}s. */
-    public long packetSegments() {
-        return packetSegments;
+        return values.get(INVALID);
     }
 
     /** Sends the pacer held back because they came before their time. */
     public long pacedSends() {
-        return pacedSends;
+        return values.get(PACED_SENDS);
     }
 
     /** Kernel sends that failed with {@code errno} (fallbacks and application errors such as EMSGSIZE). */
     public long rejections(int errno) {
-        return errno > 0 && errno <= MAX_ERRNO ? rejectionsByErrno[errno] : 0;
+        return errno > 0 && errno <= MAX_ERRNO ? values.get(REJECTIONS + errno) : 0;
+    }
+
+    /** An immutable copy of the counters, safe to take from any thread. */
+    public Snapshot snapshot() {
+        return new Snapshot(values.copy(0, COUNTS + MAX_ERRNO));
+    }
+
+    /** Adds one to counter {@code index}; on the event loop only. */
+    void increment(int index) {
+        values.add(index, 1);
+    }
+
+    /** Adds {@code delta} to counter {@code index}; on the event loop only. */
+    void add(int index, long delta) {
+        values.add(index, delta);
     }
 
     void rejected(int errno) {
         if (errno > 0 && errno <= MAX_ERRNO) {
-            rejectionsByErrno[errno]++;
+            values.add(REJECTIONS + errno, 1);
         }
     }
 
     @Override
     public String toString() {
-        StringBuilder sb = new StringBuilder(160).append("GsoCounters(writes=").append(writes)
-                .append(", passedThrough=").append(passedThrough)
-                .append(", kernelSends=").append(kernelSends)
-                .append(", kernelSegments=").append(kernelSegments)
-                .append(", softwareDatagrams=").append(softwareDatagrams)
-                .append(", fallbacks=").append(fallbacks)
-                .append(", invalid=").append(invalid)
-                .append(", pacedSends=").append(pacedSends)
-                .append(", packets=").append(packets)
-                .append(", packetSegments=").append(packetSegments);
-        for (int e = 1; e <= MAX_ERRNO; e++) {
-            if (rejectionsByErrno[e] != 0) {
-                sb.append(", ").append(Errno.name(e)).append('=').append(rejectionsByErrno[e]);
-            }
+        return snapshot().toString();
+    }
+
+    /**
+     * The counters of a {@link GsoEncoder} at one moment. Each value is exact; values read while the encoder
+     * runs may be a write apart from each other.
+     */
+    public static final class Snapshot {
+        private final long[] values;
+
+        Snapshot(long[] values) {
+            this.values = values;
         }
-        return sb.append(')').toString();
+
+        /** See {@link GsoCounters#writes()}. */
+        public long writes() {
+            return values[WRITES];
+        }
+
+        /** See {@link GsoCounters#passedThrough()}. */
+        public long passedThrough() {
+            return values[PASSED_THROUGH];
+        }
+
+        /** See {@link GsoCounters#kernelSends()}. */
+        public long kernelSends() {
+            return values[KERNEL_SENDS];
+        }
+
+        /** See {@link GsoCounters#kernelSegments()}. */
+        public long kernelSegments() {
+            return values[KERNEL_SEGMENTS];
+        }
+
+        /** See {@link GsoCounters#softwareDatagrams()}. */
+        public long softwareDatagrams() {
+            return values[SOFTWARE_DATAGRAMS];
+        }
+
+        /** See {@link GsoCounters#fallbacks()}. */
+        public long fallbacks() {
+            return values[FALLBACKS];
+        }
+
+        /** See {@link GsoCounters#invalid()}. */
+        public long invalid() {
+            return values[INVALID];
+        }
+
+        /** See {@link GsoCounters#pacedSends()}. */
+        public long pacedSends() {
+            return values[PACED_SENDS];
+        }
+
+        /** See {@link GsoCounters#rejections(int)}. */
+        public long rejections(int errno) {
+            return errno > 0 && errno <= MAX_ERRNO ? values[REJECTIONS + errno] : 0;
+        }
+
+        @Override
+        public String toString() {
+            StringBuilder sb = new StringBuilder(160).append("GsoCounters(writes=").append(writes())
+                    .append(", passedThrough=").append(passedThrough())
+                    .append(", kernelSends=").append(kernelSends())
+                    .append(", kernelSegments=").append(kernelSegments())
+                    .append(", softwareDatagrams=").append(softwareDatagrams())
+                    .append(", fallbacks=").append(fallbacks())
+                    .append(", invalid=").append(invalid())
+                    .append(", pacedSends=").append(pacedSends());
+            for (int e = 1; e <= MAX_ERRNO; e++) {
+                if (values[REJECTIONS + e] != 0) {
+                    sb.append(", ").append(Errno.name(e)).append('=').append(values[REJECTIONS + e]);
+                }
+            }
+            return sb.append(')').toString();
+        }
     }
 }

@@ -1,10 +1,8 @@
 package dev.nettyoffload.gso;
 
 import dev.nettyoffload.core.Errno;
-import dev.nettyoffload.core.packet.GsoPacket;
 import dev.nettyoffload.core.OffloadCapabilities;
 import dev.nettyoffload.core.linux.OffloadReport;
-import dev.nettyoffload.core.packet.PacketOffloadException;
 import dev.nettyoffload.core.SocketPacing;
 import dev.nettyoffload.core.Transport;
 import dev.nettyoffload.core.UdpLimits;
@@ -20,22 +18,20 @@ import io.netty.channel.socket.DatagramPacket;
 import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.unix.SegmentedDatagramPacket;
 import io.netty.util.concurrent.PromiseCombiner;
+import io.netty.util.internal.logging.InternalLogger;
+import io.netty.util.internal.logging.InternalLoggerFactory;
 
-import java.lang.System.Logger;
-import java.lang.System.Logger.Level;
 import java.net.Inet4Address;
 import java.net.Inet6Address;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * Cuts large datagram writes into datagrams: by the kernel (UDP_SEGMENT) where the channel and kernel
- * support it, else by slicing the buffer into plain {@link DatagramPacket}s without copying. Also cuts a
- * {@link GsoPacket} (one large raw IP packet with offload metadata) into the packets a NIC doing TSO/USO would
- * send, as plain {@link ByteBuf}s in wire order (see {@link PacketSegmenter}).
+ * support it, else by slicing the buffer into plain {@link DatagramPacket}s without copying. Raw IP packets
+ * ({@code GsoPacket}) are cut by {@link PacketGsoEncoder}, placed after this handler.
  * <p>
  * Put it first in the pipeline of a datagram channel (nearest the channel), so every outbound datagram
  * passes through it. It handles a {@link SegmentedDatagramPacket} and a {@link DatagramPacket} whose payload
@@ -60,22 +56,20 @@ import java.util.List;
  * @see <a href="https://docs.kernel.org/networking/segmentation-offloads.html">Segmentation Offloads</a>
  */
 public class GsoEncoder extends ChannelOutboundHandlerAdapter {
-    private static final Logger logger = System.getLogger(GsoEncoder.class.getName());
+    private static final InternalLogger logger = InternalLoggerFactory.getInstance(GsoEncoder.class);
 
     private final GsoConfig config;
     private final GsoCounters counters = new GsoCounters();
     private boolean kernelPath;
     private boolean kernelConfirmed;
-    private int maxSegments = UdpLimits.LEGACY_MAX_SEGMENTS;
+    /** The configured segments per kernel send, or the probed limit when the configuration leaves it open. */
+    private int effectiveMaxSegmentsPerSend = UdpLimits.LEGACY_MAX_SEGMENTS;
     /** Writes waiting for the outcome of the channel's first kernel send; null when none is pending. */
     private ArrayDeque<HeldWrite> held;
     private boolean flushHeld;
     /** Spaces sends when {@link GsoConfig#pacingRate()} is set; null otherwise. */
     private SendPacer pacer;
     private boolean reportLogged;
-    private final PacketSegmenter packetSegmenter;
-    /** Scratch list for the segments of one {@link GsoPacket}, reused so that segmenting allocates no list. */
-    private final List<Object> packetSegments = new ArrayList<>();
 
     /** An encoder with {@link GsoConfig#DEFAULT}. */
     public GsoEncoder() {
@@ -92,7 +86,6 @@ public class GsoEncoder extends ChannelOutboundHandlerAdapter {
             throw new IllegalArgumentException("config: null");
         }
         this.config = config;
-        this.packetSegmenter = new PacketSegmenter(config.packetConfig());
     }
 
     public GsoConfig config() {
@@ -109,9 +102,12 @@ public class GsoEncoder extends ChannelOutboundHandlerAdapter {
         return kernelPath;
     }
 
-    /** The most segments per kernel send this encoder uses. */
-    public int maxSegments() {
-        return maxSegments;
+    /**
+     * The most segments per kernel send this encoder uses: {@link GsoConfig#maxSegmentsPerSend()}, or the probed
+     * kernel limit when that is {@link GsoConfig#PROBED_MAX_SEGMENTS_PER_SEND} (known once the handler is added).
+     */
+    public int effectiveMaxSegmentsPerSend() {
+        return effectiveMaxSegmentsPerSend;
     }
 
     @Override
@@ -135,11 +131,11 @@ public class GsoEncoder extends ChannelOutboundHandlerAdapter {
                         && OffloadCapabilities.get().isKernelSegmentationAvailable(transport);
                 break;
         }
-        if (config.maxSegments() != GsoConfig.PROBED_MAX_SEGMENTS) {
-            maxSegments = config.maxSegments();
+        if (config.maxSegmentsPerSend() != GsoConfig.PROBED_MAX_SEGMENTS_PER_SEND) {
+            effectiveMaxSegmentsPerSend = config.maxSegmentsPerSend();
         } else if (kernelPath) {
             int probed = OffloadCapabilities.get().maxSegmentsPerSend();
-            maxSegments = probed > 0 ? probed : UdpLimits.LEGACY_MAX_SEGMENTS;
+            effectiveMaxSegmentsPerSend = probed > 0 ? probed : UdpLimits.LEGACY_MAX_SEGMENTS;
         }
         long rate = config.pacingRate();
         if (rate > 0) {
@@ -148,7 +144,7 @@ public class GsoEncoder extends ChannelOutboundHandlerAdapter {
                 try {
                     SocketPacing.setMaxPacingRate(channel, rate);
                 } catch (ChannelException | UnsupportedOperationException e) {
-                    logger.log(Level.INFO, "{0}: SO_MAX_PACING_RATE not set ({1}); pacing in software only",
+                    logger.info("{}: SO_MAX_PACING_RATE not set ({}); pacing in software only",
                             channel, e.getMessage());
                 }
             }
@@ -161,10 +157,6 @@ public class GsoEncoder extends ChannelOutboundHandlerAdapter {
             held.add(new HeldWrite(msg, promise));
             return;
         }
-        if (msg instanceof GsoPacket) {
-            writePacket(ctx, (GsoPacket) msg, promise);
-            return;
-        }
         if (!(msg instanceof DatagramPacket)) {
             emit(ctx, msg, promise);
             return;
@@ -175,7 +167,7 @@ public class GsoEncoder extends ChannelOutboundHandlerAdapter {
                 ? ((SegmentedDatagramPacket) msg).segmentSize() : config.segmentSize();
         int length = content.readableBytes();
         if (length <= segmentSize) {
-            counters.passedThrough++;
+            counters.increment(GsoCounters.PASSED_THROUGH);
             if (msg instanceof SegmentedDatagramPacket) {
                 // One datagram needs no UDP_SEGMENT, and a socket that refuses it still sends this.
                 emit(ctx, new DatagramPacket(content, packet.recipient(), packet.sender()), promise);
@@ -186,7 +178,7 @@ public class GsoEncoder extends ChannelOutboundHandlerAdapter {
         }
         String problem = validate(ctx.channel(), packet.recipient(), segmentSize);
         if (problem != null) {
-            counters.invalid++;
+            counters.increment(GsoCounters.INVALID);
             // Release before failing, so that whoever the failure wakes sees the buffer already gone.
             packet.release();
             promise.setFailure(new GsoException(problem));
@@ -197,7 +189,7 @@ public class GsoEncoder extends ChannelOutboundHandlerAdapter {
             logOffloadReport(ctx.channel(), packet.recipient());
         }
         try {
-            counters.writes++;
+            counters.increment(GsoCounters.WRITES);
             if (kernelPath) {
                 writeKernel(ctx, packet, segmentSize, promise);
             } else {
@@ -209,55 +201,15 @@ public class GsoEncoder extends ChannelOutboundHandlerAdapter {
         }
     }
 
-    /** Segments a raw packet; a packet that cannot be segmented fails the promise and is released. */
-    private void writePacket(ChannelHandlerContext ctx, GsoPacket packet, ChannelPromise promise) {
-        List<Object> out = packetSegments;
-        try {
-            packetSegmenter.segment(packet, ctx.alloc(), out);
-        } catch (RuntimeException e) {
-            // PacketOffloadException for what the segmenter refuses; anything else is still the packet's
-            // fault, and must fail this write rather than escape into the pipeline.
-            counters.invalid++;
-            packet.release();
-            promise.setFailure(e instanceof PacketOffloadException ? e
-                    : new GsoException("cannot segment " + packet + ": " + e, e));
-            return;
-        }
-        // The segments hold their own references to the payload.
-        packet.release();
-        int n = out.size();
-        counters.packets++;
-        counters.packetSegments += n;
-        try {
-            if (n == 0) {
-                promise.trySuccess();
-            } else if (n == 1 || promise.isVoid()) {
-                for (int i = 0; i < n; i++) {
-                    emit(ctx, out.get(i), promise);
-                }
-            } else {
-                PromiseCombiner combiner = new PromiseCombiner(ctx.executor());
-                for (int i = 0; i < n; i++) {
-                    ChannelPromise p = ctx.newPromise();
-                    emit(ctx, out.get(i), p);
-                    combiner.add(p);
-                }
-                combiner.finish(promise);
-            }
-        } finally {
-            out.clear();
-        }
-    }
-
     /**
      * At DEBUG level, logs who will segment this channel's first large write (NIC, kernel or this encoder)
      * and why; the report runs {@code ip} and {@code ethtool}, so it is made off the event loop.
      */
     private static void logOffloadReport(Channel channel, InetSocketAddress recipient) {
         SocketAddress target = recipient != null ? recipient : channel.remoteAddress();
-        if (logger.isLoggable(Level.DEBUG) && target instanceof InetSocketAddress) {
-            OffloadReport.logAsync(logger, ((InetSocketAddress) target).getAddress(),
-                    Transport.of(channel.getClass()));
+        InetAddress address = target instanceof InetSocketAddress ? ((InetSocketAddress) target).getAddress() : null;
+        if (address != null) {
+            OffloadReport.logAsync(logger, address, Transport.of(channel.getClass()));
         }
     }
 
@@ -291,7 +243,8 @@ public class GsoEncoder extends ChannelOutboundHandlerAdapter {
         InetSocketAddress sender = packet.sender();
         SocketAddress target = recipient != null ? recipient : ctx.channel().remoteAddress();
         // UDP_MAX_SEGMENTS bounds the count; the IP total length field bounds the bytes of one send.
-        int segmentsPerSend = Math.min(maxSegments, UdpLimits.maxPayload((InetSocketAddress) target) / segmentSize);
+        int segmentsPerSend = Math.min(effectiveMaxSegmentsPerSend,
+                UdpLimits.maxPayload((InetSocketAddress) target) / segmentSize);
         if (pacer != null) {
             // fq paces whole sends: keep each to about a millisecond of data so that a burst is spread.
             segmentsPerSend = SocketPacing.maxSegmentsPerSend(config.pacingRate(), segmentSize, segmentsPerSend);
@@ -306,11 +259,11 @@ public class GsoEncoder extends ChannelOutboundHandlerAdapter {
             int n = Math.min(bytesPerSend, end - offset);
             ChannelPromise sendPromise = combine ? ctx.newPromise() : promise;
             if (n <= segmentSize) {
-                counters.softwareDatagrams++;
+                counters.increment(GsoCounters.SOFTWARE_DATAGRAMS);
                 emit(ctx, new DatagramPacket(content.retainedSlice(offset, n), recipient, sender), sendPromise);
             } else {
-                counters.kernelSends++;
-                counters.kernelSegments += (n + segmentSize - 1) / segmentSize;
+                counters.increment(GsoCounters.KERNEL_SENDS);
+                counters.add(GsoCounters.KERNEL_SEGMENTS, (n + segmentSize - 1) / segmentSize);
                 ByteBuf payload = content.retainedSlice(offset, n);
                 ChannelPromise kernelPromise = ctx.newPromise();
                 boolean probe = !kernelConfirmed;
@@ -358,7 +311,7 @@ public class GsoEncoder extends ChannelOutboundHandlerAdapter {
         PromiseCombiner combiner = combine ? new PromiseCombiner(ctx.executor()) : null;
         for (int end = offset + length; offset < end; offset += segmentSize) {
             int n = Math.min(segmentSize, end - offset);
-            counters.softwareDatagrams++;
+            counters.increment(GsoCounters.SOFTWARE_DATAGRAMS);
             DatagramPacket datagram = new DatagramPacket(buf.retainedSlice(offset, n), recipient, sender);
             if (combine) {
                 ChannelPromise p = ctx.newPromise();
@@ -422,10 +375,10 @@ public class GsoEncoder extends ChannelOutboundHandlerAdapter {
                 result.tryFailure(cause);
                 return;
             }
-            counters.fallbacks++;
+            counters.increment(GsoCounters.FALLBACKS);
             if (kernelPath) {
                 kernelPath = false;
-                logger.log(Level.INFO, "{0}: the kernel refused a UDP_SEGMENT send to {1} ({2}); this channel"
+                logger.info("{}: the kernel refused a UDP_SEGMENT send to {} ({}); this channel"
                         + " segments in software from now on", ctx.channel(), recipient, Errno.name(errno));
             }
             writeSoftware(ctx, payload, payload.readerIndex(), payload.readableBytes(), segmentSize,

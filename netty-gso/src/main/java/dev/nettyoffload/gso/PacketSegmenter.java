@@ -52,9 +52,9 @@ public final class PacketSegmenter {
     private final boolean fullChecksum;
     private final PacketLayout scratch = new PacketLayout();
 
-    /** A segmenter with {@link PacketSegmenterConfig#defaultConfig()}. */
+    /** A segmenter with {@link PacketSegmenterConfig#DEFAULT}. */
     public PacketSegmenter() {
-        this(PacketSegmenterConfig.defaultConfig());
+        this(PacketSegmenterConfig.DEFAULT);
     }
 
     /** A segmenter with {@code config}. */
@@ -82,7 +82,7 @@ public final class PacketSegmenter {
      *
      * @throws PacketOffloadException if the packet cannot be segmented: invalid or contradictory headers, no
      *         payload, a segment too long for its length fields, or more than
-     *         {@link PacketSegmenterConfig#maxSegments()} segments
+     *         {@link PacketSegmenterConfig#maxSegmentsPerPacket()} segments
      */
     public int segment(GsoPacket packet, ByteBufAllocator alloc, List<Object> out) {
         if (packet == null) {
@@ -106,9 +106,9 @@ public final class PacketSegmenter {
             throw new PacketOffloadException("no L4 payload to segment: " + l.length() + " bytes are all headers");
         }
         final int n = packet.segmentsFor(payload);
-        if (n > config.maxSegments()) {
+        if (n > config.maxSegmentsPerPacket()) {
             throw new PacketOffloadException(payload + " payload bytes / segmentSize " + gso + " = " + n
-                    + " segments, more than maxSegments " + config.maxSegments());
+                    + " segments, more than maxSegmentsPerPacket " + config.maxSegmentsPerPacket());
         }
         final int strip = l.strippedLength();
         final int stripAt = strip == 0 ? l.headerLength() : l.hopByHop();

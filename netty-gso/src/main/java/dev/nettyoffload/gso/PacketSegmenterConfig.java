@@ -3,8 +3,9 @@ package dev.nettyoffload.gso;
 import dev.nettyoffload.core.packet.LinkType;
 
 /**
- * Immutable settings of a {@link PacketSegmenter}: link type of the packets, checksum mode and the most
- * segments one packet may produce. Build with {@link #newBuilder()}.
+ * Immutable settings of a {@link PacketSegmenter} (and so of a {@link PacketGsoEncoder}): link type of the
+ * packets, checksum mode and the most segments one packet may produce. Build with {@link #newBuilder()}; change
+ * with {@link #toBuilder()}.
  */
 public final class PacketSegmenterConfig {
     /** Packets start with the IP header by default. */
@@ -15,25 +16,21 @@ public final class PacketSegmenterConfig {
      * Default segment limit: a 64 KiB packet cut at TCP's minimum IPv4 MSS of 536 bytes (RFC 9293) needs 123
      * segments, a 512 KiB BIG TCP packet at 1448 bytes 363; 1024 leaves room and refuses absurd requests.
      */
-    public static final int DEFAULT_MAX_SEGMENTS = 1024;
-    /** Largest accepted limit, Linux's {@code GSO_MAX_SEGS}. */
-    public static final int MAX_MAX_SEGMENTS = 65535;
+    public static final int DEFAULT_MAX_SEGMENTS_PER_PACKET = 1024;
+    /** Largest accepted {@link #maxSegmentsPerPacket()}, Linux's {@code GSO_MAX_SEGS}. */
+    public static final int MAX_MAX_SEGMENTS_PER_PACKET = 65535;
 
-    private static final PacketSegmenterConfig DEFAULT = newBuilder().build();
+    /** All defaults: RAW_IP, FULL checksums, {@value #DEFAULT_MAX_SEGMENTS_PER_PACKET} segments per packet. */
+    public static final PacketSegmenterConfig DEFAULT = newBuilder().build();
 
     private final LinkType linkType;
     private final ChecksumMode checksumMode;
-    private final int maxSegments;
+    private final int maxSegmentsPerPacket;
 
     private PacketSegmenterConfig(Builder b) {
         this.linkType = b.linkType;
         this.checksumMode = b.checksumMode;
-        this.maxSegments = b.maxSegments;
-    }
-
-    /** The default configuration: RAW_IP, FULL checksums, {@value #DEFAULT_MAX_SEGMENTS} segments. */
-    public static PacketSegmenterConfig defaultConfig() {
-        return DEFAULT;
+        this.maxSegmentsPerPacket = b.maxSegmentsPerPacket;
     }
 
     /** A builder with the defaults. */
@@ -43,7 +40,7 @@ public final class PacketSegmenterConfig {
 
     /** A builder with this configuration's values. */
     public Builder toBuilder() {
-        return new Builder().linkType(linkType).checksumMode(checksumMode).maxSegments(maxSegments);
+        return new Builder().linkType(linkType).checksumMode(checksumMode).maxSegmentsPerPacket(maxSegmentsPerPacket);
     }
 
     /** What the packets start with. */
@@ -56,21 +53,22 @@ public final class PacketSegmenterConfig {
         return checksumMode;
     }
 
-    /** The most segments one packet may produce. */
-    public int maxSegments() {
-        return maxSegments;
+    /** The most segments one packet may produce; a packet that would produce more is refused. */
+    public int maxSegmentsPerPacket() {
+        return maxSegmentsPerPacket;
     }
 
     @Override
     public String toString() {
-        return "PacketSegmenterConfig(" + linkType + ", " + checksumMode + ", maxSegments " + maxSegments + ")";
+        return "PacketSegmenterConfig(" + linkType + ", " + checksumMode + ", maxSegmentsPerPacket "
+                + maxSegmentsPerPacket + ")";
     }
 
-    /** Builds a {@link PacketSegmenterConfig}. */
+    /** Builds a {@link PacketSegmenterConfig}; each setter checks its argument. */
     public static final class Builder {
         private LinkType linkType = DEFAULT_LINK_TYPE;
         private ChecksumMode checksumMode = DEFAULT_CHECKSUM_MODE;
-        private int maxSegments = DEFAULT_MAX_SEGMENTS;
+        private int maxSegmentsPerPacket = DEFAULT_MAX_SEGMENTS_PER_PACKET;
 
         private Builder() {
         }
@@ -93,13 +91,13 @@ public final class PacketSegmenterConfig {
             return this;
         }
 
-        /** Sets the most segments one packet may produce, 1 to {@value #MAX_MAX_SEGMENTS}. */
-        public Builder maxSegments(int maxSegments) {
-            if (maxSegments < 1 || maxSegments > MAX_MAX_SEGMENTS) {
-                throw new IllegalArgumentException("maxSegments: " + maxSegments + " (expected: 1.."
-                        + MAX_MAX_SEGMENTS + ")");
+        /** Sets the most segments one packet may produce, 1 to {@value #MAX_MAX_SEGMENTS_PER_PACKET}. */
+        public Builder maxSegmentsPerPacket(int maxSegmentsPerPacket) {
+            if (maxSegmentsPerPacket < 1 || maxSegmentsPerPacket > MAX_MAX_SEGMENTS_PER_PACKET) {
+                throw new IllegalArgumentException("maxSegmentsPerPacket: " + maxSegmentsPerPacket + " (expected: 1.."
+                        + MAX_MAX_SEGMENTS_PER_PACKET + ")");
             }
-            this.maxSegments = maxSegments;
+            this.maxSegmentsPerPacket = maxSegmentsPerPacket;
             return this;
         }
 

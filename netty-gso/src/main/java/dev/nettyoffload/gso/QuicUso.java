@@ -170,15 +170,15 @@ public final class QuicUso {
 
     /** Packs the codec's equal-size packets into one {@link SegmentedDatagramPacket} for {@link GsoEncoder}. */
     private static final class UsoAllocator implements SegmentedDatagramPacketAllocator {
-        private final int maxSegments;
+        private final int maxSegmentsPerSend;
 
-        UsoAllocator(int maxSegments) {
-            this.maxSegments = maxSegments;
+        UsoAllocator(int maxSegmentsPerSend) {
+            this.maxSegmentsPerSend = maxSegmentsPerSend;
         }
 
         @Override
         public int maxNumSegments() {
-            return maxSegments;
+            return maxSegmentsPerSend;
         }
 
         @Override
@@ -188,7 +188,7 @@ public final class QuicUso {
 
         @Override
         public String toString() {
-            return "UsoAllocator(maxSegments=" + maxSegments + ')';
+            return "UsoAllocator(maxSegmentsPerSend=" + maxSegmentsPerSend + ')';
         }
     }
 }

@@ -54,7 +54,7 @@ final class SendPacer {
                 return;
             }
         }
-        counters.pacedSends++;
+        counters.increment(GsoCounters.PACED_SENDS);
         queue.add(new PacedSend(msg, promise, bytes));
         scheduleDrain(ctx);
     }

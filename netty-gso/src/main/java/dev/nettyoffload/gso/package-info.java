@@ -1,4 +1,4 @@
 /**
- * {@code GsoEncoder}: segmentation offload (USO/GSO) for datagrams and raw IP packets.
+ * Segmentation offload (USO/GSO): {@code GsoEncoder} for datagrams, {@code PacketGsoEncoder} for raw IP packets.
  */
 package dev.nettyoffload.gso;

@@ -2,9 +2,9 @@ package dev.nettyoffload.gso;
 
 import dev.nettyoffload.core.Errno;
 import dev.nettyoffload.core.Transport;
+import dev.nettyoffload.testkit.CommandRunner;
 import dev.nettyoffload.testkit.NetNs;
 import dev.nettyoffload.testkit.Prerequisites;
-import dev.nettyoffload.testkit.Shell;
 import dev.nettyoffload.testkit.UdpSink;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.Unpooled;
@@ -54,11 +54,11 @@ class GsoEncoderNetnsTest {
         ns = NetNs.create("gso");
         NetNs.vethToRoot(ROOT_END, ROOT_IP + "/24", ns, NS_END, NS_IP + "/24", 1500);
         // No neighbour discovery or IPv6 chatter on the link, so its packet counters count only our datagrams.
-        Shell.run("sysctl", "-qw", "net.ipv6.conf." + ROOT_END + ".disable_ipv6=1");
+        CommandRunner.run("sysctl", "-qw", "net.ipv6.conf." + ROOT_END + ".disable_ipv6=1");
         ns.exec("sysctl", "-qw", "net.ipv6.conf." + NS_END + ".disable_ipv6=1");
         String nsMac = ns.exec("cat", "/sys/class/net/" + NS_END + "/address").trim();
-        String rootMac = Shell.run("cat", "/sys/class/net/" + ROOT_END + "/address").trim();
-        Shell.run("ip", "neigh", "replace", NS_IP, "lladdr", nsMac, "dev", ROOT_END, "nud", "permanent");
+        String rootMac = CommandRunner.run("cat", "/sys/class/net/" + ROOT_END + "/address").trim();
+        CommandRunner.run("ip", "neigh", "replace", NS_IP, "lladdr", nsMac, "dev", ROOT_END, "nud", "permanent");
         ns.exec("ip", "neigh", "replace", ROOT_IP, "lladdr", rootMac, "dev", NS_END, "nud", "permanent");
     }
 
@@ -67,7 +67,7 @@ class GsoEncoderNetnsTest {
         if (group != null) {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
         }
-        Shell.tryRun("ip", "link", "del", ROOT_END);
+        CommandRunner.tryRun("ip", "link", "del", ROOT_END);
         if (ns != null) {
             ns.close();
         }
@@ -87,7 +87,7 @@ class GsoEncoderNetnsTest {
     void sixtyFourKibWriteLeavesAsSegmentSizedDatagrams(Transport transport, boolean deviceUso) throws Exception {
         Prerequisites.requireTransport(transport.displayName(), transport.unavailabilityCause());
         // With USO off on the device the kernel segments before the veth, so the far side counts datagrams.
-        Shell.run("ethtool", "-K", ROOT_END, "tx-udp-segmentation", deviceUso ? "on" : "off");
+        CommandRunner.run("ethtool", "-K", ROOT_END, "tx-udp-segmentation", deviceUso ? "on" : "off");
         byte[] payload = GsoEncoderSocketTest.pattern(65536, 42);
         GsoEncoder encoder = new GsoEncoder(1400);
         Channel sender = bindSender(transport, encoder);
@@ -139,7 +139,7 @@ class GsoEncoderNetnsTest {
     @MethodSource("nativeTransports")
     void udpChecksumOffMakesTheKernelRefuseAndSoftwareDeliversEverything(Transport transport) throws Exception {
         Prerequisites.requireTransport(transport.displayName(), transport.unavailabilityCause());
-        Shell.run("ethtool", "-K", ROOT_END, "tx-udp-segmentation", "off");
+        CommandRunner.run("ethtool", "-K", ROOT_END, "tx-udp-segmentation", "off");
         GsoEncoder encoder = new GsoEncoder(1400);
         Channel sender = bindSender(transport, encoder);
         // SO_NO_CHECK (SOL_SOCKET 1, optname 11): the kernel refuses UDP_SEGMENT without checksums (EINVAL).

@@ -45,7 +45,7 @@ class GsoEncoderSocketTest {
     /** Buffer kinds the application may write. */
     enum BufferKind { HEAP, DIRECT_POOLED, COMPOSITE }
 
-    static int maxSegments() {
+    static int maxSegmentsPerSend() {
         int probed = OffloadCapabilities.get().maxSegmentsPerSend();
         return probed > 0 ? probed : 64;
     }
@@ -57,7 +57,7 @@ class GsoEncoderSocketTest {
             all.add(Arguments.of(t, "one segment", 1400, 1400, "127.0.0.1", BufferKind.DIRECT_POOLED));
             all.add(Arguments.of(t, "one segment + 1", 1400, 1401, "127.0.0.1", BufferKind.DIRECT_POOLED));
             all.add(Arguments.of(t, "20 full segments", 1400, 28000, "127.0.0.1", BufferKind.DIRECT_POOLED));
-            all.add(Arguments.of(t, "max segments", 500, 500 * maxSegments(), "127.0.0.1", BufferKind.DIRECT_POOLED));
+            all.add(Arguments.of(t, "max segments", 500, 500 * maxSegmentsPerSend(), "127.0.0.1", BufferKind.DIRECT_POOLED));
             all.add(Arguments.of(t, "64 KiB", 1400, 65536, "127.0.0.1", BufferKind.DIRECT_POOLED));
             all.add(Arguments.of(t, "64 KiB heap", 1400, 65536, "127.0.0.1", BufferKind.HEAP));
             all.add(Arguments.of(t, "64 KiB composite", 1400, 65536, "127.0.0.1", BufferKind.COMPOSITE));

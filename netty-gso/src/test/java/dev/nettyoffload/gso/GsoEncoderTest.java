@@ -84,10 +84,10 @@ class GsoEncoderTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("kernelSplits")
-    void kernelPathSplitsIntoSendsTheKernelAccepts(String name, int segmentSize, int maxSegments,
+    void kernelPathSplitsIntoSendsTheKernelAccepts(String name, int segmentSize, int maxSegmentsPerSend,
                                                    InetSocketAddress recipient, int length, List<Out> expected) {
         GsoEncoder encoder = new GsoEncoder(GsoConfig.newBuilder().segmentSize(segmentSize)
-                .mode(GsoMode.KERNEL).maxSegments(maxSegments).build());
+                .mode(GsoMode.KERNEL).maxSegmentsPerSend(maxSegmentsPerSend).build());
         EmbeddedChannel ch = new EmbeddedChannel(encoder);
         ByteBuf payload = sequence(length);
         DatagramPacket in = new DatagramPacket(payload, recipient);
@@ -328,13 +328,13 @@ class GsoEncoderTest {
     void configRejectsNonsense() {
         assertThrows(IllegalArgumentException.class, () -> GsoConfig.newBuilder().segmentSize(0));
         assertThrows(IllegalArgumentException.class, () -> GsoConfig.newBuilder().segmentSize(65528));
-        assertThrows(IllegalArgumentException.class, () -> GsoConfig.newBuilder().maxSegments(1));
-        assertThrows(IllegalArgumentException.class, () -> GsoConfig.newBuilder().maxSegments(129));
+        assertThrows(IllegalArgumentException.class, () -> GsoConfig.newBuilder().maxSegmentsPerSend(1));
+        assertThrows(IllegalArgumentException.class, () -> GsoConfig.newBuilder().maxSegmentsPerSend(129));
         assertThrows(IllegalArgumentException.class, () -> GsoConfig.newBuilder().mode(null));
         assertThrows(IllegalArgumentException.class, () -> new GsoEncoder((GsoConfig) null));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new GsoEncoder(-5));
         assertTrue(e.getMessage().startsWith("segmentSize: -5"), e.getMessage());
-        GsoConfig c = GsoConfig.newBuilder().segmentSize(1200).mode(GsoMode.SOFTWARE).maxSegments(64).build();
+        GsoConfig c = GsoConfig.newBuilder().segmentSize(1200).mode(GsoMode.SOFTWARE).maxSegmentsPerSend(64).build();
         GsoConfig copy = c.toBuilder().build();
         assertEquals(c.toString(), copy.toString());
     }

@@ -69,7 +69,7 @@ class PacketSegmenterBadInputTest {
                 bad("segment count disagrees", TCP4, NONE, GsoType.TCPV4, TunnelType.NONE, 1000, 4,
                         "segmentCount 4 disagrees with the payload: 5000 bytes / segmentSize 1000 = 5 segments"),
                 bad("too many segments", TCP4, NONE, GsoType.TCPV4, TunnelType.NONE, 4, 0,
-                        "5000 payload bytes / segmentSize 4 = 1250 segments, more than maxSegments 1024"),
+                        "5000 payload bytes / segmentSize 4 = 1250 segments, more than maxSegmentsPerPacket 1024"),
                 bad("IPv4 total length too long", TCP4, b -> b[3]++, "IPv4 total length 5041 disagrees with the "
                         + "buffer: 5040 bytes"),
                 bad("IPv4 header length below 20", TCP4, b -> b[0] = 0x44, "IPv4 header length 16 is below 20"),
@@ -173,8 +173,8 @@ class PacketSegmenterBadInputTest {
                     () -> new GsoPacket(buf, GsoType.TCPV4, TunnelType.NONE, 1000, Ipv4IdMode.FIXED, -1));
             assertTrue(e.getMessage().startsWith("segmentCount: -1"));
             e = assertThrows(IllegalArgumentException.class,
-                    () -> PacketSegmenterConfig.newBuilder().maxSegments(0));
-            assertEquals("maxSegments: 0 (expected: 1..65535)", e.getMessage());
+                    () -> PacketSegmenterConfig.newBuilder().maxSegmentsPerPacket(0));
+            assertEquals("maxSegmentsPerPacket: 0 (expected: 1..65535)", e.getMessage());
         } finally {
             buf.release();
         }

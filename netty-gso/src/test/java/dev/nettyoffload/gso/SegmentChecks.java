@@ -62,7 +62,7 @@ final class SegmentChecks {
         GsoPacket packet = new GsoPacket(in, gsoType(spec), tunnelType(spec), segmentSize, idMode, 0);
         PacketSegmenter segmenter = new PacketSegmenter(PacketSegmenterConfig.newBuilder()
                 .linkType(spec.ethernet ? LinkType.ETHERNET : LinkType.RAW_IP)
-                .checksumMode(mode).maxSegments(PacketSegmenterConfig.MAX_MAX_SEGMENTS).build());
+                .checksumMode(mode).maxSegmentsPerPacket(PacketSegmenterConfig.MAX_MAX_SEGMENTS_PER_PACKET).build());
         List<Object> out = new ArrayList<>();
         int expectedCount = (payload.length + segmentSize - 1) / segmentSize;
         byte[] joined = new byte[payload.length];

@@ -1,5 +1,6 @@
 package dev.nettyoffload.core;
 
+import dev.nettyoffload.core.uring.IoUringDatagramReader;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
@@ -43,7 +44,10 @@ import io.netty.channel.uring.IoUringChannelOption;
  * {@code GroAggregator} a short flush delay there. Its linked-{@code recvmsg} mode
  * ({@link IoUringChannelOption#MAX_DATAGRAM_PAYLOAD_SIZE}) is left off: tried on Linux 6.18, one read loop
  * stayed open across three sends 200 ms apart (their 30 datagrams came in one loop), so a batch could wait
- * for the next sender's burst without bound.
+ * for the next sender's burst without bound. For kernel batches on io_uring, attach an
+ * {@link IoUringDatagramReader} to the bound channel: it asks for UDP_GRO and reads into its own 64 KiB
+ * buffers, and the queries below ({@link #isUdpGroEnabled}, {@link #receiveBufferProblem},
+ * {@link #datagramSlotSize}) then describe that reader.
  */
 public final class DatagramChannelTuning {
     /** Bytes of each receive buffer with kernel UDP_GRO: room for the largest batch (and any single datagram). */
@@ -140,8 +144,15 @@ public final class DatagramChannelTuning {
         return allocator;
     }
 
-    /** Whether {@code channel} is an epoll datagram channel with UDP_GRO turned on. */
+    /**
+     * Whether {@code channel} is an epoll datagram channel with UDP_GRO turned on, or an io_uring one read by an
+     * {@link IoUringDatagramReader} with UDP_GRO.
+     */
     public static boolean isUdpGroEnabled(Channel channel) {
+        IoUringDatagramReader reader = ioUringReader(channel);
+        if (reader != null) {
+            return reader.isUdpGroEnabled();
+        }
         if (Transport.of(channel.getClass()) != Transport.EPOLL) {
             return false;
         }
@@ -166,10 +177,14 @@ public final class DatagramChannelTuning {
         if (!isUdpGroEnabled(channel)) {
             return null;
         }
-        int size = receiveBufferSize(channel);
+        IoUringDatagramReader reader = ioUringReader(channel);
+        int size = reader != null ? reader.bufferSize() : receiveBufferSize(channel);
         if (size < DEFAULT_RECEIVE_BUFFER_SIZE) {
             return "UDP_GRO is on but receive buffers are " + size + " bytes (need "
                     + DEFAULT_RECEIVE_BUFFER_SIZE + "): the kernel silently truncates larger GRO batches";
+        }
+        if (reader != null) {
+            return null; // it reads whole batches with recvmsg
         }
         Integer maxPayload = channel.config().getOption(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE);
         if (maxPayload != null && maxPayload > 0 && size / maxPayload > 1) {
@@ -185,6 +200,9 @@ public final class DatagramChannelTuning {
      * receive buffer. A datagram of exactly this size was probably truncated.
      */
     public static int datagramSlotSize(Channel channel) {
+        if (ioUringReader(channel) != null) {
+            return 0;
+        }
         Transport t = Transport.of(channel.getClass());
         Integer size = t == Transport.EPOLL ? channel.config().getOption(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE)
                 : t == Transport.IO_URING ? channel.config().getOption(IoUringChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE)
@@ -193,6 +211,15 @@ public final class DatagramChannelTuning {
             return 0;
         }
         return size;
+    }
+
+    /** The {@link IoUringDatagramReader} reading {@code channel}, or {@code null}. */
+    private static IoUringDatagramReader ioUringReader(Channel channel) {
+        if (Transport.of(channel.getClass()) != Transport.IO_URING) {
+            return null;
+        }
+        IoUringDatagramReader reader = IoUringDatagramReader.of(channel);
+        return reader != null && reader.isReading() ? reader : null;
     }
 
     private static void checkSizes(int receiveBufferSize, int socketBufferSize) {

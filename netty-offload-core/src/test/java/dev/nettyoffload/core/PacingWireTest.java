@@ -1,9 +1,11 @@
 package dev.nettyoffload.core;
 
-import dev.nettyoffload.core.linux.Qdisc;
 import dev.nettyoffload.core.linux.NicFeatures;
 import dev.nettyoffload.core.linux.OffloadLayer;
 import dev.nettyoffload.core.linux.OffloadReport;
+import dev.nettyoffload.core.linux.Qdisc;
+import dev.nettyoffload.testkit.CommandRunner;
+import dev.nettyoffload.testkit.NetNs;
 import dev.nettyoffload.testkit.Prerequisites;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.Unpooled;
@@ -17,8 +19,8 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
+import java.lang.System.Logger;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
@@ -49,7 +51,7 @@ class PacingWireTest {
     // "1763755580.123456 IP a.b > c.d: UDP, length 1400" or "...: tcp 1448"
     private static final Pattern LINE = Pattern.compile("^(\\d+)\\.(\\d{6}) .*(?:length|tcp) (\\d+)");
 
-    private NicTestNet ns;
+    private NetNs ns;
     private String dev;
     private EventLoopGroup group;
     private InetAddress local;
@@ -57,14 +59,15 @@ class PacingWireTest {
 
     @BeforeEach
     void setUp() throws Exception {
-        NicTestNet.requireNetnsAndEthtool();
+        Prerequisites.requireNetns();
+        Prerequisites.requireCommand("ethtool", "ethtool");
         Prerequisites.requireCommand("tc", "iproute2");
         Prerequisites.requireCommand("tcpdump", "tcpdump");
         Prerequisites.requireTransport(Transport.EPOLL.displayName(), Transport.EPOLL.unavailabilityCause());
-        dev = NicTestNet.rootDevice('p');
-        int net = NicTestNet.subnet(4);
-        ns = NicTestNet.create("ncpace");
-        ns.vethToRoot(dev, "10.83." + net + ".1/24", null, "p0", "10.83." + net + ".2/24", null, 1500);
+        dev = NetNs.uniqueDeviceName("ncp");
+        int net = NetNs.perProcess(200, 10, 5, 4);
+        ns = NetNs.create("ncpace");
+        NetNs.vethToRoot(dev, "10.83." + net + ".1/24", ns, "p0", "10.83." + net + ".2/24", 1500);
         local = InetAddress.getByName("10.83." + net + ".1");
         peer = InetAddress.getByName("10.83." + net + ".2");
         group = Transport.EPOLL.newEventLoopGroup(1);
@@ -76,7 +79,7 @@ class PacingWireTest {
             group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS).sync();
         }
         if (dev != null) {
-            NicTestNet.tryRun("ip", "link", "del", dev);
+            CommandRunner.tryRun("ip", "link", "del", dev);
         }
         if (ns != null) {
             ns.close();
@@ -88,7 +91,7 @@ class PacingWireTest {
         OffloadCapabilities caps = OffloadCapabilities.get();
         Prerequisites.require(caps.isKernelSegmentationAvailable(Transport.EPOLL), "UDP_SEGMENT on epoll: "
                 + caps.udpSegmentProblem());
-        NicTestNet.Result fq = NicTestNet.tryRun("tc", "qdisc", "replace", "dev", dev, "root", "fq");
+        CommandRunner.Result fq = CommandRunner.tryRun("tc", "qdisc", "replace", "dev", dev, "root", "fq");
         if (fq.exitCode != 0 && fq.stderr.contains("qdisc kind is unknown")) {
             // A kernel built without CONFIG_NET_SCH_FQ (no package can add it): nothing paces UDP there, which
             // udpIsNotPacedWithoutFq checks instead. Skipped even under OFFLOAD_REQUIRE_ALL=1.
@@ -128,8 +131,8 @@ class PacingWireTest {
 
     @Test
     void tcpStreamIsPacedByTheKernel() throws Exception {
-        NicTestNet.Result qdisc = NicTestNet.tryRun("tc", "-j", "qdisc", "show", "dev", dev);
-        List<String> cmd = new ArrayList<>(ns.wrap(System.getProperty("java.home") + "/bin/java", "-cp",
+        CommandRunner.Result qdisc = CommandRunner.tryRun("tc", "-j", "qdisc", "show", "dev", dev);
+        List<String> cmd = new ArrayList<>(ns.command(System.getProperty("java.home") + "/bin/java", "-cp",
                 System.getProperty("java.class.path"), TcpSinkMain.class.getName(), Integer.toString(TCP_PORT), "2"));
         Process sink = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         try {

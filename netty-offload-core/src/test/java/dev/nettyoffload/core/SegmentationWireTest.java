@@ -3,6 +3,8 @@ package dev.nettyoffload.core;
 import dev.nettyoffload.core.linux.NicFeatures;
 import dev.nettyoffload.core.linux.OffloadLayer;
 import dev.nettyoffload.core.linux.OffloadReport;
+import dev.nettyoffload.testkit.CommandRunner;
+import dev.nettyoffload.testkit.NetNs;
 import dev.nettyoffload.testkit.Prerequisites;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.Unpooled;
@@ -14,8 +16,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
+import java.lang.System.Logger;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
@@ -46,27 +48,28 @@ class SegmentationWireTest {
     private static final int MAX_FRAME = MTU + 14;
 
     private static String dev;
-    private static NicTestNet r;
-    private static NicTestNet d;
+    private static NetNs r;
+    private static NetNs d;
     private static InetAddress sink;
     private static InetAddress local;
     private static EventLoopGroup group;
 
     @BeforeAll
     static void setUp() throws Exception {
-        NicTestNet.requireNetnsAndEthtool();
+        Prerequisites.requireNetns();
+        Prerequisites.requireCommand("ethtool", "ethtool");
         Prerequisites.requireTransport(Transport.EPOLL.displayName(), Transport.EPOLL.unavailabilityCause());
-        dev = NicTestNet.rootDevice('t');
-        int a = NicTestNet.subnet(2);
-        int b = NicTestNet.subnet(3);
-        r = NicTestNet.create("ncsegr");
-        d = NicTestNet.create("ncsegd");
-        r.vethToRoot(dev, "10.83." + a + ".1/24", null, "r0", "10.83." + a + ".2/24", null, MTU);
-        r.veth("r1", "10.83." + b + ".1/24", d, "d0", "10.83." + b + ".2/24", MTU);
+        dev = NetNs.uniqueDeviceName("nct");
+        int a = NetNs.perProcess(200, 10, 5, 2);
+        int b = NetNs.perProcess(200, 10, 5, 3);
+        r = NetNs.create("ncsegr");
+        d = NetNs.create("ncsegd");
+        NetNs.vethToRoot(dev, "10.83." + a + ".1/24", r, "r0", "10.83." + a + ".2/24", MTU);
+        NetNs.veth(r, "r1", "10.83." + b + ".1/24", d, "d0", "10.83." + b + ".2/24", MTU);
         r.exec("sysctl", "-q", "-w", "net.ipv4.ip_forward=1");
         r.exec("ethtool", "-K", "r1", "tso", "off", "tx-udp-segmentation", "off");
         d.exec("ip", "route", "add", "default", "via", "10.83." + b + ".1");
-        NicTestNet.run("ip", "route", "add", "10.83." + b + ".0/24", "via", "10.83." + a + ".2", "dev", dev);
+        CommandRunner.run("ip", "route", "add", "10.83." + b + ".0/24", "via", "10.83." + a + ".2", "dev", dev);
         sink = InetAddress.getByName("10.83." + b + ".2");
         local = InetAddress.getByName("10.83." + a + ".1");
         group = Transport.EPOLL.newEventLoopGroup(1);
@@ -78,7 +81,7 @@ class SegmentationWireTest {
             group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS).sync();
         }
         if (dev != null) {
-            NicTestNet.tryRun("ip", "link", "del", dev);
+            CommandRunner.tryRun("ip", "link", "del", dev);
         }
         if (r != null) {
             r.close();
@@ -90,7 +93,7 @@ class SegmentationWireTest {
 
     @Test
     void tcpWriteLeavesAsMssSizedPacketsWhetherTheNicOrTheKernelSegments() throws Exception {
-        List<String> cmd = new ArrayList<>(d.wrap(System.getProperty("java.home") + "/bin/java", "-cp",
+        List<String> cmd = new ArrayList<>(d.command(System.getProperty("java.home") + "/bin/java", "-cp",
                 System.getProperty("java.class.path"), TcpSinkMain.class.getName(), Integer.toString(TCP_PORT), "2"));
         Process sinkProcess = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         try {
@@ -187,7 +190,7 @@ class SegmentationWireTest {
     }
 
     private static long[] counters() {
-        return new long[] {NicTestNet.rootStatistic(dev, "tx_packets"), d.statistic("d0", "rx_packets"),
+        return new long[] {NetNs.rootStatistic(dev, "tx_packets"), d.statistic("d0", "rx_packets"),
                 d.statistic("d0", "rx_bytes")};
     }
 

@@ -1,5 +1,8 @@
 package dev.nettyoffload.benchmarks.harness;
 
+import dev.nettyoffload.testkit.CommandRunner;
+import dev.nettyoffload.testkit.Prerequisites;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -16,7 +19,7 @@ final class CReference {
 
     /** Why the C reference cannot be built here, or {@code null}. */
     static String unavailabilityReason() {
-        if (!Commands.exists("gcc")) {
+        if (!Prerequisites.hasCommand("gcc")) {
             return "gcc not found (apt-get install gcc); the report will have no C reference";
         }
         if (CReference.class.getResource(SOURCE_RESOURCE) == null) {
@@ -33,10 +36,10 @@ final class CReference {
             Files.copy(in, source, StandardCopyOption.REPLACE_EXISTING);
         }
         Path binary = dir.resolve("udpbench");
-        Commands.Result r = Commands.tryRun(List.of("gcc", "-O2", "-Wall", "-o", binary.toString(),
+        CommandRunner.Result r = CommandRunner.tryRun(List.of("gcc", "-O2", "-Wall", "-o", binary.toString(),
                 source.toString()), 120);
         if (!r.ok()) {
-            throw new IOException("gcc failed to build " + source + ": " + r.output.trim());
+            throw new IOException("gcc failed to build " + source + ": " + r.output().trim());
         }
         return binary;
     }

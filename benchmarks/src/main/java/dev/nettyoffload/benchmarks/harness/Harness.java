@@ -3,6 +3,8 @@ package dev.nettyoffload.benchmarks.harness;
 import dev.nettyoffload.benchmarks.Cli;
 import dev.nettyoffload.core.OffloadCapabilities;
 import dev.nettyoffload.core.Transport;
+import dev.nettyoffload.testkit.NetNs;
+import dev.nettyoffload.testkit.Prerequisites;
 
 import java.io.File;
 import java.io.IOException;
@@ -28,6 +30,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * veth devices and child processes are removed on exit, including by a shutdown hook.
  */
 public final class Harness {
+    /** Standard Ethernet MTU on the veth pair: 1400-byte payloads fit with IPv4 and IPv6 headers. */
+    static final int VETH_MTU = 1500;
     private static final Set<AutoCloseable> CLEANUP = ConcurrentHashMap.newKeySet();
 
     static {
@@ -47,7 +51,9 @@ public final class Harness {
     private final Progress progress;
     private final Map<String, ChildProcess> workers = new HashMap<>();
     private final Path logDir;
-    private VethNetwork veth;
+    /** The veth network's receiving side (the sender stays in the root namespace), or null. */
+    private NetNs receiverNs;
+    private String vethReceiverAddress;
     private Path udpbench;
 
     private Harness(HarnessOptions options, PrintStream out, PrintStream err) {
@@ -108,10 +114,10 @@ public final class Harness {
             networks.add("loopback");
         }
         if (options.networks.contains("veth")) {
-            String reason = VethNetwork.unavailabilityReason();
+            String reason = vethUnavailabilityReason();
             if (reason == null) {
                 try {
-                    veth = VethNetwork.create();
+                    createVeth();
                     networks.add("veth");
                 } catch (RuntimeException e) {
                     out.println("skipping veth: cannot set up a namespace and veth pair: " + oneLine(e));
@@ -246,8 +252,38 @@ public final class Harness {
         }
     }
 
+    /** Why a veth network cannot be made here, or {@code null} when it can be tried. */
+    private static String vethUnavailabilityReason() {
+        if (!Prerequisites.isRoot()) {
+            return "needs root (CAP_NET_ADMIN) for a network namespace and a veth pair; run as root to include it";
+        }
+        if (!Prerequisites.hasCommand("ip")) {
+            return "needs the 'ip' command (apt-get install iproute2)";
+        }
+        return null;
+    }
+
+    /**
+     * A veth pair from the root namespace (the sender's side) into a namespace made for this run (the receiver's
+     * side), addressed from a 10.84.X.0/30 chosen by pid. The namespace deletes both ends when closed, at the
+     * latest by its shutdown hook.
+     */
+    private void createVeth() {
+        int subnet = NetNs.perProcess(160, 90, 1, 0);
+        NetNs ns = NetNs.create("bmbench");
+        try {
+            NetNs.vethToRoot(NetNs.uniqueDeviceName("bmt"), "10.84." + subnet + ".1/30", ns, "bmr0",
+                    "10.84." + subnet + ".2/30", VETH_MTU);
+        } catch (RuntimeException e) {
+            ns.close();
+            throw e;
+        }
+        receiverNs = ns;
+        vethReceiverAddress = "10.84." + subnet + ".2";
+    }
+
     private String receiverAddress(String network) {
-        return network.equals("veth") ? veth.receiverAddress : "127.0.0.1";
+        return network.equals("veth") ? vethReceiverAddress : "127.0.0.1";
     }
 
     private RunRecord runJava(Config c, int round) throws IOException, InterruptedException {
@@ -305,7 +341,7 @@ public final class Harness {
         String host = receiverAddress(c.network);
         List<String> rxCmd = new ArrayList<>();
         if (c.network.equals("veth")) {
-            rxCmd.addAll(List.of(veth.execPrefix()));
+            rxCmd.addAll(receiverNs.command());
         }
         rxCmd.addAll(List.of(udpbench.toString(), "rx", "--bind", host, "--port", "0", "--gro", c.path.receiverMode,
                 "--warmup", num(options.warmup), "--window", num(options.window),
@@ -362,7 +398,7 @@ public final class Harness {
         }
         List<String> cmd = new ArrayList<>();
         if (inNamespace) {
-            cmd.addAll(List.of(veth.execPrefix()));
+            cmd.addAll(receiverNs.command());
         }
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.add("-Xmx512m");
@@ -390,8 +426,8 @@ public final class Harness {
             w.close();
         }
         workers.clear();
-        if (veth != null) {
-            veth.close();
+        if (receiverNs != null) {
+            receiverNs.close();
         }
     }
 

@@ -91,19 +91,10 @@ final class MachineLoad {
                 + "): absolute figures are low and noisy; compare ratios and Gbit per CPU second";
     }
 
-    String json() {
-        return String.format(Locale.ROOT, "{\"loadAverageBefore\": %s, \"loadAverageAfter\": %s, \"stealShare\": %s, "
-                + "\"cpus\": %d}", num(loadBefore), num(loadAfter), num(steal), cpus);
-    }
-
     @Override
     public String toString() {
         return String.format(Locale.ROOT, "load average %s before, %s after; CPU steal %s", fmt(loadBefore),
                 fmt(loadAfter), Double.isNaN(steal) ? "unknown" : String.format(Locale.ROOT, "%.1f%%", steal * 100));
-    }
-
-    private static String num(double v) {
-        return Double.isNaN(v) ? "null" : String.format(Locale.ROOT, "%.4f", v);
     }
 
     private static String fmt(double v) {

@@ -1,5 +1,9 @@
 package dev.nettyoffload.benchmarks.harness;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.nettyoffload.core.OffloadCapabilities;
 import dev.nettyoffload.core.Transport;
 
@@ -24,6 +28,7 @@ final class Report {
     static final String JSON = "results.json";
     static final String MARKDOWN = "results.md";
     static final String SVG = "ratios.svg";
+    private static final ObjectMapper MAPPER = new ObjectMapper();
 
     private final List<RunRecord> records;
     private final HarnessOptions options;
@@ -283,97 +288,83 @@ final class Report {
 
     // ---- JSON
 
-    private String json() {
-        StringBuilder sb = new StringBuilder();
-        sb.append("{\n");
-        sb.append("  \"generated\": ").append(str(generated)).append(",\n");
-        sb.append("  \"command\": ").append(str(command())).append(",\n");
-        sb.append("  \"machine\": ").append(str(machine())).append(",\n");
-        sb.append("  \"load\": ").append(load.json()).append(",\n");
-        sb.append("  \"capabilities\": ").append(str(caps.toString())).append(",\n");
-        sb.append("  \"options\": {\"runs\": ").append(options.runs)
-                .append(", \"warmupSeconds\": ").append(options.warmup)
-                .append(", \"windowSeconds\": ").append(options.window)
-                .append(", \"segmentSize\": ").append(options.segmentSize)
-                .append(", \"batch\": ").append(options.batch)
-                .append(", \"writesPerFlush\": ").append(options.writesPerFlush).append("},\n");
-        sb.append("  \"runs\": [\n");
-        for (int i = 0; i < records.size(); i++) {
-            RunRecord r = records.get(i);
-            sb.append("    {\"network\": ").append(str(r.config.network))
-                    .append(", \"transport\": ").append(str(r.config.transportName()))
-                    .append(", \"path\": ").append(str(r.config.path.label))
-                    .append(", \"round\": ").append(r.round);
+    String json() {
+        ObjectNode root = MAPPER.createObjectNode();
+        root.put("generated", generated);
+        root.put("command", command());
+        root.put("machine", machine());
+        ObjectNode l = root.putObject("load");
+        number(l, "loadAverageBefore", load.loadBefore);
+        number(l, "loadAverageAfter", load.loadAfter);
+        number(l, "stealShare", load.steal);
+        l.put("cpus", load.cpus);
+        root.put("capabilities", caps.toString());
+        ObjectNode o = root.putObject("options");
+        o.put("runs", options.runs);
+        o.put("warmupSeconds", options.warmup);
+        o.put("windowSeconds", options.window);
+        o.put("segmentSize", options.segmentSize);
+        o.put("batch", options.batch);
+        o.put("writesPerFlush", options.writesPerFlush);
+        ArrayNode runs = root.putArray("runs");
+        for (RunRecord r : records) {
+            ObjectNode n = runs.addObject();
+            n.put("network", r.config.network);
+            n.put("transport", r.config.transportName());
+            n.put("path", r.config.path.label);
+            n.put("round", r.round);
             if (r.ok()) {
-                sb.append(", \"receiver\": ").append(side(r.receiver))
-                        .append(", \"sender\": ").append(side(r.sender))
-                        .append(", \"receivedGbps\": ").append(num(r.receiver.gbps()));
+                side(n.putObject("receiver"), r.receiver);
+                side(n.putObject("sender"), r.sender);
+                number(n, "receivedGbps", r.receiver.gbps());
             } else {
-                sb.append(", \"error\": ").append(str(r.error));
-            }
-            sb.append('}').append(i + 1 < records.size() ? ",\n" : "\n");
-        }
-        sb.append("  ],\n");
-        sb.append("  \"summary\": [\n");
-        for (int i = 0; i < summaries.size(); i++) {
-            Summary s = summaries.get(i);
-            sb.append("    {\"network\": ").append(str(s.config.network))
-                    .append(", \"transport\": ").append(str(s.config.transportName()))
-                    .append(", \"path\": ").append(str(s.config.path.label))
-                    .append(", \"description\": ").append(str(s.config.path.description))
-                    .append(", \"runs\": ").append(s.runs)
-                    .append(", \"failures\": ").append(s.failures)
-                    .append(", \"receivedGbps\": {\"median\": ").append(num(s.gbps))
-                    .append(", \"min\": ").append(num(s.minGbps))
-                    .append(", \"max\": ").append(num(s.maxGbps)).append('}')
-                    .append(", \"datagramsPerSecond\": ").append(num(s.datagramsPerSecond))
-                    .append(", \"senderOpsPerMb\": ").append(num(s.senderOpsPerMb))
-                    .append(", \"receiverOpsPerMb\": ").append(num(s.receiverOpsPerMb))
-                    .append(", \"senderCpuSecondsPerGb\": ").append(num(s.senderCpuPerGb))
-                    .append(", \"receiverCpuSecondsPerGb\": ").append(num(s.receiverCpuPerGb))
-                    .append(", \"gbitPerCpuSecond\": ").append(num(s.gbitPerCpuSecond))
-                    .append(", \"overPath1\": ").append(num(overPath1(s)))
-                    .append(", \"overC\": ").append(num(overC(s)))
-                    .append('}').append(i + 1 < summaries.size() ? ",\n" : "\n");
-        }
-        sb.append("  ]\n}\n");
-        return sb.toString();
-    }
-
-    private static String side(Side s) {
-        return "{\"seconds\": " + num(s.seconds) + ", \"bytes\": " + s.bytes + ", \"datagrams\": " + s.datagrams
-                + ", \"ops\": " + s.ops + ", \"cpuSeconds\": " + num(s.cpuSeconds) + "}";
-    }
-
-    static String str(String s) {
-        StringBuilder sb = new StringBuilder("\"");
-        for (char c : s.toCharArray()) {
-            switch (c) {
-                case '"':
-                    sb.append("\\\"");
-                    break;
-                case '\\':
-                    sb.append("\\\\");
-                    break;
-                case '\n':
-                    sb.append("\\n");
-                    break;
-                case '\t':
-                    sb.append("\\t");
-                    break;
-                default:
-                    if (c < 0x20) {
-                        sb.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
-                    } else {
-                        sb.append(c);
-                    }
+                n.put("error", r.error);
             }
         }
-        return sb.append('"').toString();
+        ArrayNode summary = root.putArray("summary");
+        for (Summary s : summaries) {
+            ObjectNode n = summary.addObject();
+            n.put("network", s.config.network);
+            n.put("transport", s.config.transportName());
+            n.put("path", s.config.path.label);
+            n.put("description", s.config.path.description);
+            n.put("runs", s.runs);
+            n.put("failures", s.failures);
+            ObjectNode gbps = n.putObject("receivedGbps");
+            number(gbps, "median", s.gbps);
+            number(gbps, "min", s.minGbps);
+            number(gbps, "max", s.maxGbps);
+            number(n, "datagramsPerSecond", s.datagramsPerSecond);
+            number(n, "senderOpsPerMb", s.senderOpsPerMb);
+            number(n, "receiverOpsPerMb", s.receiverOpsPerMb);
+            number(n, "senderCpuSecondsPerGb", s.senderCpuPerGb);
+            number(n, "receiverCpuSecondsPerGb", s.receiverCpuPerGb);
+            number(n, "gbitPerCpuSecond", s.gbitPerCpuSecond);
+            number(n, "overPath1", overPath1(s));
+            number(n, "overC", overC(s));
+        }
+        try {
+            return MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(root) + "\n";
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot write the report as JSON", e);
+        }
     }
 
-    private static String num(double d) {
-        return Double.isNaN(d) || Double.isInfinite(d) ? "null" : String.format(Locale.ROOT, "%.6g", d);
+    private static void side(ObjectNode n, Side s) {
+        number(n, "seconds", s.seconds);
+        n.put("bytes", s.bytes);
+        n.put("datagrams", s.datagrams);
+        n.put("ops", s.ops);
+        number(n, "cpuSeconds", s.cpuSeconds);
+    }
+
+    /** A measurement, or null where there is none (a ratio without its baseline, a failed side). */
+    private static void number(ObjectNode n, String field, double value) {
+        if (Double.isNaN(value) || Double.isInfinite(value)) {
+            n.putNull(field);
+        } else {
+            n.put(field, value);
+        }
     }
 
     // ---- SVG

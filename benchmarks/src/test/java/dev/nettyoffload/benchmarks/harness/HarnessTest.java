@@ -1,10 +1,13 @@
 package dev.nettyoffload.benchmarks.harness;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.nettyoffload.benchmarks.Cli;
 import dev.nettyoffload.core.OffloadCapabilities;
 import dev.nettyoffload.core.Transport;
+import dev.nettyoffload.testkit.CommandRunner;
+import dev.nettyoffload.testkit.NetNs;
 import dev.nettyoffload.testkit.Prerequisites;
-import dev.nettyoffload.testkit.Shell;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -15,8 +18,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -27,10 +28,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * a real report. Nothing here is timed; the assertions are about what the report contains.
  */
 class HarnessTest {
-    private static final Pattern RUN = Pattern.compile(
-            "\\{\"network\": \"(\\w+)\", \"transport\": \"(\\w+)\", \"path\": \"(\\w+)\", \"round\": 1, "
-                    + "(\"error\": \"[^\"]*\"|\"receiver\": \\{\"seconds\": [^,]+, \"bytes\": (\\d+), "
-                    + "\"datagrams\": (\\d+), \"ops\": (\\d+))");
+    private static final ObjectMapper MAPPER = new ObjectMapper();
+
+    /** The runs of round 1 in results.json. */
+    private static List<JsonNode> firstRound(String json) throws Exception {
+        List<JsonNode> runs = new ArrayList<>();
+        for (JsonNode run : MAPPER.readTree(json).get("runs")) {
+            if (run.get("round").asInt() == 1) {
+                runs.add(run);
+            }
+        }
+        return runs;
+    }
 
     private static final class Outcome {
         final int exitCode;
@@ -124,15 +133,16 @@ class HarnessTest {
 
         String json = Files.readString(out.resolve(Report.JSON));
         List<String> seen = new ArrayList<>();
-        Matcher m = RUN.matcher(json);
-        while (m.find()) {
-            assertTrue(m.group(5) != null, "run failed: " + m.group());
-            assertTrue(Long.parseLong(m.group(5)) > 0, "nothing received: " + m.group());
-            seen.add(m.group(2) + "/" + m.group(3));
-            if (m.group(2).equals("epoll") && m.group(3).equals("3")
-                    && OffloadCapabilities.get().isUdpGroSupported()) {
+        for (JsonNode run : firstRound(json)) {
+            JsonNode receiver = run.get("receiver");
+            assertTrue(receiver != null, "run failed: " + run);
+            assertTrue(receiver.get("bytes").asLong() > 0, "nothing received: " + run);
+            String transport = run.get("transport").asText();
+            String path = run.get("path").asText();
+            seen.add(transport + "/" + path);
+            if (transport.equals("epoll") && path.equals("3") && OffloadCapabilities.get().isUdpGroSupported()) {
                 // UDP_GRO + GroAggregator: the receiver's pipeline sees batches, not datagrams.
-                assertTrue(Long.parseLong(m.group(7)) * 4 < Long.parseLong(m.group(6)), "no batches: " + m.group());
+                assertTrue(receiver.get("ops").asLong() * 4 < receiver.get("datagrams").asLong(), "no batches: " + run);
             }
         }
         List<String> expected = new ArrayList<>();
@@ -166,12 +176,13 @@ class HarnessTest {
                 "--out", out.toString());
         assertEquals(0, o.exitCode, o.out + o.err);
         String json = Files.readString(out.resolve(Report.JSON));
-        Matcher m = RUN.matcher(json);
-        assertTrue(m.find(), json);
-        assertEquals("veth", m.group(1));
-        assertTrue(m.group(5) != null && Long.parseLong(m.group(5)) > 0, m.group());
-        String pid = Long.toString(ProcessHandle.current().pid() % 1_000_000);
-        assertFalse(Shell.run("ip", "netns", "list").contains("bmbench-" + pid), "namespace left behind");
-        assertFalse(Shell.run("ip", "-o", "link").contains("bm" + pid + "t"), "veth left behind");
+        List<JsonNode> runs = firstRound(json);
+        assertFalse(runs.isEmpty(), json);
+        JsonNode run = runs.get(0);
+        assertEquals("veth", run.get("network").asText());
+        assertTrue(run.get("receiver") != null && run.get("receiver").get("bytes").asLong() > 0, run.toString());
+        long pid = ProcessHandle.current().pid();
+        assertFalse(CommandRunner.run("ip", "netns", "list").contains("bmbench-" + pid + "-"), "namespace left behind");
+        assertFalse(CommandRunner.run("ip", "-o", "link").contains(NetNs.uniqueDeviceName("bmt")), "veth left behind");
     }
 }

@@ -15,7 +15,6 @@ class MachineLoadTest {
         assertEquals(0.05, load.steal, 1e-9);
         assertEquals(0.1, load.loadBefore, 1e-9);
         assertEquals(0.2, load.loadAfter, 1e-9);
-        assertTrue(load.json().contains("\"stealShare\": 0.0500"), load.json());
     }
 
     @Test
@@ -34,7 +33,7 @@ class MachineLoadTest {
                 new MachineLoad.Sample(Double.NaN, -1, -1));
         assertNull(load.warning());
         assertTrue(load.toString().contains("CPU steal unknown"), load.toString());
-        assertTrue(load.json().contains("\"loadAverageBefore\": null"), load.json());
+        assertTrue(Double.isNaN(load.loadBefore) && Double.isNaN(load.steal));
     }
 
     @Test

@@ -42,10 +42,11 @@ final class LoopbackStream {
         final long sendOps;
         final long receivedBytes;
         final long receivedDatagrams;
-        final GsoCounters counters;
+        /** The encoder's counters at the end of the run, or null without an encoder. */
+        final GsoCounters.Snapshot counters;
 
         Result(double seconds, long sentBytes, long sentDatagrams, long sendOps, long receivedBytes,
-               long receivedDatagrams, GsoCounters counters) {
+               long receivedDatagrams, GsoCounters.Snapshot counters) {
             this.seconds = seconds;
             this.sentBytes = sentBytes;
             this.sentDatagrams = sentDatagrams;
@@ -118,10 +119,10 @@ final class LoopbackStream {
             Thread.sleep(100); // let the receiver drain its socket buffer
             sender.close().sync();
             receiver.close().sync();
-            long sendOps = gso ? encoder.counters().kernelSends() + encoder.counters().softwareDatagrams()
-                    : loop.datagrams;
+            GsoCounters.Snapshot counters = encoder != null ? encoder.counters().snapshot() : null;
+            long sendOps = gso ? counters.kernelSends() + counters.softwareDatagrams() : loop.datagrams;
             return new Result(elapsed, loop.bytes, loop.datagrams, sendOps, receivedBytes.get(),
-                    receivedDatagrams.get(), encoder != null ? encoder.counters() : null);
+                    receivedDatagrams.get(), counters);
         } finally {
             payload.release();
             senderGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();

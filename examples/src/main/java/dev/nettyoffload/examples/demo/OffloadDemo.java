@@ -61,7 +61,7 @@ public final class OffloadDemo {
                 + " the kernel %.1fx fewer send operations per MB (medians of %d rounds).%n",
                 g.sentGbps() / Math.max(1e-9, p.sentGbps()),
                 p.sendOpsPerMb() / Math.max(1e-9, g.sendOpsPerMb()), options.rounds);
-        GsoCounters last = gso.get(gso.size() - 1).counters;
+        GsoCounters.Snapshot last = gso.get(gso.size() - 1).counters;
         if (last != null) {
             System.out.println("Last GsoEncoder run: " + last);
         }

@@ -32,7 +32,7 @@ public final class SendStats {
         if (encoder == null) {
             return NONE;
         }
-        GsoCounters c = encoder.counters();
+        GsoCounters.Snapshot c = encoder.counters().snapshot();
         return new SendStats(encoder.isKernelPath(), c.kernelSends(), c.kernelSegments(), c.softwareDatagrams(),
                 c.passedThrough(), c.fallbacks());
     }

@@ -1,12 +1,14 @@
 package dev.nettyoffload.examples.quic;
 
-import io.netty.handler.ssl.util.SelfSignedCertificate;
+import io.netty.pkitesting.CertificateBuilder;
+import io.netty.pkitesting.X509Bundle;
 
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.PrivateKey;
-import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.Base64;
 
 /**
@@ -29,11 +31,21 @@ public final class TestCertificate {
     public static synchronized TestCertificate get() {
         if (instance == null) {
             try {
-                @SuppressWarnings("deprecation")
-                SelfSignedCertificate ssc = new SelfSignedCertificate("localhost", "EC", 256);
-                instance = new TestCertificate(ssc.key(), ssc.cert());
-                ssc.delete();
-            } catch (CertificateException e) {
+                Instant now = Instant.now();
+                X509Bundle bundle = new CertificateBuilder()
+                        .subject("CN=localhost")
+                        .addSanDnsName("localhost")
+                        .addSanIpAddress("127.0.0.1")
+                        .addSanIpAddress("::1")
+                        .notBefore(now.minus(Duration.ofDays(1)))
+                        // Chromium refuses server certificates valid for more than 398 days.
+                        .notAfter(now.plus(Duration.ofDays(30)))
+                        .ecp256()
+                        // buildSelfSigned() makes a root: clients here trust it by its SPKI hash, not by a chain.
+                        .setIsCertificateAuthority(true)
+                        .buildSelfSigned();
+                instance = new TestCertificate(bundle.getKeyPair().getPrivate(), bundle.getCertificate());
+            } catch (Exception e) {
                 throw new IllegalStateException("cannot make a self-signed certificate", e);
             }
         }

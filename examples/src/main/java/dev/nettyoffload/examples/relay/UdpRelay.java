@@ -5,6 +5,7 @@ import dev.nettyoffload.core.Transport;
 import dev.nettyoffload.examples.Cli;
 import dev.nettyoffload.gro.GroAggregator;
 import dev.nettyoffload.gro.GroConfig;
+import dev.nettyoffload.gro.GroCounters;
 import dev.nettyoffload.gso.GsoCounters;
 import dev.nettyoffload.gso.GsoEncoder;
 import io.netty.bootstrap.Bootstrap;
@@ -90,7 +91,8 @@ public final class UdpRelay implements AutoCloseable {
     public Stats stats() throws Exception {
         // Read off the event loop: a file read, and the kernel's count needs no consistency with ours.
         long kernelDrops = drops.read();
-        return channel.eventLoop().submit(() -> new Stats(gro, gso.counters(), forwarder, kernelDrops))
+        return channel.eventLoop().submit(() -> new Stats(gro.counters(), gso.counters().snapshot(), forwarder,
+                kernelDrops))
                 .get(5, TimeUnit.SECONDS);
     }
 
@@ -125,7 +127,7 @@ public final class UdpRelay implements AutoCloseable {
          */
         public final long kernelDrops;
 
-        Stats(GroAggregator gro, GsoCounters gso, Forwarder f, long kernelDrops) {
+        Stats(GroCounters gro, GsoCounters.Snapshot gso, Forwarder f, long kernelDrops) {
             datagramsIn = gro.datagramsIn();
             batchesIn = gro.batchesOut();
             kernelGroBatches = gro.kernelGroBatches();

@@ -1,11 +1,12 @@
 package dev.nettyoffload.examples.vxlan;
 
 import dev.nettyoffload.core.packet.VxlanHeader;
+import dev.nettyoffload.testkit.CommandRunner;
+import dev.nettyoffload.testkit.NetNs;
 
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -40,19 +41,12 @@ public final class LinuxPeers implements AutoCloseable {
     private static final Pattern END_OBJECT = Pattern.compile("\"end\"\\s*:\\s*\\{");
     private static final Pattern NUMBER = Pattern.compile("-?[0-9]+(\\.[0-9]+)?(e[+-]?[0-9]+)?");
 
-    private final String nsA;
-    private final String nsB;
-    private final String rootA;
-    private final String rootB;
     private final int mtuA;
     private final int mtuB;
+    private NetNs nsA;
+    private NetNs nsB;
 
     private LinuxPeers(int mtuA, int mtuB) {
-        long pid = ProcessHandle.current().pid() % 1_000_000;
-        this.nsA = "vxgw-a-" + pid;
-        this.nsB = "vxgw-b-" + pid;
-        this.rootA = "vxga" + pid;
-        this.rootB = "vxgb" + pid;
         this.mtuA = mtuA;
         this.mtuB = mtuB;
     }
@@ -66,9 +60,12 @@ public final class LinuxPeers implements AutoCloseable {
         LinuxPeers p = new LinuxPeers(underlayMtuA, underlayMtuB);
         boolean ok = false;
         try {
-            p.cleanup();
-            p.side(p.nsA, p.rootA, UNDERLAY_GATEWAY_A, UNDERLAY_PEER_A, VNI_A, OVERLAY_A, underlayMtuA);
-            p.side(p.nsB, p.rootB, UNDERLAY_GATEWAY_B, UNDERLAY_PEER_B, VNI_B, OVERLAY_B, underlayMtuB);
+            p.nsA = NetNs.create("vxgw-a");
+            side(p.nsA, NetNs.uniqueDeviceName("vxga"), UNDERLAY_GATEWAY_A, UNDERLAY_PEER_A, VNI_A, OVERLAY_A,
+                    underlayMtuA);
+            p.nsB = NetNs.create("vxgw-b");
+            side(p.nsB, NetNs.uniqueDeviceName("vxgb"), UNDERLAY_GATEWAY_B, UNDERLAY_PEER_B, VNI_B, OVERLAY_B,
+                    underlayMtuB);
             ok = true;
             return p;
         } finally {
@@ -78,21 +75,12 @@ public final class LinuxPeers implements AutoCloseable {
         }
     }
 
-    private void side(String ns, String root, String gatewayIp, String peerIp, int vni, String overlay, int mtu) {
-        String m = Integer.toString(mtu);
-        run("ip", "netns", "add", ns);
-        inNs(ns, "ip", "link", "set", "lo", "up");
-        run("ip", "link", "add", root, "mtu", m, "type", "veth", "peer", "name", "ul0", "mtu", m, "netns", ns);
-        run("ip", "addr", "add", gatewayIp + "/24", "dev", root);
-        run("ip", "link", "set", root, "up");
-        inNs(ns, "ip", "addr", "add", peerIp + "/24", "dev", "ul0");
-        inNs(ns, "ip", "link", "set", "ul0", "up");
-        inNs(ns, "ip", "link", "add", "vxlan0", "mtu", Integer.toString(mtu - VXLAN_OVERHEAD), "type", "vxlan",
-                "id", Integer.toString(vni), "remote", gatewayIp, "local", peerIp,
-                "dstport", Integer.toString(VxlanHeader.DEFAULT_PORT), "dev", "ul0");
-        inNs(ns, "ethtool", "-K", "vxlan0", "tx", "off");
-        inNs(ns, "ip", "addr", "add", overlay + "/24", "dev", "vxlan0");
-        inNs(ns, "ip", "link", "set", "vxlan0", "up");
+    private static void side(NetNs ns, String root, String gatewayIp, String peerIp, int vni, String overlay,
+                             int mtu) {
+        NetNs.vethToRoot(root, gatewayIp + "/24", ns, "ul0", peerIp + "/24", mtu);
+        ns.vxlan("vxlan0", vni, peerIp, gatewayIp, VxlanHeader.DEFAULT_PORT, "ul0", mtu - VXLAN_OVERHEAD);
+        ns.exec("ethtool", "-K", "vxlan0", "tx", "off");
+        NetNs.configure(ns, "vxlan0", overlay + "/24");
     }
 
     /** Side A's segment as the gateway sees it. */
@@ -115,22 +103,12 @@ public final class LinuxPeers implements AutoCloseable {
         }
     }
 
-    public String namespaceA() {
+    public NetNs namespaceA() {
         return nsA;
     }
 
-    public String namespaceB() {
+    public NetNs namespaceB() {
         return nsB;
-    }
-
-    /** Runs a command in side A's namespace; returns stdout or throws with stderr. */
-    public String execA(String... command) {
-        return inNs(nsA, command);
-    }
-
-    /** Runs a command in side B's namespace. */
-    public String execB(String... command) {
-        return inNs(nsB, command);
     }
 
     /**
@@ -139,20 +117,19 @@ public final class LinuxPeers implements AutoCloseable {
      * must cut them to B's MTU.
      */
     public void advertiseMssB(int mss) {
-        execB("ip", "route", "replace", "10.87.243.0/24", "dev", "vxlan0", "proto", "kernel", "scope", "link",
+        nsB.exec("ip", "route", "replace", "10.87.243.0/24", "dev", "vxlan0", "proto", "kernel", "scope", "link",
                 "src", OVERLAY_B, "advmss", Integer.toString(mss));
     }
 
     /** A counter of {@code /sys/class/net/vxlan0/statistics/} in side B's namespace (for example rx_packets). */
     public long vxlanStatisticB(String counter) {
-        return Long.parseLong(execB("cat", "/sys/class/net/vxlan0/statistics/" + counter).trim());
+        return nsB.statistic("vxlan0", counter);
     }
 
     /** Pings B's overlay address from A; true when {@code count} replies came back. */
     public boolean ping(int count) {
-        Result r = tryRun(List.of("ip", "netns", "exec", nsA, "ping", "-c", Integer.toString(count), "-i", "0.2",
-                "-W", "2", OVERLAY_B), 30);
-        return r.exitCode == 0;
+        return nsA.tryExec(List.of("ping", "-c", Integer.toString(count), "-i", "0.2", "-W", "2", OVERLAY_B), 30)
+                .ok();
     }
 
     /** Result of one iperf3 run (client side JSON, with the server's figures iperf3 exchanges at the end). */
@@ -187,18 +164,17 @@ public final class LinuxPeers implements AutoCloseable {
      */
     public IperfResult iperf3(int seconds, long udpBitsPerSecond, int udpLength)
             throws IOException, InterruptedException {
-        Process server = new ProcessBuilder("ip", "netns", "exec", nsB, "iperf3", "-s", "-1", "-B", OVERLAY_B)
-                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        Process server = nsB.processBuilder("iperf3", "-s", "-1", "-B", OVERLAY_B).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
         try {
             waitForListener();
-            List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", nsA, "iperf3", "-c", OVERLAY_B,
-                    "-t", Integer.toString(seconds), "-J"));
+            List<String> cmd = new ArrayList<>(List.of("iperf3", "-c", OVERLAY_B, "-t", Integer.toString(seconds), "-J"));
             if (udpBitsPerSecond > 0) {
                 cmd.addAll(List.of("-u", "-b", Long.toString(udpBitsPerSecond), "-l", Integer.toString(udpLength)));
             }
-            Result r = tryRun(cmd, seconds + 30L);
-            if (r.exitCode != 0) {
-                throw new IllegalStateException("iperf3 client failed (" + r.exitCode + "): " + r.stdout + r.stderr);
+            CommandRunner.Result r = nsA.tryExec(cmd, seconds + 30L);
+            if (!r.ok()) {
+                throw new IllegalStateException("iperf3 client failed (" + r.exitCode + "): " + r.output());
             }
             return parse(r.stdout, udpBitsPerSecond > 0);
         } finally {
@@ -212,8 +188,8 @@ public final class LinuxPeers implements AutoCloseable {
     private void waitForListener() throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (System.nanoTime() < deadline) {
-            Result r = tryRun(List.of("ip", "netns", "exec", nsB, "ss", "-Hltn", "sport", "=", ":5201"), 10);
-            if (r.exitCode == 0 && !r.stdout.isBlank()) {
+            CommandRunner.Result r = nsB.tryExec(List.of("ss", "-Hltn", "sport", "=", ":5201"), 10);
+            if (r.ok() && !r.stdout.isBlank()) {
                 return;
             }
             Thread.sleep(50);
@@ -268,63 +244,14 @@ public final class LinuxPeers implements AutoCloseable {
         return Double.parseDouble(m.group());
     }
 
-    private void cleanup() {
-        tryRun(List.of("ip", "link", "del", rootA), 10);
-        tryRun(List.of("ip", "link", "del", rootB), 10);
-        tryRun(List.of("ip", "netns", "del", nsA), 10);
-        tryRun(List.of("ip", "netns", "del", nsB), 10);
-    }
-
+    /** Deletes both namespaces and their veth pairs. */
     @Override
     public void close() {
-        cleanup();
-    }
-
-    private static String inNs(String ns, String... command) {
-        List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", ns));
-        cmd.addAll(List.of(command));
-        return run(cmd.toArray(new String[0]));
-    }
-
-    private static String run(String... command) {
-        Result r = tryRun(List.of(command), 30);
-        if (r.exitCode != 0) {
-            throw new IllegalStateException(String.join(" ", command) + " failed (" + r.exitCode + "): " + r.stderr);
+        if (nsA != null) {
+            nsA.close();
         }
-        return r.stdout;
-    }
-
-    private static final class Result {
-        final int exitCode;
-        final String stdout;
-        final String stderr;
-
-        Result(int exitCode, String stdout, String stderr) {
-            this.exitCode = exitCode;
-            this.stdout = stdout;
-            this.stderr = stderr;
-        }
-    }
-
-    private static Result tryRun(List<String> command, long timeoutSeconds) {
-        try {
-            Process p = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
-                    .start();
-            // Small outputs only (ip, ethtool, ping, iperf3 JSON): read after exit would deadlock on a full pipe,
-            // so read the streams first.
-            byte[] out = p.getInputStream().readAllBytes();
-            byte[] err = p.getErrorStream().readAllBytes();
-            if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                return new Result(-1, new String(out, StandardCharsets.UTF_8), "timed out");
-            }
-            return new Result(p.exitValue(), new String(out, StandardCharsets.UTF_8),
-                    new String(err, StandardCharsets.UTF_8));
-        } catch (IOException e) {
-            return new Result(-1, "", e.toString());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return new Result(-1, "", e.toString());
+        if (nsB != null) {
+            nsB.close();
         }
     }
 }

@@ -7,7 +7,7 @@ import io.netty.util.ReferenceCountUtil;
 
 /**
  * Learns each {@link VxlanFrame}'s source MAC (side, sending VTEP) and passes the bare Ethernet frame on, so that
- * a {@code GroAggregator} with {@code LinkType.ETHERNET} can coalesce it: learning needs the outer sender, which
+ * a {@code PacketGroAggregator} with {@code LinkType.ETHERNET} can coalesce it: learning needs the outer sender, which
  * coalescing discards.
  */
 final class MacLearningHandler extends ChannelInboundHandlerAdapter {

@@ -29,13 +29,13 @@ import java.util.List;
 
 /**
  * One side's egress: re-segments merged runs to this side's MTU with the packet segmenter (the engine of
- * {@code GsoEncoder}), puts a VXLAN header in front of every inner frame and writes the outer datagrams to the
+ * {@code PacketGsoEncoder}), puts a VXLAN header in front of every inner frame and writes the outer datagrams to the
  * side's channel, where the datagram {@code GsoEncoder} sends them. With offload on, consecutive frames of equal
  * length to one VTEP (what segmentation produces) leave as one {@link SegmentedDatagramPacket}, that is one USO
  * send; with offload off, every frame is its own {@link DatagramPacket}.
  * <p>
- * The segmenter is called directly rather than through a {@code GsoEncoder} in the pipeline because the
- * destination VTEP of each frame must travel with it, and {@code GsoEncoder} emits bare frames. Writes are
+ * The segmenter is called directly rather than through a {@code PacketGsoEncoder} in the pipeline because the
+ * destination VTEP of each frame must travel with it, and {@code PacketGsoEncoder} emits bare frames. Writes are
  * flushed once per event-loop task. Used on the channel's event loop only.
  */
 final class VxlanEgress {
@@ -45,7 +45,8 @@ final class VxlanEgress {
 
     private final VxlanSegment segment;
     private final boolean offload;
-    private final int maxSegments;
+    /** Most frames in one outer USO send. */
+    private final int maxSegmentsPerSend;
     private final DropLog drops;
     private final PacketSegmenter segmenter = new PacketSegmenter(PacketSegmenterConfig.newBuilder()
             .linkType(LinkType.ETHERNET).checksumMode(ChecksumMode.FULL).build());
@@ -63,10 +64,10 @@ final class VxlanEgress {
     private long outerDatagrams;
     private long outerWrites;
 
-    VxlanEgress(VxlanSegment segment, boolean offload, int maxSegments, DropLog drops) {
+    VxlanEgress(VxlanSegment segment, boolean offload, int maxSegmentsPerSend, DropLog drops) {
         this.segment = segment;
         this.offload = offload;
-        this.maxSegments = maxSegments;
+        this.maxSegmentsPerSend = maxSegmentsPerSend;
         this.drops = drops;
     }
 
@@ -202,7 +203,7 @@ final class VxlanEgress {
             int end = i + 1;
             if (offload) {
                 // Equal lengths extend the run; a shorter frame may end it (USO's short last segment).
-                while (end < n && end - i < maxSegments && (long) (end - i + 1) * datagram <= maxPayload) {
+                while (end < n && end - i < maxSegmentsPerSend && (long) (end - i + 1) * datagram <= maxPayload) {
                     int next = ((ByteBuf) frames.get(end)).readableBytes();
                     if (next > length) {
                         break;

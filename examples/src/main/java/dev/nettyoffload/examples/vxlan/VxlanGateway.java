@@ -5,8 +5,9 @@ import dev.nettyoffload.core.packet.LinkType;
 import dev.nettyoffload.core.Transport;
 import dev.nettyoffload.core.UdpLimits;
 import dev.nettyoffload.examples.Cli;
-import dev.nettyoffload.gro.GroAggregator;
-import dev.nettyoffload.gro.GroConfig;
+import dev.nettyoffload.gro.PacketGroAggregator;
+import dev.nettyoffload.gro.PacketGroConfig;
+import dev.nettyoffload.gro.PacketGroCounters;
 import dev.nettyoffload.gso.GsoConfig;
 import dev.nettyoffload.gso.GsoEncoder;
 import io.netty.bootstrap.Bootstrap;
@@ -35,12 +36,13 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@link GsoEncoder}: sends the outer datagrams, a {@code SegmentedDatagramPacket} as one USO send;</li>
  *   <li>{@link VxlanDecoder}: datagram to inner frame with VNI and sender, bad datagrams counted and dropped;</li>
  *   <li>{@link MacLearningHandler}: learns the source MAC, passes the bare frame on;</li>
- *   <li>{@link GroAggregator} ({@code LinkType.ETHERNET}): coalesces the inner TCP/UDP flows of a read loop;</li>
+ *   <li>{@link PacketGroAggregator} ({@code LinkType.ETHERNET}): coalesces the inner TCP/UDP flows of a read
+ *   loop;</li>
  *   <li>{@link VxlanForwarder}: the bridge decision, handing frames and merged runs to the other side's
  *   {@link VxlanEgress} (re-segmentation to that side's MTU, VXLAN encapsulation, USO batching).</li>
  * </ol>
- * With offload off the {@code GroAggregator} is left out and every frame leaves as its own datagram: the
- * baseline for the benchmark. Oversize frames are still cut to the egress MTU.
+ * With offload off the {@code PacketGroAggregator} is left out and every frame leaves as its own datagram:
+ * the baseline for the benchmark. Oversize frames are still cut to the egress MTU.
  */
 public final class VxlanGateway implements AutoCloseable {
     /** Largest MAC table; a bridge in front of a few VMs needs far fewer. */
@@ -57,7 +59,7 @@ public final class VxlanGateway implements AutoCloseable {
     private final DropLog[] drops = new DropLog[2];
     private final VxlanEgress[] egress = new VxlanEgress[2];
     private final VxlanDecoder[] decoders = new VxlanDecoder[2];
-    private final GroAggregator[] aggregators = new GroAggregator[2];
+    private final PacketGroAggregator[] aggregators = new PacketGroAggregator[2];
     private final GsoEncoder[] encoders = new GsoEncoder[2];
     private final long[] framesIn = new long[2];
     private final Channel[] channels = new Channel[2];
@@ -119,7 +121,8 @@ public final class VxlanGateway implements AutoCloseable {
         decoders[side] = new VxlanDecoder(segments[side].vni());
         ch.pipeline().addLast(encoders[side], decoders[side], new MacLearningHandler(this, side));
         if (offload) {
-            aggregators[side] = new GroAggregator(GroConfig.newBuilder().linkType(LinkType.ETHERNET).build());
+            aggregators[side] = new PacketGroAggregator(
+                    PacketGroConfig.newBuilder().linkType(LinkType.ETHERNET).build());
             ch.pipeline().addLast(aggregators[side]);
         }
         ch.pipeline().addLast(new VxlanForwarder(this, side));
@@ -170,10 +173,11 @@ public final class VxlanGateway implements AutoCloseable {
         for (int i = 0; i < 2; i++) {
             in += framesIn[i];
             if (aggregators[i] != null) {
-                groIn += aggregators[i].packetsIn();
-                merged += aggregators[i].mergedPacketsOut();
-                mergedFrames += aggregators[i].packetsMerged();
-                csum += aggregators[i].checksumFailures();
+                PacketGroCounters c = aggregators[i].counters();
+                groIn += c.packetsIn();
+                merged += c.mergedPacketsOut();
+                mergedFrames += c.packetsMerged();
+                csum += c.checksumFailures();
             }
             ePackets += egress[i].packetsIn();
             reseg += egress[i].resegmented();

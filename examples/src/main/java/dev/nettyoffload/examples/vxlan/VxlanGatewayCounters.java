@@ -57,7 +57,7 @@ public final class VxlanGatewayCounters {
         return framesOut;
     }
 
-    /** Merged packets the ingress {@code GroAggregator}s emitted. */
+    /** Merged packets the ingress {@code PacketGroAggregator}s emitted. */
     public long mergedPacketsOut() {
         return mergedPacketsOut;
     }

@@ -3,8 +3,8 @@ package dev.nettyoffload.examples.relay;
 import dev.nettyoffload.core.OffloadCapabilities;
 import dev.nettyoffload.core.Transport;
 import dev.nettyoffload.testkit.NetNs;
+import dev.nettyoffload.testkit.PatternSender;
 import dev.nettyoffload.testkit.Prerequisites;
-import dev.nettyoffload.testkit.Shell;
 import dev.nettyoffload.testkit.UdpSink;
 import org.junit.jupiter.api.Test;
 
@@ -37,7 +37,7 @@ class UdpRelayTest {
         int total = SIZE * SEGMENTS * ROUNDS;
         assertEquals(total, got.bytes, "bytes at the target; relay: " + stats);
         assertEquals(Collections.nCopies(SEGMENTS * ROUNDS, SIZE), got.sizes);
-        assertEquals(UdpSink.sha256Hex(BatchSender.pattern(total)), got.sha256, "bytes in order");
+        assertEquals(UdpSink.sha256Hex(PatternSender.pattern(0, total)), got.sha256, "bytes in order");
         assertEquals(SEGMENTS * ROUNDS, stats.datagramsIn);
         assertEquals(ROUNDS, stats.kernelGroBatches, "each batch read with one recvmsg: " + stats);
         assertEquals(ROUNDS, stats.writes, "each batch forwarded as one write: " + stats);
@@ -60,7 +60,7 @@ class UdpRelayTest {
                     throw new IllegalStateException(e);
                 }
             });
-            BatchSender.send(relay.localAddress(), SIZE, SEGMENTS, ROUNDS, 20);
+            PatternSender.send(PatternSender.Mode.USO, relay.localAddress(), SIZE, SEGMENTS, 0, ROUNDS, 20);
             UdpSink.Summary got = received.get(30, TimeUnit.SECONDS);
             UdpRelay.Stats stats = relay.stats();
             System.out.println("loopback relay: " + stats);
@@ -76,9 +76,8 @@ class UdpRelayTest {
     void relaysBatchesIntactAcrossVeth() throws Exception {
         requireOffload();
         Prerequisites.requireNetns();
-        long pid = ProcessHandle.current().pid() % 100000;
-        String toSender = "gr" + pid + "s";
-        String toTarget = "gr" + pid + "t";
+        String toSender = NetNs.uniqueDeviceName("grs");
+        String toTarget = NetNs.uniqueDeviceName("grt");
         NetNs senderNs = NetNs.create("grrs");
         NetNs targetNs = NetNs.create("grrt");
         Process sink = null;
@@ -94,11 +93,10 @@ class UdpRelayTest {
             assertEquals("READY", ready);
             try (UdpRelay relay = UdpRelay.start(Transport.EPOLL, new InetSocketAddress("10.82.12.1", 0),
                     new InetSocketAddress("10.82.13.2", 9082))) {
-                long txBefore = Long.parseLong(Shell.run("cat", "/sys/class/net/" + toTarget
-                        + "/statistics/tx_packets").trim());
-                sender = senderNs.javaProcess(BatchSender.class, "10.82.12.1",
+                long txBefore = NetNs.rootStatistic(toTarget, "tx_packets");
+                sender = senderNs.javaProcess(PatternSender.class, "uso", "10.82.12.1",
                         Integer.toString(relay.localAddress().getPort()), Integer.toString(SIZE),
-                        Integer.toString(SEGMENTS), Integer.toString(ROUNDS), "30")
+                        Integer.toString(SEGMENTS), "0", Integer.toString(ROUNDS), "30")
                         .redirectErrorStream(true).start();
                 String sent = new String(sender.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
                 assertTrue(sender.waitFor(30, TimeUnit.SECONDS));
@@ -109,8 +107,7 @@ class UdpRelayTest {
                 }
                 assertTrue(sink.waitFor(30, TimeUnit.SECONDS));
                 UdpRelay.Stats stats = relay.stats();
-                long txPackets = Long.parseLong(Shell.run("cat", "/sys/class/net/" + toTarget
-                        + "/statistics/tx_packets").trim()) - txBefore;
+                long txPackets = NetNs.rootStatistic(toTarget, "tx_packets") - txBefore;
                 System.out.println("veth relay: " + stats + "; packets on the veth to the target: " + txPackets);
                 assertIntact(UdpSink.Summary.parse(summary.toString()), stats);
                 // One GSO packet per batch (plus a few ARP and IPv6 ND/MLD packets of a new link), where a
@@ -125,8 +122,6 @@ class UdpRelayTest {
             if (sink != null) {
                 sink.destroyForcibly();
             }
-            Shell.tryRun("ip", "link", "del", toSender);
-            Shell.tryRun("ip", "link", "del", toTarget);
             senderNs.close();
             targetNs.close();
         }

@@ -2,11 +2,11 @@ package dev.nettyoffload.examples.video;
 
 import dev.nettyoffload.core.OffloadCapabilities;
 import dev.nettyoffload.core.Transport;
+import dev.nettyoffload.examples.quic.SendStats;
+import dev.nettyoffload.testkit.CommandRunner;
 import dev.nettyoffload.testkit.NetNs;
 import dev.nettyoffload.testkit.Prerequisites;
-import dev.nettyoffload.testkit.Shell;
 import dev.nettyoffload.testkit.UdpSink;
-import dev.nettyoffload.examples.quic.SendStats;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -49,7 +49,7 @@ class VideoUdpTest {
         Prerequisites.requireCommand("ffprobe", "ffmpeg");
         int port = freeUdpPort();
         try (VideoServer server = VideoHttpTest.start("--no-http", "--no-h3", "--udp", "127.0.0.1:" + port)) {
-            Shell.Result r = Shell.tryRun(List.of("ffprobe", "-v", "error", "-show_entries",
+            CommandRunner.Result r = CommandRunner.tryRun(List.of("ffprobe", "-v", "error", "-show_entries",
                     "stream=codec_name,codec_type,width,height,r_frame_rate", "-of", "compact",
                     "udp://127.0.0.1:" + port + "?timeout=20000000"), 40);
             System.out.println("ffprobe: " + r.stdout.trim().replace('\n', ' '));
@@ -180,7 +180,7 @@ class VideoUdpTest {
                     sink.waitFor(10, TimeUnit.SECONDS);
                 }
             } finally {
-                Shell.tryRun("ip", "link", "del", rootEnd);
+                CommandRunner.tryRun("ip", "link", "del", rootEnd);
             }
         }
     }
@@ -201,7 +201,7 @@ class VideoUdpTest {
                 NetNs.vethToRoot(rootEnd, serverIp + "/30", ns, "eth0", receiverIp + "/30", 1500);
                 try (VideoServer server = VideoHttpTest.start("--no-http", "--no-h3", "--multicast", group + ":5004",
                         "--multicast-if", rootEnd, "--udp-source", serverIp + ":0")) {
-                    Shell.Result r = ns.tryExec("ffprobe", "-v", "error", "-show_entries",
+                    CommandRunner.Result r = ns.tryExec("ffprobe", "-v", "error", "-show_entries",
                             "stream=codec_name,width,height,r_frame_rate", "-of", "compact",
                             "udp://" + group + ":5004?localaddr=" + receiverIp + "&timeout=20000000");
                     SendStats s = server.udp().sendStats();
@@ -218,13 +218,13 @@ class VideoUdpTest {
                     }
                 }
             } finally {
-                Shell.tryRun("ip", "link", "del", rootEnd);
+                CommandRunner.tryRun("ip", "link", "del", rootEnd);
             }
         }
     }
 
     private static long txPackets(String device) {
-        return Long.parseLong(Shell.run("cat", "/sys/class/net/" + device + "/statistics/tx_packets").trim());
+        return NetNs.rootStatistic(device, "tx_packets");
     }
 
     private static String readLine(BufferedReader r) {

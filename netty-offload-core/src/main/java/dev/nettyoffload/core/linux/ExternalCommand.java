@@ -1,10 +1,7 @@
 package dev.nettyoffload.core.linux;
 
-import java.io.ByteArrayOutputStream;
 import java.io.File;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,12 +14,13 @@ import java.util.concurrent.TimeUnit;
  * turns "not installed" into an {@link OffloadToolException} naming the Debian package to install.
  */
 final class ExternalCommand {
-    private static final long TIMEOUT_SECONDS = 10;
+    private static final long DEFAULT_TIMEOUT_SECONDS = 10;
     private static final File DEV_NULL = new File("/dev/null");
     private static final String[] SEARCH_PATH = {"/usr/sbin", "/sbin", "/usr/bin", "/bin", "/usr/local/sbin"};
 
     private final List<String> prefix;
     private final String packageName;
+    private final long timeoutSeconds;
 
     /**
      * @param prefix      the command and any wrapper around it, e.g. {@code [ethtool]} or
@@ -30,8 +28,13 @@ final class ExternalCommand {
      * @param packageName the Debian package that provides the tool
      */
     ExternalCommand(List<String> prefix, String packageName) {
+        this(prefix, packageName, DEFAULT_TIMEOUT_SECONDS);
+    }
+
+    ExternalCommand(List<String> prefix, String packageName, long timeoutSeconds) {
         this.prefix = List.copyOf(prefix);
         this.packageName = packageName;
+        this.timeoutSeconds = timeoutSeconds;
     }
 
     /** The tool's name (the last element of the prefix), for messages. */
@@ -58,6 +61,12 @@ final class ExternalCommand {
         }
     }
 
+    /**
+     * Runs the tool with {@code args} and returns its exit code and output.
+     *
+     * @throws OffloadToolException {@code TOOL_MISSING} if the tool cannot be started, {@code TOOL_FAILED} if it
+     *                              does not finish in time or its output cannot be captured
+     */
     Result run(String... args) {
         List<String> command = new ArrayList<>(prefix);
         String tool = tool();
@@ -66,28 +75,69 @@ final class ExternalCommand {
             command.set(command.size() - 1, resolve(tool));
         }
         command.addAll(List.of(args));
-        Process p;
+        // The tool writes into files rather than pipes: nothing has to read while it runs, so one waitFor
+        // bounds the call and a verbose tool cannot block on a full pipe.
+        Path stdout = null;
+        Path stderr = null;
         try {
-            p = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.from(DEV_NULL)).start();
+            stdout = Files.createTempFile("netty-offload-", ".out");
+            stderr = Files.createTempFile("netty-offload-", ".err");
+            Process process = start(command, stdout, stderr);
+            awaitExit(process, command);
+            return new Result(process.exitValue(), read(stdout), read(stderr));
+        } catch (IOException e) {
+            throw new OffloadToolException(OffloadToolException.Reason.TOOL_FAILED,
+                    "cannot capture the output of '" + String.join(" ", command) + "': " + e.getMessage(), e);
+        } finally {
+            deleteIfPresent(stdout);
+            deleteIfPresent(stderr);
+        }
+    }
+
+    private Process start(List<String> command, Path stdout, Path stderr) {
+        try {
+            return new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.from(DEV_NULL))
+                    .redirectOutput(stdout.toFile()).redirectError(stderr.toFile()).start();
         } catch (IOException e) {
             throw new OffloadToolException(OffloadToolException.Reason.TOOL_MISSING,
-                    "cannot run '" + tool + "' (" + e.getMessage() + "): install the Debian/Ubuntu package '"
+                    "cannot run '" + tool() + "' (" + e.getMessage() + "): install the Debian/Ubuntu package '"
                             + packageName + "' (apt-get install " + packageName + ")", e);
         }
+    }
+
+    private void awaitExit(Process process, List<String> command) {
+        String failure;
+        Throwable cause = null;
         try {
-            Collector out = new Collector(p.getInputStream());
-            Collector err = new Collector(p.getErrorStream());
-            if (!p.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                throw new OffloadToolException(OffloadToolException.Reason.TOOL_FAILED,
-                        "'" + String.join(" ", command) + "' did not finish within " + TIMEOUT_SECONDS + " s");
+            if (process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+                return;
             }
-            return new Result(p.exitValue(), out.text(), err.text());
+            failure = "'" + String.join(" ", command) + "' did not finish within " + timeoutSeconds + " s";
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            p.destroyForcibly();
-            throw new OffloadToolException(OffloadToolException.Reason.TOOL_FAILED,
-                    "interrupted while running '" + String.join(" ", command) + "'", e);
+            failure = "interrupted while running '" + String.join(" ", command) + "'";
+            cause = e;
+        }
+        // Whatever the tool started goes too; list it before the tool dies and its children are re-parented.
+        List<ProcessHandle> children = process.descendants().toList();
+        process.destroyForcibly();
+        children.forEach(ProcessHandle::destroyForcibly);
+        throw new OffloadToolException(OffloadToolException.Reason.TOOL_FAILED, failure, cause);
+    }
+
+    /** The file's text; bytes that are not UTF-8 become U+FFFD rather than failing the call. */
+    private static String read(Path file) throws IOException {
+        return new String(Files.readAllBytes(file), StandardCharsets.UTF_8);
+    }
+
+    private static void deleteIfPresent(Path file) {
+        if (file == null) {
+            return;
+        }
+        try {
+            Files.deleteIfExists(file);
+        } catch (IOException e) {
+            // A leftover file in the temporary directory is harmless; the result (or failure) matters more.
         }
     }
 
@@ -104,30 +154,5 @@ final class ExternalCommand {
             }
         }
         return tool;
-    }
-
-    /** Drains a process stream on its own thread so that a full pipe cannot block the tool. */
-    private static final class Collector {
-        private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        private final Thread thread;
-
-        Collector(InputStream in) {
-            thread = new Thread(() -> {
-                try (in) {
-                    in.transferTo(bytes);
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            }, "offload-tool-output");
-            thread.setDaemon(true);
-            thread.start();
-        }
-
-        String text() throws InterruptedException {
-            thread.join(TimeUnit.SECONDS.toMillis(TIMEOUT_SECONDS));
-            synchronized (bytes) {
-                return bytes.toString(StandardCharsets.UTF_8);
-            }
-        }
     }
 }

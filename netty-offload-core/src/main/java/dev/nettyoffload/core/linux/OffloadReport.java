@@ -2,12 +2,13 @@ package dev.nettyoffload.core.linux;
 
 import dev.nettyoffload.core.OffloadCapabilities;
 import dev.nettyoffload.core.Transport;
-import java.lang.System.Logger;
-import java.lang.System.Logger.Level;
+import io.netty.util.internal.logging.InternalLogger;
+
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
 
 /**
  * Answers "who segments and who coalesces for this destination?": for UDP sends through {@code GsoEncoder},
@@ -20,7 +21,7 @@ import java.util.concurrent.CompletableFuture;
  * unreachable destination: the affected answers are {@link OffloadLayer#UNKNOWN} and say why.
  * <p>
  * Building a report runs {@code ip} and {@code ethtool} (a few milliseconds): never on an event loop; use
- * {@link #logAsync(Logger, InetAddress, Transport)} from a handler.
+ * {@link #logAsync(InternalLogger, InetAddress, Transport)} from a handler.
  */
 public final class OffloadReport {
     private final InetAddress destination;
@@ -97,14 +98,20 @@ public final class OffloadReport {
      * logs it at DEBUG; handlers call this from {@code channelActive}. Returns the future report, or a
      * completed {@code null} when DEBUG is off.
      */
-    public static CompletableFuture<OffloadReport> logAsync(Logger logger, InetAddress destination,
+    public static CompletableFuture<OffloadReport> logAsync(InternalLogger logger, InetAddress destination,
                                                             Transport transport) {
-        if (!logger.isLoggable(Level.DEBUG) || destination == null) {
+        return reportAsync(logger.isDebugEnabled(), logger::debug, destination, transport);
+    }
+
+    /** Builds the report off the calling thread and hands its text to {@code sink}, when {@code enabled}. */
+    static CompletableFuture<OffloadReport> reportAsync(boolean enabled, Consumer<String> sink,
+                                                        InetAddress destination, Transport transport) {
+        if (!enabled || destination == null) {
             return CompletableFuture.completedFuture(null);
         }
         return CompletableFuture.supplyAsync(() -> {
             OffloadReport report = forDestination(destination, transport);
-            logger.log(Level.DEBUG, report.toString());
+            sink.accept(report.toString());
             return report;
         });
     }

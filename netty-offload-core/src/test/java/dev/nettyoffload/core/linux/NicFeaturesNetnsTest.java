@@ -1,8 +1,9 @@
 package dev.nettyoffload.core.linux;
 
-import dev.nettyoffload.core.NicTestNet;
 import dev.nettyoffload.core.Transport;
 import dev.nettyoffload.core.linux.OffloadToolException.Reason;
+import dev.nettyoffload.testkit.CommandRunner;
+import dev.nettyoffload.testkit.NetNs;
 import dev.nettyoffload.testkit.Prerequisites;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -24,23 +25,25 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class NicFeaturesNetnsTest {
     private static final int MTU = 1400;
-    private static NicTestNet ns;
+    private static NetNs ns;
     private static String dev;
     private static int net;
 
     @BeforeAll
     static void setUp() {
-        NicTestNet.requireNetnsAndEthtool();
-        dev = NicTestNet.rootDevice('f');
-        net = NicTestNet.subnet(0);
-        ns = NicTestNet.create("ncfeat");
-        ns.vethToRoot(dev, "10.83." + net + ".1/24", "fd83:" + net + "::1/64", "peer0",
-                "10.83." + net + ".2/24", "fd83:" + net + "::2/64", MTU);
+        Prerequisites.requireNetns();
+        Prerequisites.requireCommand("ethtool", "ethtool");
+        dev = NetNs.uniqueDeviceName("ncf");
+        net = NetNs.perProcess(200, 10, 5, 0);
+        ns = NetNs.create("ncfeat");
+        NetNs.vethToRoot(dev, "10.83." + net + ".1/24", ns, "peer0", "10.83." + net + ".2/24", MTU);
+        NetNs.addAddress(null, dev, "fd83:" + net + "::1/64");
+        NetNs.addAddress(ns, "peer0", "fd83:" + net + "::2/64");
     }
 
     @AfterAll
     static void tearDown() {
-        NicTestNet.tryRun("ip", "link", "del", dev == null ? "ncnone" : dev);
+        CommandRunner.tryRun("ip", "link", "del", dev == null ? "ncnone" : dev);
         if (ns != null) {
             ns.close();
         }
@@ -59,16 +62,16 @@ class NicFeaturesNetnsTest {
         assertEquals(InetAddress.getByName("fd83:" + net + "::1"), v6.source());
         assertEquals(MTU, v6.mtu());
 
-        String behind = "10.83." + NicTestNet.subnet(1) + ".0/24";
-        NicTestNet.run("ip", "route", "add", behind, "via", "10.83." + net + ".2", "dev", dev, "mtu", "lock", "1300");
+        String behind = "10.83." + NetNs.perProcess(200, 10, 5, 1) + ".0/24";
+        CommandRunner.run("ip", "route", "add", behind, "via", "10.83." + net + ".2", "dev", dev, "mtu", "lock", "1300");
         try {
-            EgressRoute routed = EgressRoute.lookup(InetAddress.getByName("10.83." + NicTestNet.subnet(1) + ".9"));
+            EgressRoute routed = EgressRoute.lookup(InetAddress.getByName("10.83." + NetNs.perProcess(200, 10, 5, 1) + ".9"));
             assertEquals(dev, routed.device());
             assertEquals(InetAddress.getByName("10.83." + net + ".2"), routed.gateway());
             assertEquals(1300, routed.mtu(), routed.toString());
             assertEquals(MTU, routed.deviceMtu());
         } finally {
-            NicTestNet.tryRun("ip", "route", "del", behind);
+            CommandRunner.tryRun("ip", "route", "del", behind);
         }
     }
 
@@ -80,7 +83,7 @@ class NicFeaturesNetnsTest {
         assertTrue(f.limits().gsoMaxSize() > 0, f.toString());
         // The same lines as the ethtool binary, in the same order.
         List<String> lines = new ArrayList<>();
-        for (String line : NicTestNet.run("ethtool", "-k", dev).split("\n")) {
+        for (String line : CommandRunner.run("ethtool", "-k", dev).split("\n")) {
             if (!line.startsWith("Features for")) {
                 lines.add(line.strip());
             }
@@ -117,7 +120,7 @@ class NicFeaturesNetnsTest {
             assertEquals(OffloadLayer.NIC, OffloadReport.forDestination(peer, Transport.EPOLL)
                     .tcpSegmentation().layer());
         } finally {
-            NicTestNet.tryRun("ethtool", "-K", dev, "tx-udp-segmentation", "on", "tso", "on");
+            CommandRunner.tryRun("ethtool", "-K", dev, "tx-udp-segmentation", "on", "tso", "on");
         }
     }
 
@@ -150,7 +153,7 @@ class NicFeaturesNetnsTest {
             assertEquals(Reason.FEATURE_REFUSED, refused.reason());
             assertTrue(refused.getMessage().contains("needs tx-checksumming"), refused.getMessage());
         } finally {
-            NicTestNet.tryRun("ethtool", "-K", dev, "tx-checksumming", "on", "tx-udp-segmentation", "on");
+            CommandRunner.tryRun("ethtool", "-K", dev, "tx-checksumming", "on", "tx-udp-segmentation", "on");
         }
         assertTrue(NicFeatures.read(dev).isEnabled(NicFeatures.TX_UDP_SEGMENTATION));
     }

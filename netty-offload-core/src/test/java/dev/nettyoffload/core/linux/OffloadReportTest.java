@@ -126,47 +126,14 @@ class OffloadReportTest {
     }
 
     @Test
-    void logAsyncLogsTheReportAtDebugOnly() throws Exception {
+    void reportAsyncLogsTheReportOnlyWhenEnabled() throws Exception {
         List<String> logged = new java.util.concurrent.CopyOnWriteArrayList<>();
-        OffloadReport report = OffloadReport.logAsync(new CapturingLogger(true, logged),
-                InetAddress.getLoopbackAddress(), Transport.NIO).get(30, java.util.concurrent.TimeUnit.SECONDS);
+        OffloadReport report = OffloadReport.reportAsync(true, logged::add, InetAddress.getLoopbackAddress(),
+                Transport.NIO).get(30, java.util.concurrent.TimeUnit.SECONDS);
         assertEquals(List.of(report.toString()), logged);
-        assertNull(OffloadReport.logAsync(new CapturingLogger(false, logged), InetAddress.getLoopbackAddress(),
-                Transport.NIO).get());
+        assertNull(OffloadReport.reportAsync(false, logged::add, InetAddress.getLoopbackAddress(), Transport.NIO)
+                .get());
         assertEquals(1, logged.size());
-    }
-
-    /** A logger that records messages and is enabled at DEBUG or not. */
-    private static final class CapturingLogger implements System.Logger {
-        private final boolean debug;
-        private final List<String> messages;
-
-        CapturingLogger(boolean debug, List<String> messages) {
-            this.debug = debug;
-            this.messages = messages;
-        }
-
-        @Override
-        public String getName() {
-            return "capture";
-        }
-
-        @Override
-        public boolean isLoggable(Level level) {
-            return debug || level.getSeverity() > Level.DEBUG.getSeverity();
-        }
-
-        @Override
-        public void log(Level level, java.util.ResourceBundle bundle, String msg, Throwable thrown) {
-            messages.add(msg);
-        }
-
-        @Override
-        public void log(Level level, java.util.ResourceBundle bundle, String format, Object... params) {
-            // System.Logger.log(Level, String) comes here with no parameters: the text is not a pattern then.
-            messages.add(params == null || params.length == 0 ? format
-                    : java.text.MessageFormat.format(format, params));
-        }
     }
 
     @Test

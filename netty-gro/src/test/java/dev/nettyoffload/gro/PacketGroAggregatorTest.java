@@ -16,8 +16,8 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 
-/** The raw-packet side of {@link GroAggregator} in a pipeline: one test per way held packets leave. */
-class GroAggregatorPacketTest {
+/** The raw-packet side of {@link PacketGroAggregator} in a pipeline: one test per way held packets leave. */
+class PacketGroAggregatorTest {
     private final List<ByteBuf> inputs = new ArrayList<>();
     private final RawRun run = new RawRun(spec());
 
@@ -39,13 +39,13 @@ class GroAggregatorPacketTest {
         }
     }
 
-    private static GroConfig timerConfig(long micros) {
-        return GroConfig.newBuilder().packetFlushTimeout(micros, TimeUnit.MICROSECONDS).build();
+    private static PacketGroConfig timerConfig(long micros) {
+        return PacketGroConfig.newBuilder().flushDelay(micros, TimeUnit.MICROSECONDS).build();
     }
 
     @Test
     void testFlushViaReadComplete() {
-        GroAggregator gro = new GroAggregator();
+        PacketGroAggregator gro = new PacketGroAggregator();
         EmbeddedChannel ch = new EmbeddedChannel(gro);
         ch.pipeline().fireChannelRead(segment(1448));
         ch.pipeline().fireChannelRead(segment(1448));
@@ -55,14 +55,14 @@ class GroAggregatorPacketTest {
         GsoPacket g = assertInstanceOf(GsoPacket.class, ch.readInbound());
         assertEquals(2, g.segmentCount());
         g.release();
-        assertEquals(1, gro.flowsFlushed(PacketFlushReason.READ_COMPLETE));
+        assertEquals(1, gro.counters().flowsFlushed(PacketFlushReason.READ_COMPLETE));
         assertFalse(ch.finish());
         assertInputsReleased();
     }
 
     @Test
     void testFlushViaTimer() {
-        GroAggregator gro = new GroAggregator(timerConfig(50));
+        PacketGroAggregator gro = new PacketGroAggregator(timerConfig(50));
         EmbeddedChannel ch = new EmbeddedChannel(gro);
         ch.freezeTime();
         ch.pipeline().fireChannelRead(segment(1448));
@@ -74,14 +74,14 @@ class GroAggregatorPacketTest {
         ch.runScheduledPendingTasks();
         GsoPacket g = assertInstanceOf(GsoPacket.class, ch.readInbound());
         g.release();
-        assertEquals(1, gro.flowsFlushed(PacketFlushReason.TIMER));
+        assertEquals(1, gro.counters().flowsFlushed(PacketFlushReason.TIMER));
         assertFalse(ch.finish());
         assertInputsReleased();
     }
 
     @Test
     void testFlushViaClose() {
-        GroAggregator gro = new GroAggregator(timerConfig(0));
+        PacketGroAggregator gro = new PacketGroAggregator(timerConfig(0));
         EmbeddedChannel ch = new EmbeddedChannel(gro);
         ch.pipeline().fireChannelRead(segment(1448));
         ch.pipeline().fireChannelRead(segment(1448));
@@ -90,15 +90,15 @@ class GroAggregatorPacketTest {
         GsoPacket g = assertInstanceOf(GsoPacket.class, ch.readInbound());
         assertEquals(3, g.segmentCount());
         g.release();
-        assertEquals(1, gro.flowsFlushed(PacketFlushReason.CLOSE));
-        assertEquals(0, gro.packetsDroppedOnInactive());
+        assertEquals(1, gro.counters().flowsFlushed(PacketFlushReason.CLOSE));
+        assertEquals(0, gro.counters().packetsDroppedOnInactive());
         assertFalse(ch.finish());
         assertInputsReleased();
     }
 
     @Test
     void testFlushViaHandlerRemoved() {
-        GroAggregator gro = new GroAggregator(timerConfig(0));
+        PacketGroAggregator gro = new PacketGroAggregator(timerConfig(0));
         EmbeddedChannel ch = new EmbeddedChannel(gro);
         ByteBuf lone = segment(1448);
         ch.pipeline().fireChannelRead(lone);
@@ -111,7 +111,7 @@ class GroAggregatorPacketTest {
 
     @Test
     void testFlushViaOtherMessageKeepsOrder() {
-        GroAggregator gro = new GroAggregator(timerConfig(0));
+        PacketGroAggregator gro = new PacketGroAggregator(timerConfig(0));
         EmbeddedChannel ch = new EmbeddedChannel(gro);
         ch.pipeline().fireChannelRead(segment(1448));
         ch.pipeline().fireChannelRead(segment(1448));
@@ -119,15 +119,15 @@ class GroAggregatorPacketTest {
         GsoPacket g = assertInstanceOf(GsoPacket.class, ch.readInbound());
         g.release();
         assertEquals("marker", ch.readInbound());
-        assertEquals(1, gro.flowsFlushed(PacketFlushReason.OTHER_MESSAGE));
+        assertEquals(1, gro.counters().flowsFlushed(PacketFlushReason.OTHER_MESSAGE));
         assertFalse(ch.finish());
         assertInputsReleased();
     }
 
     @Test
     void testByteLimitFlushesOldest() {
-        GroConfig config = GroConfig.newBuilder().maxHeldBytes(65536).packetFlushTimeout(0, TimeUnit.SECONDS).build();
-        GroAggregator gro = new GroAggregator(config);
+        PacketGroConfig config = PacketGroConfig.newBuilder().maxHeldBytes(65536).flushDelay(0, TimeUnit.SECONDS).build();
+        PacketGroAggregator gro = new PacketGroAggregator(config);
         EmbeddedChannel ch = new EmbeddedChannel(gro);
         RawRun other = new RawRun(spec());
         other.spec.srcPort++;
@@ -141,7 +141,7 @@ class GroAggregatorPacketTest {
         GsoPacket g = assertInstanceOf(GsoPacket.class, ch.readInbound());
         assertEquals(44, g.segmentCount());
         g.release();
-        assertEquals(1, gro.flowsFlushed(PacketFlushReason.BYTE_LIMIT));
+        assertEquals(1, gro.counters().flowsFlushed(PacketFlushReason.BYTE_LIMIT));
         ch.pipeline().fireChannelReadComplete();
         ByteBuf lone = ch.readInbound();
         assertSame(b, lone);
@@ -152,11 +152,11 @@ class GroAggregatorPacketTest {
 
     @Test
     void heldPacketsAreReleasedWhenInactiveWithoutClose() {
-        GroAggregator gro = new GroAggregator(timerConfig(0));
+        PacketGroAggregator gro = new PacketGroAggregator(timerConfig(0));
         EmbeddedChannel ch = new EmbeddedChannel(gro);
         ch.pipeline().fireChannelRead(segment(1448));
         ch.pipeline().fireChannelInactive();
-        assertEquals(1, gro.packetsDroppedOnInactive());
+        assertEquals(1, gro.counters().packetsDroppedOnInactive());
         assertNull(ch.readInbound());
         ch.finishAndReleaseAll();
         assertInputsReleased();
@@ -164,7 +164,7 @@ class GroAggregatorPacketTest {
 
     @Test
     void anAllocationFailureDropsTheRunWithoutLeakingOrThrowing() {
-        GroAggregator gro = new GroAggregator(timerConfig(0));
+        PacketGroAggregator gro = new PacketGroAggregator(timerConfig(0));
         EmbeddedChannel ch = new EmbeddedChannel(gro);
         ch.config().setAllocator(new io.netty.buffer.AbstractByteBufAllocator(true) {
             @Override
@@ -192,7 +192,7 @@ class GroAggregatorPacketTest {
         ch.pipeline().fireChannelReadComplete();
         ch.checkException();
         assertNull(ch.readInbound());
-        assertEquals(2, gro.packetsDropped());
+        assertEquals(2, gro.counters().packetsDropped());
         assertEquals(0, gro.heldPackets());
         assertFalse(ch.finish());
         assertInputsReleased();

@@ -1,0 +1,143 @@
+package dev.nettyoffload.gro;
+
+import dev.nettyoffload.core.packet.Ipv4Header;
+import dev.nettyoffload.core.packet.Ipv6Header;
+import dev.nettyoffload.core.packet.PacketLayout;
+import dev.nettyoffload.core.packet.TunnelType;
+import dev.nettyoffload.core.packet.UdpHeader;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+
+/**
+ * The flows held by a {@link PacketCoalescer}, in arrival order (oldest first), bounded in number. Every slot is
+ * allocated with the table and reused; finding a flow scans a small array of precomputed hashes, like the
+ * kernel's bounded GRO lists, and compares the candidate's first packet with the {@link PacketKey}: nothing is
+ * allocated per packet. Holds no accounting of bytes; that is the coalescer's.
+ * <p>
+ * A flow is the link header (Ethernet), the addresses, protocol and ports, the IPv6 flow label and extension
+ * headers, and for a tunnel the outer addresses, the outer UDP ports, VXLAN header and inner Ethernet header as
+ * well: the kernel's {@code same_flow}. Everything else is a merge condition ({@link PacketRules}).
+ */
+final class PacketFlowTable {
+    /** The IPv6 first word without traffic class: version and flow label identify the flow. */
+    private static final int IPV6_FLOW_MASK = 0xF00FFFFF;
+
+    private final PacketFlow[] active;
+    private final int[] activeHashes;
+    private final PacketFlow[] free;
+    private int activeCount;
+    private int freeCount;
+
+    PacketFlowTable(int maxFlows, int maxSegmentsPerPacket) {
+        active = new PacketFlow[maxFlows];
+        activeHashes = new int[maxFlows];
+        free = new PacketFlow[maxFlows];
+        for (int i = 0; i < maxFlows; i++) {
+            free[i] = new PacketFlow(maxSegmentsPerPacket);
+        }
+        freeCount = maxFlows;
+    }
+
+    /** Flows held right now. */
+    int size() {
+        return activeCount;
+    }
+
+    boolean isFull() {
+        return activeCount == active.length;
+    }
+
+    /** The flow held longest; the table must not be empty. */
+    PacketFlow oldest() {
+        return active[0];
+    }
+
+    /** The held flow packet {@code k} belongs to, or {@code null}. */
+    PacketFlow find(PacketKey k) {
+        final int hash = k.hash;
+        final int[] hashes = activeHashes;
+        for (int i = 0, n = activeCount; i < n; i++) {
+            if (hashes[i] == hash && sameFlow(active[i], k)) {
+                return active[i];
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Starts a new flow for {@code k} in a free slot, newest in arrival order; the table must not be
+     * {@linkplain #isFull() full}.
+     */
+    PacketFlow insert(PacketKey k, int maxIpLength, boolean owned) {
+        PacketFlow f = free[--freeCount];
+        free[freeCount] = null;
+        f.start(k, maxIpLength, owned);
+        active[activeCount] = f;
+        activeHashes[activeCount] = k.hash;
+        activeCount++;
+        return f;
+    }
+
+    /** Forgets flow {@code f} (not its packets' references, which the caller has taken) and frees its slot. */
+    void remove(PacketFlow f) {
+        f.clear();
+        int i = 0;
+        while (active[i] != f) {
+            i++;
+        }
+        int n = activeCount - i - 1;
+        System.arraycopy(active, i + 1, active, i, n);
+        System.arraycopy(activeHashes, i + 1, activeHashes, i, n);
+        active[--activeCount] = null;
+        free[freeCount++] = f;
+    }
+
+    /** Whether the packet belongs to the flow: the kernel's same_flow, everything else is a merge condition. */
+    private static boolean sameFlow(PacketFlow f, PacketKey k) {
+        final PacketLayout l = k.layout;
+        if (f.tcp != k.tcp || f.tunnel != l.tunnelType() || f.l3 != l.l3() || f.l4 != l.l4()
+                || f.l3Version != l.l3Version() || f.outerL3 != l.outerL3() || f.tunnelL4 != l.tunnelL4()
+                || f.innerL2 != l.innerL2() || f.outerVersion != l.outerL3Version()) {
+            return false;
+        }
+        final ByteBuf buf = k.buf;
+        final int b = k.base;
+        final ByteBuf head = f.head();
+        final int h = head.readerIndex();
+        if (f.firstL3 > 0 && !ByteBufUtil.equals(head, h, buf, b, f.firstL3)) {
+            return false; // dev_gro_receive compares the link-layer header
+        }
+        if (f.tunnel != TunnelType.NONE) {
+            if (!sameIpFlow(head, h + f.outerL3, buf, b + f.outerL3, f.outerVersion, f.outerHeaderLength)) {
+                return false;
+            }
+            if (f.tunnel == TunnelType.VXLAN) {
+                int t = f.tunnelL4;
+                // udp_gro_receive: ports; vxlan_gro_receive: flags and VNI; eth_gro_receive: the inner MAC header.
+                if (head.getInt(h + t) != buf.getInt(b + t)
+                        || head.getLong(h + t + UdpHeader.LENGTH) != buf.getLong(b + t + UdpHeader.LENGTH)
+                        || !ByteBufUtil.equals(head, h + f.innerL2, buf, b + f.innerL2, f.l3 - f.innerL2)) {
+                    return false;
+                }
+            }
+        }
+        if (f.ports != k.ports) {
+            return false;
+        }
+        // IPv4: addresses read once for the hash; the protocol is TCP or UDP as f.tcp says (no options held).
+        return f.l3Version == 4 ? f.address == k.address
+                : sameIpFlow(head, h + f.l3, buf, b + f.l3, f.l3Version, f.l4 - f.l3);
+    }
+
+    private static boolean sameIpFlow(ByteBuf a, int ai, ByteBuf c, int ci, int version, int headerLength) {
+        if (version == 4) {
+            return a.getByte(ai + Ipv4Header.PROTOCOL_OFFSET) == c.getByte(ci + Ipv4Header.PROTOCOL_OFFSET)
+                    && a.getLong(ai + Ipv4Header.SOURCE_OFFSET) == c.getLong(ci + Ipv4Header.SOURCE_OFFSET);
+        }
+        // ipv6_gro_receive: version, flow label, next header, addresses and all extension headers byte for byte.
+        return ((a.getInt(ai) ^ c.getInt(ci)) & IPV6_FLOW_MASK) == 0
+                && a.getByte(ai + Ipv6Header.NEXT_HEADER_OFFSET) == c.getByte(ci + Ipv6Header.NEXT_HEADER_OFFSET)
+                && ByteBufUtil.equals(a, ai + Ipv6Header.SOURCE_OFFSET, c, ci + Ipv6Header.SOURCE_OFFSET,
+                headerLength - Ipv6Header.SOURCE_OFFSET);
+    }
+}

@@ -1,0 +1,283 @@
+package dev.nettyoffload.gro;
+
+import dev.nettyoffload.core.packet.InternetChecksum;
+import dev.nettyoffload.core.packet.IpProtocol;
+import dev.nettyoffload.core.packet.Ipv4Header;
+import dev.nettyoffload.core.packet.Ipv6Header;
+import dev.nettyoffload.core.packet.PacketLayout;
+import dev.nettyoffload.core.packet.TcpHeader;
+import dev.nettyoffload.core.packet.TunnelType;
+import dev.nettyoffload.core.packet.UdpHeader;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+
+/**
+ * The merge rules of the Linux kernel ({@code inet_gro_receive}, {@code ipv6_gro_receive},
+ * {@code tcp_gro_receive}, {@code udp_gro_receive_segment}) as functions of a {@link PacketKey} and, for a packet
+ * of a held run, its {@link PacketFlow}. They read the packet and the flow and change neither; outcomes are
+ * enums ({@code null} where a reason is asked for and there is none).
+ */
+final class PacketRules {
+    /**
+     * Largest merged IP datagram: {@code skb_gro_receive} refuses to grow a packet to 65536 bytes or more
+     * (net/core/gro.c), so that the 16-bit IPv4 total length stays exact.
+     */
+    static final int MAX_MERGED_IP_LENGTH = 65535;
+    /** A Hop-by-Hop header holding only the jumbo payload option: next header, length, type, length, value. */
+    static final int JUMBO_HOP_BY_HOP_LENGTH = 8;
+    /** Most components of a merged buffer (one per packet, plus a header buffer when the first is shared). */
+    static final int MAX_COMPONENTS = 64;
+    /** TCP flags that end a run: the kernel flushes after a PSH or FIN segment (tcp_gro_receive). */
+    static final int TCP_FLAGS_END = TcpHeader.PSH | TcpHeader.FIN;
+    /** TCP flags that may differ along a run: FIN and PSH end it, CWR only on the first (tcp_gro_receive). */
+    private static final int TCP_FLAGS_MAY_DIFFER = (TcpHeader.CWR | TcpHeader.FIN | TcpHeader.PSH) << 16;
+    /** TCP flags that are never merged: the kernel flushes a SYN, RST or URG segment at once. */
+    private static final int TCP_FLAGS_NEVER = TcpHeader.SYN | TcpHeader.RST | TcpHeader.URG;
+    private static final int IPV4_DF = 0x4000;
+    /** Offset of the TCP urgent pointer. */
+    static final int TCP_URGENT_OFFSET = 18;
+    private static final int IPV6_TRAFFIC_CLASS_MASK = 0x0FF00000;
+
+    private PacketRules() {
+    }
+
+    /**
+     * Why a parsed packet can never be held, judged on its headers alone, or {@code null} when it may be (its
+     * checksums are {@link #checksumReason checked} next).
+     */
+    static PacketPassReason holdReason(PacketKey k) {
+        final PacketLayout l = k.layout;
+        if (l.jumboOption() != PacketLayout.ABSENT) {
+            return PacketPassReason.JUMBOGRAM;
+        }
+        if ((l.l3Version() == 4 && l.l3HeaderLength() != Ipv4Header.MIN_LENGTH)
+                || (l.tunnelType() != TunnelType.NONE && l.outerL3Version() == 4
+                && l.outerL3HeaderLength() != Ipv4Header.MIN_LENGTH)) {
+            // inet_gro_receive only merges 20-byte IPv4 headers.
+            return PacketPassReason.IP_OPTIONS;
+        }
+        if (k.payload <= 0) {
+            return PacketPassReason.NO_PAYLOAD;
+        }
+        if ((k.tcpFlags & TCP_FLAGS_NEVER) != 0) {
+            return PacketPassReason.TCP_FLAGS;
+        }
+        if (!k.tcp && k.buf.getUnsignedShort(k.base + l.l4() + UdpHeader.CHECKSUM_OFFSET) == 0) {
+            return PacketPassReason.UDP_ZERO_CHECKSUM;
+        }
+        return null;
+    }
+
+    /**
+     * {@link PacketPassReason#BAD_CHECKSUM} when any checksum the kernel validates before merging does not
+     * verify (IPv4 headers, TCP/UDP, the outer UDP of VXLAN when present), else {@code null}. Needs the sums of
+     * {@link PacketKey#sumL4}.
+     */
+    static PacketPassReason checksumReason(PacketKey k) {
+        final PacketLayout l = k.layout;
+        final ByteBuf buf = k.buf;
+        final int b = k.base;
+        if (l.l3Version() == 4
+                && !InternetChecksum.verifies(InternetChecksum.sum(buf, b + l.l3(), Ipv4Header.MIN_LENGTH))) {
+            return PacketPassReason.BAD_CHECKSUM;
+        }
+        if (l.tunnelType() != TunnelType.NONE && l.outerL3Version() == 4
+                && !InternetChecksum.verifies(InternetChecksum.sum(buf, b + l.outerL3(), Ipv4Header.MIN_LENGTH))) {
+            return PacketPassReason.BAD_CHECKSUM;
+        }
+        final int l4 = l.l4();
+        final int protocol = k.tcp ? IpProtocol.TCP : IpProtocol.UDP;
+        final long pseudo = pseudoHeader(buf, b, l.l3(), l.l3Version(), l.pseudoDestination(), protocol,
+                l.length() - l4);
+        final long l4Sum = (long) k.l4HeaderSum + k.payloadSum;
+        if (!InternetChecksum.verifies(pseudo + l4Sum)) {
+            return PacketPassReason.BAD_CHECKSUM;
+        }
+        if (l.tunnelType() == TunnelType.VXLAN
+                && buf.getUnsignedShort(b + l.tunnelL4() + UdpHeader.CHECKSUM_OFFSET) != 0) {
+            // The inner L4 bytes are already summed: add the headers between the outer UDP and the inner L4.
+            final int tunnelL4 = l.tunnelL4();
+            long s = pseudoHeader(buf, b, l.outerL3(), l.outerL3Version(), l.outerPseudoDestination(),
+                    IpProtocol.UDP, l.length() - tunnelL4)
+                    + InternetChecksum.sum(buf, b + tunnelL4, l4 - tunnelL4) + l4Sum;
+            if (!InternetChecksum.verifies(s)) {
+                return PacketPassReason.BAD_CHECKSUM;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * {@link PacketPassReason#PSH_FIN} for a TCP segment with PSH or FIN that starts no run: tcp_gro_receive
+     * flushes it at once, so held alone it would leave alone anyway. Else {@code null}.
+     */
+    static PacketPassReason startReason(PacketKey k) {
+        return (k.tcpFlags & TCP_FLAGS_END) != 0 ? PacketPassReason.PSH_FIN : null;
+    }
+
+    /**
+     * IPv4 IDs (inner and outer) must all increment by one per packet or all stay fixed (DF set), decided at the
+     * second packet, so that segmentation with one {@code Ipv4IdMode} gives them back.
+     */
+    static IdSequence idSequence(PacketFlow f, PacketKey k) {
+        final boolean innerV4 = f.l3Version == 4;
+        final boolean outerV4 = f.tunnel != TunnelType.NONE && f.outerVersion == 4;
+        if (!innerV4 && !outerV4) {
+            return IdSequence.UNDECIDED;
+        }
+        final ByteBuf buf = k.buf;
+        final int b = k.base;
+        IdSequence mode = f.idSequence;
+        if (mode == IdSequence.UNDECIDED) {
+            int d = innerV4 ? (buf.getUnsignedShort(b + f.l3 + Ipv4Header.ID_OFFSET) - f.firstId) & 0xFFFF
+                    : (buf.getUnsignedShort(b + f.outerL3 + Ipv4Header.ID_OFFSET) - f.firstOuterId) & 0xFFFF;
+            if (d == 1) {
+                mode = IdSequence.INCREMENTING;
+            } else if (d == 0) {
+                mode = IdSequence.FIXED;
+            } else {
+                return IdSequence.BROKEN;
+            }
+        }
+        final int expected = mode == IdSequence.INCREMENTING ? f.count : 0;
+        if (innerV4 && !idMatches(buf, b + f.l3, f.firstId, expected, mode)) {
+            return IdSequence.BROKEN;
+        }
+        if (outerV4 && !idMatches(buf, b + f.outerL3, f.firstOuterId, expected, mode)) {
+            return IdSequence.BROKEN;
+        }
+        return mode;
+    }
+
+    private static boolean idMatches(ByteBuf buf, int ip, int firstId, int expected, IdSequence mode) {
+        if (((buf.getUnsignedShort(ip + Ipv4Header.ID_OFFSET) - firstId) & 0xFFFF) != expected) {
+            return false;
+        }
+        // A fixed ID is only allowed on atomic datagrams (RFC 6864), as in inet_gro_receive.
+        return mode != IdSequence.FIXED || (buf.getUnsignedShort(ip + Ipv4Header.FRAGMENT_OFFSET) & IPV4_DF) != 0;
+    }
+
+    /**
+     * Whether a packet of flow {@code f} may join its run, given its {@link #idSequence} and the run's
+     * {@link #segmentLimit}.
+     */
+    static CoalesceResult canCoalesce(PacketFlow f, PacketKey k, IdSequence ids, int segmentLimit) {
+        final ByteBuf buf = k.buf;
+        final int b = k.base;
+        if (k.payload > f.segmentSize) {
+            // A larger segment cannot follow: segmentation would cut it at the first one's size.
+            return CoalesceResult.MISMATCH;
+        }
+        if (ipFields(buf, b + f.l3, f.l3Version) != f.ipFields) {
+            return CoalesceResult.MISMATCH;
+        }
+        if (f.tunnel != TunnelType.NONE && ipFields(buf, b + f.outerL3, f.outerVersion) != f.outerIpFields) {
+            return CoalesceResult.MISMATCH;
+        }
+        if (f.tunnel == TunnelType.VXLAN
+                && (buf.getUnsignedShort(b + f.tunnelL4 + UdpHeader.CHECKSUM_OFFSET) != 0) != f.outerUdpChecksum) {
+            return CoalesceResult.MISMATCH; // segmentation computes the outer checksum only if the first had one
+        }
+        if (ids == IdSequence.BROKEN) {
+            return CoalesceResult.MISMATCH;
+        }
+        if (f.tcp) {
+            final int t = b + f.l4;
+            // Data offset, flags and window in one word: only CWR, FIN and PSH may differ, and a CWR flushes.
+            int word = buf.getInt(t + TcpHeader.DATA_OFFSET_OFFSET);
+            if (((f.tcpWord ^ word) & ~TCP_FLAGS_MAY_DIFFER) != 0
+                    || (word & (TcpHeader.CWR << 16)) != 0
+                    || f.tcpAck != buf.getInt(t + TcpHeader.ACK_OFFSET)
+                    // The urgent pointer is not checked by the kernel; segmentation copies the first one's.
+                    || f.tcpUrgent != buf.getShort(t + TCP_URGENT_OFFSET)
+                    || buf.getUnsignedInt(t + TcpHeader.SEQUENCE_OFFSET) != f.nextSeq
+                    || !tcpOptionsEqual(f, buf, b)) {
+                return CoalesceResult.MISMATCH;
+            }
+        }
+        if (f.count >= segmentLimit || f.ipLengthWith(k.payload) > f.maxIpLength) {
+            return CoalesceResult.FULL;
+        }
+        return CoalesceResult.COALESCE;
+    }
+
+    /**
+     * Why a run must be emitted right after packet {@code k} joined it, or {@code null} while it may grow. Nothing
+     * may follow a short segment: segmentation would cut the next one at the wrong place. A run stays open while
+     * a segment of any smaller size could still fit.
+     */
+    static PacketFlushReason flushAfterJoin(PacketFlow f, PacketKey k, int segmentLimit) {
+        if (k.payload < f.segmentSize) {
+            return PacketFlushReason.SHORT_SEGMENT;
+        }
+        if ((k.tcpFlags & TCP_FLAGS_END) != 0) {
+            return PacketFlushReason.PSH_FIN;
+        }
+        if (f.count >= segmentLimit || f.ipLengthWith(f.segmentSize) > f.maxIpLength) {
+            return PacketFlushReason.FULL;
+        }
+        return null;
+    }
+
+    /**
+     * Most packets a run of {@code f} may hold: a shared first packet, or a BIG TCP run (its header grows), needs
+     * a header buffer component of its own.
+     */
+    static int segmentLimit(PacketFlow f, int maxSegments) {
+        return f.owned && f.maxIpLength <= MAX_MERGED_IP_LENGTH ? maxSegments
+                : Math.min(maxSegments, MAX_COMPONENTS - 1);
+    }
+
+    /**
+     * Largest IP datagram a run started by {@code k} may grow to. BIG TCP, like Linux (which inserts the
+     * Hop-by-Hop header in ipv6_gro_complete), applies to plain IPv6 TCP only.
+     */
+    static int maxIpLength(PacketKey k, int bigTcpMaxSize) {
+        final PacketLayout l = k.layout;
+        return bigTcpMaxSize != 0 && k.tcp && l.tunnelType() == TunnelType.NONE && l.l3Version() == 6
+                && l.l3HeaderLength() == Ipv6Header.LENGTH ? bigTcpMaxSize - JUMBO_HOP_BY_HOP_LENGTH
+                : MAX_MERGED_IP_LENGTH;
+    }
+
+    /** TCP options byte for byte (tcp_gro_receive compares them word by word). */
+    private static boolean tcpOptionsEqual(PacketFlow f, ByteBuf buf, int b) {
+        int n = f.l4HeaderLength - TcpHeader.MIN_LENGTH;
+        if (n == 0) {
+            return true;
+        }
+        ByteBuf head = f.head();
+        int h = head.readerIndex() + f.l4 + TcpHeader.MIN_LENGTH;
+        int p = b + f.l4 + TcpHeader.MIN_LENGTH;
+        int i = 0;
+        for (; i + 4 <= n; i += 4) {
+            if (head.getInt(h + i) != buf.getInt(p + i)) {
+                return false;
+            }
+        }
+        return i == n || ByteBufUtil.equals(head, h + i, buf, p + i, n - i);
+    }
+
+    /**
+     * The fields of an IP header that must match along a run (inet_gro_receive, ipv6_gro_receive): IPv4 TOS (with
+     * ECN), flags and TTL; IPv6 traffic class (with ECN) and hop limit. Packed into one int for comparison.
+     */
+    static int ipFields(ByteBuf buf, int ip, int version) {
+        if (version == 4) {
+            return (buf.getUnsignedByte(ip + 1) << 24) | (buf.getUnsignedShort(ip + Ipv4Header.FRAGMENT_OFFSET) << 8)
+                    | buf.getUnsignedByte(ip + 8);
+        }
+        return (buf.getInt(ip) & IPV6_TRAFFIC_CLASS_MASK) | buf.getUnsignedByte(ip + 7);
+    }
+
+    /**
+     * The unfolded pseudo-header sum of the IP header at {@code l3} of {@code buf} (offsets relative to {@code b});
+     * {@code pseudoDestination} is where the IPv6 destination the checksum uses is (a routing header may move it).
+     */
+    static long pseudoHeader(ByteBuf buf, int b, int l3, int version, int pseudoDestination, int protocol,
+                             int l4Length) {
+        return version == 4
+                ? InternetChecksum.pseudoHeaderIpv4(buf, b + l3, protocol, l4Length)
+                : InternetChecksum.pseudoHeaderIpv6(buf, b + l3 + Ipv6Header.SOURCE_OFFSET, b + pseudoDestination,
+                protocol, l4Length);
+    }
+}

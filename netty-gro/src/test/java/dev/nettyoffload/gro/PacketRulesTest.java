@@ -1,0 +1,231 @@
+package dev.nettyoffload.gro;
+
+import dev.nettyoffload.core.packet.LinkType;
+import dev.nettyoffload.core.packet.PacketOffloadException;
+import dev.nettyoffload.testkit.TestPacket;
+import dev.nettyoffload.testkit.TestPacket.Built;
+import dev.nettyoffload.testkit.TestPacket.Tunnel;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+
+/**
+ * {@link PacketRules} on their own, without a pipeline or a merger: each case builds a run of packets, holds all
+ * but the last in one {@link PacketFlow} (each must join), and states what the rules decide for the last one:
+ * {@code pass REASON} when it may never be held, else its {@link IdSequence}, the {@link CoalesceResult} and,
+ * when it joins, the {@link PacketFlushReason} that ends the run or {@code open}.
+ */
+class PacketRulesTest {
+    private static final int MAX_SEGMENTS = PacketGroConfig.MAX_SEGMENTS_PER_PACKET;
+    /** The UDP checksum of an IPv4 packet without options. */
+    private static final int UDP4_CHECKSUM_OFFSET = 20 + 6;
+
+    private static TestPacket tcp4() {
+        TestPacket s = new TestPacket();
+        s.tcpFlags = TestPacket.ACK;
+        return s;
+    }
+
+    private static TestPacket udp4() {
+        TestPacket s = tcp4();
+        s.tcp = false;
+        return s;
+    }
+
+    private static TestPacket with(TestPacket s, Consumer<TestPacket> change) {
+        change.accept(s);
+        return s;
+    }
+
+    private static Arguments of(String name, TestPacket spec, Function<RawRun, List<Built>> packets, String expected) {
+        return Arguments.of(name, spec, packets, MAX_SEGMENTS, expected);
+    }
+
+    private static List<Built> repeat(RawRun r, int n, int size) {
+        List<Built> l = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            l.add(r.next(size));
+        }
+        return l;
+    }
+
+    private static Consumer<TestPacket.Variant> flags(int add) {
+        return v -> v.flags |= add;
+    }
+
+    static Stream<Arguments> cases() {
+        return Stream.of(
+                // What joins, and what then ends the run.
+                of("equal TCP segments", tcp4(), r -> repeat(r, 2, 1448), "INCREMENTING COALESCE open"),
+                of("short segment joins and ends the run", tcp4(), r -> List.of(r.next(1448), r.next(500)),
+                        "INCREMENTING COALESCE SHORT_SEGMENT"),
+                of("PSH joins and ends the run", tcp4(),
+                        r -> List.of(r.next(1448), r.next(1448, null, flags(TestPacket.PSH))),
+                        "INCREMENTING COALESCE PSH_FIN"),
+                of("FIN joins and ends the run", tcp4(),
+                        r -> List.of(r.next(1448), r.next(1448, null, flags(TestPacket.FIN))),
+                        "INCREMENTING COALESCE PSH_FIN"),
+                of("run reaches 65535 bytes", tcp4(), r -> repeat(r, 45, 1448), "INCREMENTING COALESCE FULL"),
+                of("run one below 65535 bytes stays open", tcp4(), r -> repeat(r, 44, 1448),
+                        "INCREMENTING COALESCE open"),
+                of("fixed IPv4 ID with DF", tcp4(), r -> List.of(r.next(1448), r.next(1448, null, r::fixedIds)),
+                        "FIXED COALESCE open"),
+                of("equal UDP datagrams", udp4(), r -> repeat(r, 2, 1200), "INCREMENTING COALESCE open"),
+                of("shorter UDP datagram ends the run", udp4(), r -> List.of(r.next(1200), r.next(100)),
+                        "INCREMENTING COALESCE SHORT_SEGMENT"),
+                of("IPv6 has no ID", with(tcp4(), s -> s.v6 = true), r -> repeat(r, 2, 1448),
+                        "UNDECIDED COALESCE open"),
+                of("IPIP outer and inner IDs increment", with(tcp4(), s -> s.tunnel = Tunnel.IPIP),
+                        r -> repeat(r, 2, 1448), "INCREMENTING COALESCE open"),
+                of("VXLAN run", with(tcp4(), s -> s.tunnel = Tunnel.VXLAN), r -> repeat(r, 3, 1448),
+                        "INCREMENTING COALESCE open"),
+                // What does not continue the run.
+                of("larger segment after the first", tcp4(), r -> List.of(r.next(1000), r.next(1448)),
+                        "INCREMENTING MISMATCH"),
+                of("sequence gap", tcp4(), r -> List.of(r.next(1448), r.next(1448, null, v -> v.seq += 1)),
+                        "INCREMENTING MISMATCH"),
+                of("IPv4 ID jumps", tcp4(), r -> List.of(r.next(1448), r.next(1448, null, v -> v.ipv4Id += 5)),
+                        "BROKEN MISMATCH"),
+                of("outer IPv4 ID jumps", with(tcp4(), s -> s.tunnel = Tunnel.IPIP),
+                        r -> List.of(r.next(1448), r.next(1448), r.next(1448, null, v -> v.outerIpv4Id += 5)),
+                        "BROKEN MISMATCH"),
+                of("unequal TTL", tcp4(), r -> List.of(r.next(1448), r.next(1448, s -> s.ttl = 63, null)),
+                        "INCREMENTING MISMATCH"),
+                of("unequal TOS", tcp4(), r -> List.of(r.next(1448), r.next(1448, s -> s.tos = 0x10, null)),
+                        "INCREMENTING MISMATCH"),
+                of("unequal traffic class", with(tcp4(), s -> s.v6 = true),
+                        r -> List.of(r.next(1448), r.next(1448, s -> s.tos = 0x10, null)), "UNDECIDED MISMATCH"),
+                of("unequal ACK", tcp4(), r -> List.of(r.next(1448), r.next(1448, s -> s.ack += 1, null)),
+                        "INCREMENTING MISMATCH"),
+                of("unequal window", tcp4(), r -> List.of(r.next(1448), r.next(1448, s -> s.window += 1, null)),
+                        "INCREMENTING MISMATCH"),
+                of("CWR after the first", tcp4(), r -> List.of(r.next(1448), r.next(1448, null, flags(TestPacket.CWR))),
+                        "INCREMENTING MISMATCH"),
+                of("unequal TCP options", with(tcp4(), s -> s.tcpOptionsLength = 12),
+                        r -> List.of(r.next(1448), swap(r.next(1448), 20 + 20, 20 + 20 + 2)), "INCREMENTING MISMATCH"),
+                // What is never held.
+                of("SYN", tcp4(), r -> List.of(r.next(1448), r.next(1448, null, flags(TestPacket.SYN))),
+                        "pass TCP_FLAGS"),
+                of("URG", tcp4(), r -> List.of(r.next(1448), r.next(1448, null, flags(TestPacket.URG))),
+                        "pass TCP_FLAGS"),
+                of("pure ACK", tcp4(), r -> List.of(r.next(1448), r.next(0)), "pass NO_PAYLOAD"),
+                of("IPv4 options", with(tcp4(), s -> s.ipv4OptionsLength = 4), r -> List.of(r.next(1448)),
+                        "pass IP_OPTIONS"),
+                of("bad TCP checksum", tcp4(), r -> List.of(r.next(1448), mutate(r.next(1448), 20 + 20 + 7)),
+                        "pass BAD_CHECKSUM"),
+                of("bad IPv4 header checksum", tcp4(), r -> List.of(r.next(1448), mutate(r.next(1448), 10)),
+                        "pass BAD_CHECKSUM"),
+                of("UDP without checksum", udp4(), r -> List.of(r.next(1200), zeroUdpChecksum(r.next(1200))),
+                        "pass UDP_ZERO_CHECKSUM"));
+    }
+
+    /** Flips one byte without fixing any checksum. */
+    private static Built mutate(Built b, int offset) {
+        b.bytes[offset] ^= 0x01;
+        return b;
+    }
+
+    /**
+     * Swaps two bytes at the same place of two 16-bit words: the bytes change but their ones-complement sum, and
+     * so every checksum, does not.
+     */
+    private static Built swap(Built b, int i, int j) {
+        byte t = b.bytes[i];
+        if (t == b.bytes[j]) {
+            throw new IllegalArgumentException("equal bytes at " + i + " and " + j);
+        }
+        b.bytes[i] = b.bytes[j];
+        b.bytes[j] = t;
+        return b;
+    }
+
+    private static Built zeroUdpChecksum(Built b) {
+        b.bytes[UDP4_CHECKSUM_OFFSET] = 0;
+        b.bytes[UDP4_CHECKSUM_OFFSET + 1] = 0;
+        return b;
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void rules(String name, TestPacket spec, Function<RawRun, List<Built>> packets, int maxSegments,
+               String expected) throws PacketOffloadException {
+        List<Built> built = packets.apply(new RawRun(spec));
+        List<ByteBuf> bufs = new ArrayList<>();
+        for (Built b : built) {
+            bufs.add(Unpooled.wrappedBuffer(b.bytes));
+        }
+        PacketFlow f = new PacketFlow(maxSegments);
+        PacketKey k = new PacketKey();
+        String outcome = null;
+        try {
+            for (int i = 0; i < bufs.size(); i++) {
+                boolean last = i == bufs.size() - 1;
+                k.parse(bufs.get(i), LinkType.RAW_IP, PacketGroConfig.DEFAULT_VXLAN_PORT);
+                PacketPassReason reason = PacketRules.holdReason(k);
+                if (reason == null) {
+                    k.sumL4();
+                    reason = PacketRules.checksumReason(k);
+                }
+                if (reason != null) {
+                    assertSame(true, last, name + ": packet " + i + " not held: " + reason);
+                    outcome = "pass " + reason;
+                    break;
+                }
+                if (i == 0) {
+                    assertNull(PacketRules.startReason(k), name);
+                    f.start(k, PacketRules.maxIpLength(k, 0), true);
+                    f.append(k, IdSequence.UNDECIDED);
+                    continue;
+                }
+                int limit = PacketRules.segmentLimit(f, maxSegments);
+                IdSequence ids = PacketRules.idSequence(f, k);
+                CoalesceResult r = PacketRules.canCoalesce(f, k, ids, limit);
+                if (r != CoalesceResult.COALESCE) {
+                    assertSame(true, last, name + ": packet " + i + " did not join: " + ids + ' ' + r);
+                    outcome = ids + " " + r;
+                    break;
+                }
+                f.append(k, ids);
+                PacketFlushReason end = PacketRules.flushAfterJoin(f, k, limit);
+                if (!last) {
+                    assertNull(end, name + ": run ended at packet " + i);
+                }
+                outcome = ids + " " + r + ' ' + (end == null ? "open" : end.toString());
+            }
+            assertEquals(expected, outcome, name);
+        } finally {
+            f.clear();
+            k.clear();
+            for (ByteBuf b : bufs) {
+                b.release();
+            }
+        }
+    }
+
+    @Test
+    void segmentLimitLeavesRoomForAHeaderBuffer() {
+        PacketFlow f = new PacketFlow(MAX_SEGMENTS);
+        f.owned = true;
+        f.maxIpLength = PacketRules.MAX_MERGED_IP_LENGTH;
+        assertEquals(64, PacketRules.segmentLimit(f, 64));
+        f.owned = false;
+        assertEquals(63, PacketRules.segmentLimit(f, 64));
+        assertEquals(10, PacketRules.segmentLimit(f, 10));
+        f.owned = true;
+        f.maxIpLength = PacketGroConfig.MAX_BIG_TCP_MAX_SIZE - PacketRules.JUMBO_HOP_BY_HOP_LENGTH;
+        assertEquals(63, PacketRules.segmentLimit(f, 64));
+    }
+}

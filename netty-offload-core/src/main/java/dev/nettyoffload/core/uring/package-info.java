@@ -1,0 +1,5 @@
+/**
+ * Our own io_uring receive path for Netty's {@code IoUringDatagramChannel}: a reader that asks for UDP_GRO and
+ * hands the pipeline one message per kernel batch ({@link dev.nettyoffload.core.uring.IoUringDatagramReader}).
+ */
+package dev.nettyoffload.core.uring;
