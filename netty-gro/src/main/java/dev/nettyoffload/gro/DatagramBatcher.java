@@ -92,8 +92,18 @@ final class DatagramBatcher {
         ByteBuf content = packet.content();
         int length = content.readableBytes();
         GroCounters c = counters;
-        c.datagramsIn++;
         c.bytesIn += length;
+        if (packet instanceof SegmentedDatagramPacket) {
+            // A batch already (a batch reader's kernel batch, or a forwarded one): on unchanged, no copy.
+            int segments = segments((SegmentedDatagramPacket) packet, length);
+            c.datagramsIn += segments;
+            c.presegmentedPackets++;
+            c.presegmentedDatagrams += segments;
+            lastEnd = ContiguousSlices.UNKNOWN;
+            inKernelRun = false;
+            return passThrough(packet, segments, alloc, out);
+        }
+        c.datagramsIn++;
         // Reading a slice's position costs a reference-count check; do it once per datagram.
         long start = ContiguousSlices.readerPosition(content);
         trackKernelBatch(content, start, length);
@@ -102,18 +112,14 @@ final class DatagramBatcher {
             c.truncationSuspected++;
         }
 
-        if (packet instanceof SegmentedDatagramPacket) {
-            c.presegmentedPackets++;
-            return passThrough(packet, alloc, out);
-        }
         if (length == 0) {
             // A USO write cannot carry an empty segment: it stays a datagram of its own.
             c.zeroLengthDatagrams++;
-            return passThrough(packet, alloc, out);
+            return passThrough(packet, 1, alloc, out);
         }
         if (length > limitFor(packet)) {
             c.oversizeDatagrams++;
-            return passThrough(packet, alloc, out);
+            return passThrough(packet, 1, alloc, out);
         }
 
         if (count > 0) {
@@ -161,10 +167,15 @@ final class DatagramBatcher {
         return Math.min(family, config.maxBatchBytes());
     }
 
-    private AddResult passThrough(DatagramPacket packet, ByteBufAllocator alloc, Output out) {
+    private static int segments(SegmentedDatagramPacket packet, int length) {
+        int size = packet.segmentSize();
+        return size <= 0 || length <= size ? 1 : (length + size - 1) / size;
+    }
+
+    private AddResult passThrough(DatagramPacket packet, int datagrams, ByteBufAllocator alloc, Output out) {
         flush(alloc, out);
         counters.batchesOut++;
-        counters.datagramsOut++;
+        counters.datagramsOut += datagrams;
         out.emit(packet);
         return AddResult.PASSED_THROUGH;
     }

@@ -22,6 +22,7 @@ public final class GroCounters {
     long zeroLengthDatagrams;
     long oversizeDatagrams;
     long presegmentedPackets;
+    long presegmentedDatagrams;
     long droppedOnInactive;
     /** Written after a burst of updates, read before a snapshot: the happens-before edge between the two. */
     private volatile int publications;
@@ -43,6 +44,7 @@ public final class GroCounters {
         zeroLengthDatagrams = c.zeroLengthDatagrams;
         oversizeDatagrams = c.oversizeDatagrams;
         presegmentedPackets = c.presegmentedPackets;
+        presegmentedDatagrams = c.presegmentedDatagrams;
         droppedOnInactive = c.droppedOnInactive;
     }
 
@@ -128,9 +130,17 @@ public final class GroCounters {
         return oversizeDatagrams;
     }
 
-    /** {@link SegmentedDatagramPacket}s that arrived already segmented (passed through). */
+    /**
+     * {@link SegmentedDatagramPacket}s that arrived already segmented and passed through unchanged: the kernel
+     * batches of a batch reader ({@code IoUringDatagramReader}, {@code EpollBatchReader}), or forwarded batches.
+     */
     public long presegmentedPackets() {
         return presegmentedPackets;
+    }
+
+    /** Datagrams inside {@linkplain #presegmentedPackets() presegmented packets} (counted in {@link #datagramsIn()} too). */
+    public long presegmentedDatagrams() {
+        return presegmentedDatagrams;
     }
 
     /** Datagrams released unprocessed because the channel went inactive while holding them. */
@@ -146,6 +156,7 @@ public final class GroCounters {
                 + ", contiguousRebuilds=" + contiguousRebuilds + ", compositeRebuilds=" + compositeRebuilds
                 + ", truncationSuspected=" + truncationSuspected + ", zeroLengthDatagrams=" + zeroLengthDatagrams
                 + ", oversizeDatagrams=" + oversizeDatagrams + ", presegmentedPackets=" + presegmentedPackets
+                + ", presegmentedDatagrams=" + presegmentedDatagrams
                 + ", droppedOnInactive=" + droppedOnInactive + ')';
     }
 }

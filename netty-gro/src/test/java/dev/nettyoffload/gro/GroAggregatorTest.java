@@ -280,6 +280,10 @@ class GroAggregatorTest {
         assertLone(ch, c);
         assertSame(other, ch.readInbound());
         assertEquals(1, agg.counters().presegmentedPackets());
+        // The batch's two datagrams count as datagrams in and out.
+        assertEquals(2, agg.counters().presegmentedDatagrams());
+        assertEquals(5, agg.counters().datagramsIn());
+        assertEquals(5, agg.counters().datagramsOut());
         assertFalse(ch.finish());
     }
 

@@ -1,6 +1,9 @@
 package dev.nettyoffload.gso;
 
+import dev.nettyoffload.core.DatagramChannelTuning;
 import dev.nettyoffload.core.OffloadCapabilities;
+import dev.nettyoffload.core.ReaderPreference;
+import dev.nettyoffload.core.SegmentedDatagramSplitter;
 import dev.nettyoffload.core.Transport;
 import dev.nettyoffload.core.UdpLimits;
 import io.netty.buffer.ByteBuf;
@@ -38,14 +41,15 @@ import java.net.InetSocketAddress;
  * A client's connections take the allocator from their {@link QuicChannelBootstrap}: create it with
  * {@link #newBootstrap(Channel)} instead of {@code QuicChannel.newBootstrap(channel)}.
  * <p>
- * Receive is left alone. The codec takes each {@code DatagramPacket} as one UDP datagram, and a QUIC packet with
- * a short header has no length field, so a batch from {@code GroAggregator} would be read as one packet: none
- * is put under the codec. Epoll's kernel UDP_GRO does no such harm, because Netty's epoll channel splits each
- * coalesced batch back into datagrams before the pipeline ({@code DatagramChannelTuning} turns it on).
- * <p>
- * On io_uring Netty ends a datagram read loop after every datagram, so the codec sends after every ACK and has
- * one or two packets to batch; USO works but saves little there unless reads are batched (linked
- * {@code recvmsg}, {@code IoUringChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE}), which this class does not set.
+ * Receive: on epoll and io_uring the handler also puts the best reader on the channel
+ * ({@link DatagramChannelTuning#applyReader}: {@code IoUringDatagramReader} on io_uring, {@code EpollBatchReader}
+ * on epoll with Java 22+ and netty-offload-ffm, else Netty's epoll reader with UDP_GRO) and a
+ * {@link SegmentedDatagramSplitter} under the codec. The codec takes each {@code DatagramPacket} as one UDP
+ * datagram (a QUIC packet with a short header has no length field), so the splitter hands it retained slices of
+ * each kernel batch, one per datagram: the codec reads a whole batch per read and sends once, at the
+ * read-complete after it, with many packets to pack into one USO send. Netty's own io_uring reader ends a read
+ * loop after every datagram, so without a batch reader the codec sends after every ACK.
+ * {@link ReaderPreference#NETTY} (or {@code -Ddev.nettyoffload.datagramReader=netty}) keeps Netty's reader.
  * <p>
  * This class needs {@code netty-codec-classes-quic} on the class path (an optional dependency of this module).
  */
@@ -61,12 +65,12 @@ public final class QuicUso {
 
     /** The datagram channel's handler for a QUIC (or HTTP/3) server with USO; a copy of {@code builder} is used. */
     public static ChannelHandler server(QuicServerCodecBuilder builder) {
-        return new UsoInitializer(check(builder).clone(), GsoMode.AUTO);
+        return new UsoInitializer(check(builder).clone(), GsoMode.AUTO, ReaderPreference.BEST);
     }
 
     /** The datagram channel's handler for a QUIC (or HTTP/3) client with USO; a copy of {@code builder} is used. */
     public static ChannelHandler client(QuicClientCodecBuilder builder) {
-        return new UsoInitializer(check(builder).clone(), GsoMode.AUTO);
+        return new UsoInitializer(check(builder).clone(), GsoMode.AUTO, ReaderPreference.BEST);
     }
 
     /**
@@ -74,12 +78,25 @@ public final class QuicUso {
      * keeps the codec's batching but cuts every batch in user space (for comparison runs).
      */
     public static ChannelHandler server(QuicServerCodecBuilder builder, GsoMode mode) {
-        return new UsoInitializer(check(builder).clone(), checkMode(mode));
+        return server(builder, mode, ReaderPreference.BEST);
     }
 
     /** Like {@link #client(QuicClientCodecBuilder)}, with the encoder in {@code mode}. */
     public static ChannelHandler client(QuicClientCodecBuilder builder, GsoMode mode) {
-        return new UsoInitializer(check(builder).clone(), checkMode(mode));
+        return client(builder, mode, ReaderPreference.BEST);
+    }
+
+    /**
+     * Like {@link #server(QuicServerCodecBuilder, GsoMode)}, with the reader {@code reader} allows
+     * ({@link ReaderPreference#NETTY}: Netty's, as without this class, but with UDP_GRO on epoll).
+     */
+    public static ChannelHandler server(QuicServerCodecBuilder builder, GsoMode mode, ReaderPreference reader) {
+        return new UsoInitializer(check(builder).clone(), checkMode(mode), checkReader(reader));
+    }
+
+    /** Like {@link #client(QuicClientCodecBuilder, GsoMode)}, with the reader {@code reader} allows. */
+    public static ChannelHandler client(QuicClientCodecBuilder builder, GsoMode mode, ReaderPreference reader) {
+        return new UsoInitializer(check(builder).clone(), checkMode(mode), checkReader(reader));
     }
 
     /**
@@ -134,6 +151,13 @@ public final class QuicUso {
         return builder;
     }
 
+    private static ReaderPreference checkReader(ReaderPreference reader) {
+        if (reader == null) {
+            throw new IllegalArgumentException("reader: null");
+        }
+        return reader;
+    }
+
     private static GsoMode checkMode(GsoMode mode) {
         if (mode == null) {
             throw new IllegalArgumentException("mode: null");
@@ -141,21 +165,26 @@ public final class QuicUso {
         return mode;
     }
 
-    /** Adds the encoder and the codec built for the channel's transport, then removes itself. */
+    /** Adds the reader, the encoder, the splitter and the codec built for the channel's transport, then removes itself. */
     @ChannelHandler.Sharable
     private static final class UsoInitializer extends ChannelInitializer<Channel> {
         private final QuicCodecBuilder<?> builder;
         private final GsoMode mode;
+        private final ReaderPreference reader;
 
-        UsoInitializer(QuicCodecBuilder<?> builder, GsoMode mode) {
+        UsoInitializer(QuicCodecBuilder<?> builder, GsoMode mode, ReaderPreference reader) {
             this.builder = builder;
             this.mode = mode;
+            this.reader = reader;
         }
 
         @Override
         protected void initChannel(Channel ch) {
+            if (Transport.of(ch.getClass()) != Transport.NIO) {
+                DatagramChannelTuning.applyReader(ch, reader);
+            }
             GsoEncoder encoder = new GsoEncoder(GsoConfig.newBuilder().segmentSize(NEVER_SPLIT).mode(mode).build());
-            ch.pipeline().addLast(encoder);
+            ch.pipeline().addLast(encoder, SegmentedDatagramSplitter.INSTANCE);
             ChannelHandler codec;
             if (builder instanceof QuicServerCodecBuilder) {
                 // The server sets its connections' options through the codec; each channel gets its own copy.

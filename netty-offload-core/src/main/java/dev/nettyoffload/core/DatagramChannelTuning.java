@@ -5,6 +5,8 @@ import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelConfig;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.FixedRecvByteBufAllocator;
 import io.netty.channel.RecvByteBufAllocator;
@@ -38,16 +40,30 @@ import io.netty.channel.uring.IoUringChannelOption;
  *       with {@code recvmmsg} into slots of that size, which truncates every GRO batch to one slot; with 0
  *       it reads with {@code recvmsg} into the whole buffer and splits the batch itself.</li>
  * </ul>
- * io_uring and NIO have no UDP_GRO receive path in Netty; batching there is done in software. Netty's
- * io_uring datagram read loop ends after every datagram (it continues only on IORING_CQE_F_SOCK_NONEMPTY,
- * which the kernel does not report for UDP), so on io_uring batches form only across read loops: give the
- * {@code GroAggregator} a short flush delay there. Its linked-{@code recvmsg} mode
- * ({@link IoUringChannelOption#MAX_DATAGRAM_PAYLOAD_SIZE}) is left off: tried on Linux 6.18, one read loop
- * stayed open across three sends 200 ms apart (their 30 datagrams came in one loop), so a batch could wait
- * for the next sender's burst without bound. For kernel batches on io_uring, attach an
- * {@link IoUringDatagramReader} to the bound channel: it asks for UDP_GRO and reads into its own 64 KiB
- * buffers, and the queries below ({@link #isUdpGroEnabled}, {@link #receiveBufferProblem},
- * {@link #datagramSlotSize}) then describe that reader.
+ * and the reader ({@link DatagramReaders}, one switch for the whole receive path):
+ * <table>
+ *   <caption>Readers</caption>
+ *   <tr><th>transport, JVM</th><th>reader</th><th>what reaches the pipeline</th></tr>
+ *   <tr><td>io_uring</td><td>{@link IoUringDatagramReader}, started when the channel becomes active</td>
+ *       <td>one {@code SegmentedDatagramPacket} per kernel batch</td></tr>
+ *   <tr><td>epoll, Java 22+, netty-offload-ffm on the class path</td><td>{@code EpollBatchReader}, through the
+ *       {@link DatagramReaderProvider} service</td><td>one {@code SegmentedDatagramPacket} per kernel batch</td></tr>
+ *   <tr><td>epoll, Java 17-21</td><td>Netty's, with UDP_GRO</td><td>one slice per datagram of one buffer;
+ *       {@code GroAggregator} joins them back without copying</td></tr>
+ *   <tr><td>NIO</td><td>Netty's</td><td>one datagram per message; {@code GroAggregator} batches in software</td></tr>
+ * </table>
+ * With a batch reader, put a {@code GroAggregator} (it passes batches on unchanged) or a
+ * {@link SegmentedDatagramSplitter} (one datagram per message, for codecs such as QUIC) first in the pipeline.
+ * {@link ReaderPreference#NETTY} or {@code -D}{@value DatagramReaders#READER_PROPERTY}{@code =netty} keeps Netty's
+ * reader; {@link DatagramReaders#of(Channel)} says which reader a channel uses and why. A batch reader that cannot
+ * start leaves the channel to Netty's reader, whose options are set as above. Netty's io_uring read loop ends
+ * after every datagram (it continues only on IORING_CQE_F_SOCK_NONEMPTY, which the kernel does not report for
+ * UDP), so with Netty's reader on io_uring give the {@code GroAggregator} a short flush delay. Its linked-
+ * {@code recvmsg} mode ({@link IoUringChannelOption#MAX_DATAGRAM_PAYLOAD_SIZE}) is left off: tried on Linux 6.18,
+ * one read loop stayed open across three sends 200 ms apart, so a batch could wait without bound.
+ * <p>
+ * The queries below ({@link #isUdpGroEnabled}, {@link #receiveBufferProblem}, {@link #datagramSlotSize}) describe
+ * an attached {@link IoUringDatagramReader} when there is one.
  */
 public final class DatagramChannelTuning {
     /** Bytes of each receive buffer with kernel UDP_GRO: room for the largest batch (and any single datagram). */
@@ -67,9 +83,18 @@ public final class DatagramChannelTuning {
     private DatagramChannelTuning() {
     }
 
-    /** Same as {@link #apply(Bootstrap, Transport, int, int)} with the defaults for {@code transport}. */
+    /**
+     * Same as {@link #apply(Bootstrap, Transport, int, int, ReaderPreference)} with the defaults for
+     * {@code transport} and the best reader.
+     */
     public static Bootstrap apply(Bootstrap bootstrap, Transport transport) {
-        return apply(bootstrap, transport, defaultReceiveBufferSize(transport), DEFAULT_SOCKET_BUFFER_SIZE);
+        return apply(bootstrap, transport, ReaderPreference.BEST);
+    }
+
+    /** Same as {@link #apply(Bootstrap, Transport, int, int, ReaderPreference)} with the defaults for {@code transport}. */
+    public static Bootstrap apply(Bootstrap bootstrap, Transport transport, ReaderPreference preference) {
+        return apply(bootstrap, transport, defaultReceiveBufferSize(transport), DEFAULT_SOCKET_BUFFER_SIZE,
+                preference);
     }
 
     /**
@@ -90,7 +115,25 @@ public final class DatagramChannelTuning {
      */
     public static Bootstrap apply(Bootstrap bootstrap, Transport transport, int receiveBufferSize,
                                   int socketBufferSize) {
+        return apply(bootstrap, transport, receiveBufferSize, socketBufferSize, ReaderPreference.BEST);
+    }
+
+    /**
+     * Sets the options listed in the class documentation on {@code bootstrap}, whose channel must be
+     * {@code transport}'s datagram channel, and puts the reader {@link DatagramReaders#choose} picks for
+     * {@code transport} (Netty's with {@link ReaderPreference#NETTY}) on every channel it creates. Call it after
+     * {@code handler(...)}: it wraps the bootstrap's handler in an initializer that installs the reader first, so
+     * a handler set afterwards would replace it (and leave Netty's reader on the channel).
+     *
+     * @param receiveBufferSize bytes of each receive buffer of Netty's reader; at least 2048
+     * @param socketBufferSize  SO_RCVBUF and SO_SNDBUF to request, or 0 to leave them alone
+     */
+    public static Bootstrap apply(Bootstrap bootstrap, Transport transport, int receiveBufferSize,
+                                  int socketBufferSize, ReaderPreference preference) {
         checkSizes(receiveBufferSize, socketBufferSize);
+        if (preference == null) {
+            throw new IllegalArgumentException("preference: null");
+        }
         bootstrap.option(ChannelOption.RECVBUF_ALLOCATOR, newAllocator(receiveBufferSize));
         bootstrap.option(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT);
         if (socketBufferSize > 0) {
@@ -103,6 +146,12 @@ public final class DatagramChannelTuning {
                 bootstrap.option(EpollChannelOption.UDP_GRO, true);
             }
         }
+        DatagramReaderChoice choice = DatagramReaders.choose(transport, preference, OffloadCapabilities.get());
+        ChannelHandler handler = bootstrap.config().handler();
+        if (handler instanceof ReaderInitializer) {
+            handler = ((ReaderInitializer) handler).handler;
+        }
+        bootstrap.handler(new ReaderInitializer(choice, handler));
         return bootstrap;
     }
 
@@ -112,11 +161,38 @@ public final class DatagramChannelTuning {
     }
 
     /**
-     * Sets the same options on an existing (registered) datagram channel; the transport is taken from the
-     * channel's class.
+     * Sets the same options on an existing (registered) datagram channel and installs the best reader
+     * ({@link DatagramReaders#install(Channel)}; a batch reader starts at once when the channel is active, else
+     * when it becomes active); the transport is taken from the channel's class.
      */
     public static void apply(Channel channel, int receiveBufferSize, int socketBufferSize) {
         checkSizes(receiveBufferSize, socketBufferSize);
+        applyOptions(channel, receiveBufferSize, socketBufferSize);
+        DatagramReaders.install(channel);
+    }
+
+    /**
+     * Puts the best reader for the channel's transport (or Netty's, with {@link ReaderPreference#NETTY}) on a
+     * registered datagram channel with the receive options that reader needs (receive buffers, UDP_GRO and
+     * {@code MAX_DATAGRAM_PAYLOAD_SIZE} 0 on epoll), leaving socket buffer sizes alone; for handlers that set up
+     * their own channel, such as {@code QuicUso}. Returns the choice.
+     */
+    public static DatagramReaderChoice applyReader(Channel channel, ReaderPreference preference) {
+        if (preference == null) {
+            throw new IllegalArgumentException("preference: null");
+        }
+        Transport transport = Transport.of(channel.getClass());
+        applyOptions(channel, defaultReceiveBufferSize(transport), 0);
+        DatagramReaderChoice choice = DatagramReaders.choose(transport, preference, OffloadCapabilities.get());
+        DatagramReaders.install(channel, choice);
+        return DatagramReaders.of(channel);
+    }
+
+    /**
+     * The receive options of {@link #apply(Channel, int, int)} without touching the reader; for a channel whose
+     * reader {@link DatagramReaders#install} chooses separately.
+     */
+    static void applyOptions(Channel channel, int receiveBufferSize, int socketBufferSize) {
         ChannelConfig config = channel.config();
         config.setRecvByteBufAllocator(newAllocator(receiveBufferSize));
         config.setAllocator(PooledByteBufAllocator.DEFAULT);
@@ -199,7 +275,8 @@ public final class DatagramChannelTuning {
         Integer maxPayload = channel.config().getOption(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE);
         if (maxPayload != null && maxPayload > 0 && size / maxPayload > 1) {
             return "UDP_GRO is on but MAX_DATAGRAM_PAYLOAD_SIZE is " + maxPayload
-                    + " (need 0): recvmmsg slots of that size truncate GRO batches";
+                    + " (need 0): Netty then reads with recvmmsg, which cuts a GRO batch to one slot or delivers it"
+                    + " as one plain DatagramPacket without its segment size";
         }
         return null;
     }
@@ -230,6 +307,26 @@ public final class DatagramChannelTuning {
         }
         IoUringDatagramReader reader = IoUringDatagramReader.of(channel);
         return reader != null && reader.isReading() ? reader : null;
+    }
+
+    /** Installs the reader, then the bootstrap's own handler. */
+    @ChannelHandler.Sharable
+    private static final class ReaderInitializer extends ChannelInitializer<Channel> {
+        private final DatagramReaderChoice choice;
+        private final ChannelHandler handler;
+
+        ReaderInitializer(DatagramReaderChoice choice, ChannelHandler handler) {
+            this.choice = choice;
+            this.handler = handler;
+        }
+
+        @Override
+        protected void initChannel(Channel ch) {
+            DatagramReaders.install(ch, choice);
+            if (handler != null) {
+                ch.pipeline().addLast(handler);
+            }
+        }
     }
 
     private static void checkSizes(int receiveBufferSize, int socketBufferSize) {

@@ -108,6 +108,15 @@ public final class OffloadCapabilities {
         return udpSegmentSupported && isAvailable(transport) && transport.isSegmentedDatagramPacketSupported();
     }
 
+    /**
+     * The reader {@code DatagramChannelTuning.apply} puts on datagram channels of {@code transport} in this JVM,
+     * and why ({@link DatagramReaders#choose(Transport, ReaderPreference, OffloadCapabilities)}); what a given
+     * channel uses is {@link DatagramReaders#of(io.netty.channel.Channel)}.
+     */
+    public DatagramReaderChoice datagramReader(Transport transport) {
+        return DatagramReaders.choose(transport, ReaderPreference.BEST, this);
+    }
+
     @Override
     public String toString() {
         StringBuilder sb = new StringBuilder(256);
@@ -134,7 +143,12 @@ public final class OffloadCapabilities {
             sb.append("unsupported: ").append(udpSegmentProblem);
         }
         sb.append("\n  UDP_GRO            ");
-        sb.append(udpGroSupported ? "supported (epoll)" : "unsupported: " + udpGroProblem);
+        sb.append(udpGroSupported ? "supported" : "unsupported: " + udpGroProblem);
+        for (Transport t : Transport.values()) {
+            if (isAvailable(t)) {
+                sb.append('\n').append(String.format("  reader %-11s ", t.displayName())).append(datagramReader(t));
+            }
+        }
         return sb.toString();
     }
 }

@@ -1,5 +1,7 @@
 package dev.nettyoffload.core.linux;
 
+import dev.nettyoffload.core.DatagramReader;
+import dev.nettyoffload.core.DatagramReaderChoice;
 import dev.nettyoffload.core.OffloadCapabilities;
 import dev.nettyoffload.core.Transport;
 import io.netty.util.internal.logging.InternalLogger;
@@ -34,6 +36,7 @@ public final class OffloadReport {
     private final OffloadDecision tcpSegmentation;
     private final OffloadDecision udpCoalescing;
     private final OffloadDecision tcpCoalescing;
+    private final DatagramReaderChoice datagramReader;
 
     private OffloadReport(InetAddress destination, Transport transport, OffloadCapabilities capabilities,
                           EgressRoute route, String routeProblem, NicFeatures features, String featuresProblem) {
@@ -46,6 +49,7 @@ public final class OffloadReport {
         boolean ipv6 = destination instanceof Inet6Address;
         udpSegmentation = decideUdpSegmentation(capabilities, ipv6);
         tcpSegmentation = decideTcpSegmentation(ipv6);
+        datagramReader = capabilities.datagramReader(transport);
         udpCoalescing = decideUdpCoalescing(capabilities);
         tcpCoalescing = decideTcpCoalescing();
     }
@@ -188,9 +192,11 @@ public final class OffloadReport {
     }
 
     private OffloadDecision decideUdpCoalescing(OffloadCapabilities caps) {
-        if (transport != Transport.EPOLL || !caps.isUdpGroSupported()) {
-            String why = transport != Transport.EPOLL ? "Netty has no UDP_GRO receive path on " + transport
-                    : "UDP_GRO is unavailable: " + caps.udpGroProblem();
+        boolean udpGro = datagramReader.reader() == DatagramReader.NETTY_UDP_GRO
+                || datagramReader.reader().deliversBatches();
+        if (!udpGro || !caps.isUdpGroSupported()) {
+            String why = !caps.isUdpGroSupported() ? "UDP_GRO is unavailable: " + caps.udpGroProblem()
+                    : "no UDP_GRO receive path on " + transport + " (" + datagramReader + ")";
             return new OffloadDecision(OffloadLayer.SOFTWARE, why + "; GroAggregator coalesces datagrams");
         }
         if (isLoopback()) {
@@ -274,6 +280,14 @@ public final class OffloadReport {
         return udpCoalescing;
     }
 
+    /**
+     * The reader {@code DatagramChannelTuning.apply} puts on datagram channels of this report's transport, and
+     * why; it decides whether received batches reach the pipeline whole.
+     */
+    public DatagramReaderChoice datagramReader() {
+        return datagramReader;
+    }
+
     /** Who merges TCP segments received from this destination. */
     public OffloadDecision tcpCoalescing() {
         return tcpCoalescing;
@@ -293,6 +307,7 @@ public final class OffloadReport {
         sb.append("  UDP send         ").append(udpSegmentation).append('\n');
         sb.append("  TCP send         ").append(tcpSegmentation).append('\n');
         sb.append("  UDP receive      ").append(udpCoalescing).append('\n');
+        sb.append("  UDP reader       ").append(datagramReader).append('\n');
         sb.append("  TCP receive      ").append(tcpCoalescing);
         return sb.toString();
     }

@@ -1,7 +1,9 @@
 package dev.nettyoffload.core.linux;
 
+import dev.nettyoffload.core.DatagramReader;
 import dev.nettyoffload.core.OffloadCapabilities;
 import dev.nettyoffload.core.Transport;
+import dev.nettyoffload.core.uring.IoUringDatagramReader;
 import dev.nettyoffload.testkit.Prerequisites;
 import org.junit.jupiter.api.Test;
 
@@ -59,9 +61,20 @@ class OffloadReportTest {
         assertEquals(OffloadLayer.SOFTWARE, nio.udpCoalescing().layer());
         // TCP is segmented by the kernel and NIC whatever the transport.
         assertEquals(OffloadLayer.NIC, nio.tcpSegmentation().layer());
+        assertEquals(DatagramReader.NETTY, nio.datagramReader().reader());
+        assertTrue(nio.toString().contains("UDP reader       Netty's reader: NIO has no kernel batch receive"),
+                nio.toString());
+        // io_uring receives kernel batches through IoUringDatagramReader where it can run.
         OffloadReport uring = veth("ethtool-k-veth.txt", Transport.IO_URING);
-        assertTrue(uring.udpCoalescing().reason().startsWith("Netty has no UDP_GRO receive path on io_uring"),
-                uring.toString());
+        if (IoUringDatagramReader.isSupported()) {
+            assertEquals(DatagramReader.IO_URING, uring.datagramReader().reader(), uring.toString());
+            // UDP_GRO is on, so what the device does decides (this veth has GRO off).
+            assertTrue(uring.udpCoalescing().reason().contains("generic-receive-offload off"), uring.toString());
+        } else {
+            assertEquals(OffloadLayer.SOFTWARE, uring.udpCoalescing().layer(), uring.toString());
+            assertTrue(uring.udpCoalescing().reason().startsWith("no UDP_GRO receive path on io_uring"),
+                    uring.toString());
+        }
     }
 
     @Test
@@ -95,13 +108,14 @@ class OffloadReportTest {
     void toStringIsOneLinePerQuestion() throws Exception {
         String text = veth("ethtool-k-veth.txt", Transport.EPOLL).toString();
         String[] lines = text.split("\n");
-        assertEquals(7, lines.length, text);
+        assertEquals(8, lines.length, text);
         assertEquals("Offload report for 10.83.250.2 over epoll", lines[0]);
         assertTrue(lines[2].contains("tx-udp-segmentation on"), text);
         assertTrue(lines[3].startsWith("  UDP send         NIC: "), text);
         assertTrue(lines[4].startsWith("  TCP send         NIC: "), text);
         assertTrue(lines[5].startsWith("  UDP receive      software (netty-offload): "), text);
-        assertTrue(lines[6].startsWith("  TCP receive      none: "), text);
+        assertTrue(lines[6].startsWith("  UDP reader       "), text);
+        assertTrue(lines[7].startsWith("  TCP receive      none: "), text);
     }
 
     @Test
