@@ -295,6 +295,7 @@ public final class Harness {
             recv.put("transport", c.transport.displayName());
             recv.put("mode", c.path.receiverMode);
             recv.put("bind", host);
+            recv.put("flows", options.flows);
             recv.put("warmup", options.warmup);
             recv.put("window", options.window);
             recv.put("timeout", options.firstDatagramTimeout);
@@ -307,7 +308,7 @@ public final class Harness {
             send.put("transport", c.transport.displayName());
             send.put("mode", c.path.senderMode);
             send.put("host", host);
-            send.put("port", ready.get("port"));
+            send.put("ports", ready.getOrDefault("ports", ready.get("port")));
             send.put("segment", options.segmentSize);
             send.put("batch", options.batch);
             send.put("writesPerFlush", options.writesPerFlush);
@@ -339,35 +340,70 @@ public final class Harness {
 
     private RunRecord runC(Config c, int round) throws IOException, InterruptedException {
         String host = receiverAddress(c.network);
-        List<String> rxCmd = new ArrayList<>();
-        if (c.network.equals("veth")) {
-            rxCmd.addAll(receiverNs.command());
-        }
-        rxCmd.addAll(List.of(udpbench.toString(), "rx", "--bind", host, "--port", "0", "--gro", c.path.receiverMode,
-                "--warmup", num(options.warmup), "--window", num(options.window),
-                "--timeout", num(options.firstDatagramTimeout)));
         double runSeconds = options.warmup + options.window + maxTail();
         File log = logDir.resolve("udpbench.log").toFile();
-        try (ChildProcess rx = new ChildProcess("udpbench-rx", rxCmd, log)) {
-            Map<String, String> ready = KeyValues.parse(rx.await(10, "READY", "RESULT"));
-            if (!ready.containsKey("port")) {
-                throw new RunFailedException("udpbench rx: " + ready);
+        List<ChildProcess> receivers = new ArrayList<>();
+        List<ChildProcess> senders = new ArrayList<>();
+        try {
+            List<String> ports = new ArrayList<>();
+            for (int f = 0; f < options.flows; f++) {
+                List<String> rxCmd = new ArrayList<>();
+                if (c.network.equals("veth")) {
+                    rxCmd.addAll(receiverNs.command());
+                }
+                rxCmd.addAll(List.of(udpbench.toString(), "rx", "--bind", host, "--port", "0", "--gro",
+                        c.path.receiverMode, "--warmup", num(options.warmup), "--window", num(options.window),
+                        "--timeout", num(options.firstDatagramTimeout)));
+                ChildProcess rx = new ChildProcess("udpbench-rx" + (f == 0 ? "" : "-" + f), rxCmd, log);
+                receivers.add(rx);
+                Map<String, String> ready = KeyValues.parse(rx.await(10, "READY", "RESULT"));
+                if (!ready.containsKey("port")) {
+                    throw new RunFailedException("udpbench rx: " + ready);
+                }
+                ports.add(ready.get("port"));
             }
-            List<String> txCmd = List.of(udpbench.toString(), "tx", "--dst", host, "--port", ready.get("port"),
-                    "--mode", c.path.senderMode, "--size", Integer.toString(options.segmentSize),
-                    "--batch", Integer.toString(options.batch), "--warmup", num(options.warmup),
-                    "--window", num(options.window), "--tail", num(maxTail()));
-            try (ChildProcess tx = new ChildProcess("udpbench-tx", txCmd, log)) {
-                Map<String, String> rxResult;
-                try {
-                    rxResult = KeyValues.parse(rx.await(runSeconds + 10, "RESULT"));
-                } finally {
+            for (int f = 0; f < options.flows; f++) {
+                List<String> txCmd = List.of(udpbench.toString(), "tx", "--dst", host, "--port", ports.get(f),
+                        "--mode", c.path.senderMode, "--size", Integer.toString(options.segmentSize),
+                        "--batch", Integer.toString(options.batch), "--warmup", num(options.warmup),
+                        "--window", num(options.window), "--tail", num(maxTail()));
+                senders.add(new ChildProcess("udpbench-tx" + (f == 0 ? "" : "-" + f), txCmd, log));
+            }
+            List<Side> rxSides = new ArrayList<>();
+            List<Side> txSides = new ArrayList<>();
+            try {
+                for (ChildProcess rx : receivers) {
+                    Map<String, String> r = KeyValues.parse(rx.await(runSeconds + 10, "RESULT"));
+                    if (r.containsKey("error")) {
+                        return new RunRecord(c, round, null, null, "receiver: " + r.get("error"));
+                    }
+                    rxSides.add(Side.parse(r));
+                }
+            } finally {
+                for (ChildProcess tx : senders) {
                     tx.terminate();
                 }
-                Map<String, String> txResult = KeyValues.parse(tx.await(runSeconds + 10, "RESULT"));
+            }
+            for (ChildProcess tx : senders) {
+                Map<String, String> t = KeyValues.parse(tx.await(runSeconds + 10, "RESULT"));
+                if (t.containsKey("error")) {
+                    return new RunRecord(c, round, null, null, "sender: " + t.get("error"));
+                }
+                txSides.add(Side.parse(t));
                 tx.awaitExit(5);
+            }
+            for (ChildProcess rx : receivers) {
                 rx.awaitExit(5);
-                return record(c, round, rxResult, txResult);
+            }
+            Side rx = Side.combine(rxSides, true);
+            return new RunRecord(c, round, new Side(rx.seconds, rx.bytes, rx.datagrams, rx.ops, rx.cpuSeconds, "C"),
+                    Side.combine(txSides, true), null);
+        } finally {
+            for (ChildProcess p : senders) {
+                p.close();
+            }
+            for (ChildProcess p : receivers) {
+                p.close();
             }
         }
     }

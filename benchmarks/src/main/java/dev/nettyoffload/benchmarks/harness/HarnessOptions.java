@@ -84,6 +84,13 @@ final class HarnessOptions implements Cli.Validated {
     @Cli.Range(min = 1, max = 1024)
     int writesPerFlush;
 
+    @Option(names = "--flows", paramLabel = "N", defaultValue = "1",
+            description = {"Flows per run, 1-64 (default: ${DEFAULT-VALUE}): N sender/receiver pairs on N ports,"
+                    + " each Java flow on its own event loop (one JVM per side), each C flow in its own processes;"
+                    + " throughput and CPU are added up."})
+    @Cli.Range(min = 1, max = 64)
+    int flows;
+
     @Option(names = "--out", paramLabel = "DIR",
             description = {"Report directory; udpbench is built in its parent (default here: ${DEFAULT-VALUE};"
                     + " benchmarks/target/report from the repository root, else target/report)."})

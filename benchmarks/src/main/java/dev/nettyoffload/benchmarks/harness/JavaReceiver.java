@@ -1,16 +1,18 @@
 package dev.nettyoffload.benchmarks.harness;
 
 import dev.nettyoffload.core.DatagramChannelTuning;
+import dev.nettyoffload.core.DatagramReaderChoice;
+import dev.nettyoffload.core.DatagramReaders;
 import dev.nettyoffload.core.Transport;
 import dev.nettyoffload.gro.GroAggregator;
 import dev.nettyoffload.gro.GroConfig;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.FixedRecvByteBufAllocator;
 import io.netty.channel.epoll.EpollChannelOption;
@@ -22,10 +24,14 @@ import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.EventExecutor;
 
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 import java.util.function.IntConsumer;
 
 /**
@@ -51,33 +57,62 @@ final class JavaReceiver {
 
     static Side run(Transport transport, String mode, InetSocketAddress bind, double warmup, double window,
                     double timeout, IntConsumer onReady) throws Exception {
-        EventLoopGroup group = transport.newEventLoopGroup(1);
-        Counter counter = new Counter((long) (warmup * 1e9), (long) (window * 1e9));
+        return run(transport, mode, bind, 1, warmup, window, timeout, ports -> onReady.accept(ports.get(0)));
+    }
+
+    /**
+     * Receives {@code flows} flows, each on a channel of its own (own port, event loop, reader and aggregator);
+     * {@code onReady} gets the ports in order. The result adds the flows up.
+     */
+    static Side run(Transport transport, String mode, InetSocketAddress bind, int flows, double warmup,
+                    double window, double timeout, Consumer<List<Integer>> onReady) throws Exception {
+        EventLoopGroup group = transport.newEventLoopGroup(flows);
+        List<Counter> counters = new ArrayList<>();
+        List<Channel> channels = new ArrayList<>();
         try {
-            Bootstrap b = new Bootstrap().group(group).channel(transport.datagramChannelClass())
-                    .option(ChannelOption.SO_RCVBUF, RECEIVE_BUFFER);
-            ChannelHandler handler = configure(b, transport, mode, counter);
-            Channel ch = b.handler(handler).bind(bind).sync().channel();
-            try {
-                onReady.accept(((InetSocketAddress) ch.localAddress()).getPort());
-                long firstDeadline = System.nanoTime() + (long) (timeout * 1e9);
+            List<Integer> ports = new ArrayList<>();
+            String reader = null;
+            Iterator<EventExecutor> loops = group.iterator();
+            for (int i = 0; i < flows; i++) {
+                Counter counter = new Counter((long) (warmup * 1e9), (long) (window * 1e9));
+                counters.add(counter);
+                Bootstrap b = new Bootstrap().group((EventLoop) loops.next()).channel(transport.datagramChannelClass())
+                        .option(ChannelOption.SO_RCVBUF, RECEIVE_BUFFER);
+                configure(b, transport, mode, counter);
+                Channel ch = b.bind(bind).sync().channel();
+                channels.add(ch);
+                // The reader DatagramChannelTuning chose, once it runs (Netty's for the plain paths).
+                DatagramReaderChoice choice = DatagramReaders.whenStarted(ch).get(5, TimeUnit.SECONDS);
+                reader = choice.reader().name();
+                ports.add(((InetSocketAddress) ch.localAddress()).getPort());
+            }
+            onReady.accept(ports);
+            long firstDeadline = System.nanoTime() + (long) (timeout * 1e9);
+            for (Counter counter : counters) {
                 while (!counter.started && System.nanoTime() < firstDeadline) {
                     Thread.sleep(5);
                 }
                 if (!counter.started) {
-                    throw new RunFailedException("no datagram within " + timeout + " s");
+                    throw new RunFailedException("no datagram within " + timeout + " s"
+                            + (flows > 1 ? " on one of " + flows + " flows" : ""));
                 }
+            }
+            List<Side> sides = new ArrayList<>();
+            for (Counter counter : counters) {
                 try {
-                    return counter.done.get((long) ((warmup + window + timeout) * 1000), TimeUnit.MILLISECONDS);
+                    sides.add(counter.done.get((long) ((warmup + window + timeout) * 1000), TimeUnit.MILLISECONDS));
                 } catch (TimeoutException e) {
                     throw new RunFailedException("receiver window did not end in time", e);
                 } catch (ExecutionException e) {
                     throw new RunFailedException("receiver failed: " + e.getCause(), e.getCause());
                 }
-            } finally {
+            }
+            Side all = Side.combine(sides, false);
+            return new Side(all.seconds, all.bytes, all.datagrams, all.ops, all.cpuSeconds, reader);
+        } finally {
+            for (Channel ch : channels) {
                 ch.close().sync();
             }
-        } finally {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
         }
     }
@@ -94,8 +129,11 @@ final class JavaReceiver {
         }
     }
 
-    /** Sets the receive options of {@code mode} and returns the pipeline's handler. */
-    private static ChannelHandler configure(Bootstrap b, Transport transport, String mode, Counter counter) {
+    /**
+     * Sets the receive options and the handler of {@code mode} on {@code b}. The tuned mode sets its handler
+     * before {@code DatagramChannelTuning.apply}, which wraps it to install the reader it chooses.
+     */
+    private static void configure(Bootstrap b, Transport transport, String mode, Counter counter) {
         switch (mode) {
             case "plain":
                 // What a tuned plain Netty receiver does: many datagrams per read (recvmmsg on epoll, several
@@ -109,21 +147,24 @@ final class JavaReceiver {
                     b.option(ChannelOption.RECVBUF_ALLOCATOR,
                             new FixedRecvByteBufAllocator(PLAIN_DATAGRAM_SLOT * PLAIN_SLOTS_PER_READ));
                 }
-                return counter;
+                b.handler(counter);
+                return;
             case "gro":
-                // UDP_GRO on epoll, 64 KiB receive buffers, socket buffers: the library's one-line setup.
-                DatagramChannelTuning.apply(b, transport, DatagramChannelTuning.defaultReceiveBufferSize(transport),
-                        RECEIVE_BUFFER);
+                // Without a batch reader, Netty's io_uring read loop ends after every datagram: batches need a
+                // short delay. A batch reader's batches pass the aggregator at once.
                 GroConfig config = transport == Transport.IO_URING
-                        // Netty's io_uring read loop ends after every datagram: batches need a short delay.
                         ? GroConfig.newBuilder().flushDelay(IO_URING_FLUSH_DELAY_MICROS, TimeUnit.MICROSECONDS).build()
                         : GroConfig.newBuilder().build();
-                return new ChannelInitializer<DatagramChannel>() {
+                b.handler(new ChannelInitializer<DatagramChannel>() {
                     @Override
                     protected void initChannel(DatagramChannel ch) {
                         ch.pipeline().addLast(new GroAggregator(config), counter);
                     }
-                };
+                });
+                // The library's one-line setup: the reader for the transport and JVM, UDP_GRO, 64 KiB buffers.
+                DatagramChannelTuning.apply(b, transport, DatagramChannelTuning.defaultReceiveBufferSize(transport),
+                        RECEIVE_BUFFER);
+                return;
             default:
                 throw new IllegalArgumentException("unknown receiver mode: " + mode);
         }

@@ -13,11 +13,17 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.DatagramPacket;
 
+import io.netty.util.concurrent.EventExecutor;
+
 import java.net.Inet6Address;
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -48,6 +54,14 @@ final class JavaSender {
     static Side run(Transport transport, String mode, InetSocketAddress target, int segmentSize, int batch,
                     int writesPerFlush, double warmup, double window, double maxTail, AtomicBoolean stop)
             throws Exception {
+        return run(transport, mode, List.of(target), segmentSize, batch, writesPerFlush, warmup, window, maxTail,
+                stop);
+    }
+
+    /** Sends one flow to each target, each from a channel on its own event loop; the result adds them up. */
+    static Side run(Transport transport, String mode, List<InetSocketAddress> targets, int segmentSize, int batch,
+                    int writesPerFlush, double warmup, double window, double maxTail, AtomicBoolean stop)
+            throws Exception {
         boolean gso;
         switch (mode) {
             case "plain":
@@ -59,35 +73,52 @@ final class JavaSender {
             default:
                 throw new IllegalArgumentException("unknown sender mode: " + mode);
         }
-        EventLoopGroup group = transport.newEventLoopGroup(1);
+        EventLoopGroup group = transport.newEventLoopGroup(targets.size());
         int chunk = segmentSize * batch;
         ByteBuf payload = PooledByteBufAllocator.DEFAULT.directBuffer(chunk).writeZero(chunk);
+        List<Channel> channels = new ArrayList<>();
+        List<Loop> loops = new ArrayList<>();
         try {
-            GsoEncoder encoder = gso ? new GsoEncoder(GsoConfig.newBuilder().segmentSize(segmentSize).build()) : null;
-            ChannelHandler handler = encoder != null ? encoder : new ChannelInboundHandlerAdapter();
-            InetSocketAddress local = target.getAddress() instanceof Inet6Address
-                    ? new InetSocketAddress("::", 0) : new InetSocketAddress("0.0.0.0", 0);
-            Channel ch = new Bootstrap().group(group).channel(transport.datagramChannelClass())
-                    .option(ChannelOption.SO_SNDBUF, SEND_BUFFER)
-                    .handler(handler)
-                    .bind(local).sync().channel();
+            Iterator<EventExecutor> executors = group.iterator();
+            for (InetSocketAddress target : targets) {
+                GsoEncoder encoder = gso ? new GsoEncoder(GsoConfig.newBuilder().segmentSize(segmentSize).build())
+                        : null;
+                ChannelHandler handler = encoder != null ? encoder : new ChannelInboundHandlerAdapter();
+                InetSocketAddress local = target.getAddress() instanceof Inet6Address
+                        ? new InetSocketAddress("::", 0) : new InetSocketAddress("0.0.0.0", 0);
+                Channel ch = new Bootstrap().group((EventLoop) executors.next())
+                        .channel(transport.datagramChannelClass())
+                        .option(ChannelOption.SO_SNDBUF, SEND_BUFFER)
+                        .handler(handler)
+                        .bind(local).sync().channel();
+                channels.add(ch);
+                loops.add(new Loop(ch, payload, target, encoder, segmentSize, batch, writesPerFlush,
+                        (long) (warmup * 1e9), (long) (window * 1e9), (long) (maxTail * 1e9), stop));
+            }
+            for (int i = 0; i < loops.size(); i++) {
+                Loop loop = loops.get(i);
+                channels.get(i).eventLoop().execute(loop::start);
+            }
+            List<Side> sides = new ArrayList<>();
             try {
-                Loop loop = new Loop(ch, payload, target, encoder, segmentSize, batch, writesPerFlush,
-                        (long) (warmup * 1e9), (long) (window * 1e9), (long) (maxTail * 1e9), stop);
-                ch.eventLoop().execute(loop::start);
-                try {
-                    return loop.done.get((long) ((warmup + window + maxTail) * 1000) + 10_000, TimeUnit.MILLISECONDS);
-                } catch (TimeoutException e) {
-                    throw new RunFailedException("sender did not finish in time", e);
-                } catch (ExecutionException e) {
-                    throw new RunFailedException("sender failed: " + e.getCause(), e.getCause());
-                } finally {
+                for (Loop loop : loops) {
+                    sides.add(loop.done.get((long) ((warmup + window + maxTail) * 1000) + 10_000,
+                            TimeUnit.MILLISECONDS));
+                }
+            } catch (TimeoutException e) {
+                throw new RunFailedException("sender did not finish in time", e);
+            } catch (ExecutionException e) {
+                throw new RunFailedException("sender failed: " + e.getCause(), e.getCause());
+            } finally {
+                for (Loop loop : loops) {
                     loop.stopped = true;
                 }
-            } finally {
+            }
+            return Side.combine(sides, false);
+        } finally {
+            for (Channel ch : channels) {
                 ch.close().sync();
             }
-        } finally {
             payload.release();
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
         }

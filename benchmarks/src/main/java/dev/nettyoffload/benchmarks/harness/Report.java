@@ -306,6 +306,7 @@ final class Report {
         o.put("segmentSize", options.segmentSize);
         o.put("batch", options.batch);
         o.put("writesPerFlush", options.writesPerFlush);
+        o.put("flows", options.flows);
         ArrayNode runs = root.putArray("runs");
         for (RunRecord r : records) {
             ObjectNode n = runs.addObject();
@@ -328,6 +329,10 @@ final class Report {
             n.put("transport", s.config.transportName());
             n.put("path", s.config.path.label);
             n.put("description", s.config.path.description);
+            String reader = receiverReader(s.config);
+            if (reader != null) {
+                n.put("receiverReader", reader);
+            }
             n.put("runs", s.runs);
             n.put("failures", s.failures);
             ObjectNode gbps = n.putObject("receivedGbps");
@@ -350,12 +355,26 @@ final class Report {
         }
     }
 
+    /** The reader of the last successful run of {@code config}'s receiver, or {@code null}. */
+    private String receiverReader(Config config) {
+        String reader = null;
+        for (RunRecord r : records) {
+            if (r.ok() && r.config.equals(config) && r.receiver.reader != null) {
+                reader = r.receiver.reader;
+            }
+        }
+        return reader;
+    }
+
     private static void side(ObjectNode n, Side s) {
         number(n, "seconds", s.seconds);
         n.put("bytes", s.bytes);
         n.put("datagrams", s.datagrams);
         n.put("ops", s.ops);
         number(n, "cpuSeconds", s.cpuSeconds);
+        if (s.reader != null) {
+            n.put("reader", s.reader);
+        }
     }
 
     /** A measurement, or null where there is none (a ratio without its baseline, a failed side). */

@@ -15,13 +15,44 @@ final class Side {
     final long datagrams;
     final long ops;
     final double cpuSeconds;
+    /** The receiver's datagram reader ({@code DatagramReader} name, {@code C} for udpbench), or {@code null}. */
+    final String reader;
 
     Side(double seconds, long bytes, long datagrams, long ops, double cpuSeconds) {
+        this(seconds, bytes, datagrams, ops, cpuSeconds, null);
+    }
+
+    Side(double seconds, long bytes, long datagrams, long ops, double cpuSeconds, String reader) {
         this.seconds = seconds;
         this.bytes = bytes;
         this.datagrams = datagrams;
         this.ops = ops;
         this.cpuSeconds = cpuSeconds;
+        this.reader = reader;
+    }
+
+    /**
+     * The flows of one run as one side: bytes, datagrams and operations added, the mean window, and the CPU
+     * seconds added ({@code processesApart}: one process per flow, as udpbench) or the largest (one JVM, whose
+     * process CPU clock already counts every flow).
+     */
+    static Side combine(java.util.List<Side> flows, boolean processesApart) {
+        if (flows.size() == 1) {
+            return flows.get(0);
+        }
+        double seconds = 0;
+        long bytes = 0;
+        long datagrams = 0;
+        long ops = 0;
+        double cpu = 0;
+        for (Side f : flows) {
+            seconds += f.seconds;
+            bytes += f.bytes;
+            datagrams += f.datagrams;
+            ops += f.ops;
+            cpu = processesApart ? cpu + f.cpuSeconds : Math.max(cpu, f.cpuSeconds);
+        }
+        return new Side(seconds / flows.size(), bytes, datagrams, ops, cpu, flows.get(0).reader);
     }
 
     /** Reads the {@code RESULT seconds= bytes= datagrams= syscalls|ops= cpu=} line of a worker or of udpbench. */
@@ -33,7 +64,7 @@ final class Side {
         String opsKey = kv.containsKey("ops") ? "ops" : "syscalls";
         return new Side(KeyValues.number(kv, "seconds"), (long) KeyValues.number(kv, "bytes"),
                 (long) KeyValues.number(kv, "datagrams"), (long) KeyValues.number(kv, opsKey),
-                KeyValues.number(kv, "cpu"));
+                KeyValues.number(kv, "cpu"), kv.get("reader"));
     }
 
     Map<String, Object> toMap() {
@@ -43,6 +74,9 @@ final class Side {
         m.put("datagrams", datagrams);
         m.put("ops", ops);
         m.put("cpu", String.format(Locale.ROOT, "%.6f", cpuSeconds));
+        if (reader != null) {
+            m.put("reader", reader);
+        }
         return m;
     }
 

@@ -18,8 +18,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /**
  * A child JVM of the harness that sends or receives, one run at a time, as its parent asks on stdin.
  * <p>
- * Requests: {@code RECV transport= mode= bind= warmup= window= timeout=}, answered by {@code READY port=} and
- * then {@code RESULT ...}; {@code SEND transport= mode= host= port= segment= batch= writesPerFlush= warmup=
+ * Requests: {@code RECV transport= mode= bind= flows= warmup= window= timeout=}, answered by
+ * {@code READY port= ports=} (one port per flow) and
+ * then {@code RESULT ...}; {@code SEND transport= mode= host= ports= segment= batch= writesPerFlush= warmup=
  * window= maxTail=}, answered by {@code RESULT ...} once its window is over and {@code STOP} has arrived (or
  * the maximum tail has passed); {@code QUIT}. A failed run answers {@code RESULT error=...}. Only these lines go
  * to stdout; everything else (Netty's logging) goes to stderr.
@@ -64,14 +65,20 @@ public final class Worker {
             try {
                 Transport transport = Transport.fromName(String.valueOf(kv.get("transport")));
                 if (line.startsWith("RECV ")) {
+                    int flows = kv.containsKey("flows") ? Integer.parseInt(kv.get("flows")) : 1;
                     side = JavaReceiver.run(transport, kv.get("mode"),
-                            new InetSocketAddress(kv.get("bind"), 0),
+                            new InetSocketAddress(kv.get("bind"), 0), flows,
                             KeyValues.number(kv, "warmup"), KeyValues.number(kv, "window"),
-                            KeyValues.number(kv, "timeout"), port -> out.println("READY port=" + port));
+                            KeyValues.number(kv, "timeout"), ports -> out.println("READY port=" + ports.get(0)
+                                    + " ports=" + ports.stream().map(String::valueOf)
+                                    .collect(java.util.stream.Collectors.joining(","))));
                 } else if (line.startsWith("SEND ")) {
                     stop.set(false);
-                    side = JavaSender.run(transport, kv.get("mode"),
-                            new InetSocketAddress(kv.get("host"), Integer.parseInt(kv.get("port"))),
+                    java.util.List<InetSocketAddress> targets = new java.util.ArrayList<>();
+                    for (String port : kv.getOrDefault("ports", kv.get("port")).split(",")) {
+                        targets.add(new InetSocketAddress(kv.get("host"), Integer.parseInt(port)));
+                    }
+                    side = JavaSender.run(transport, kv.get("mode"), targets,
                             Integer.parseInt(kv.get("segment")), Integer.parseInt(kv.get("batch")),
                             Integer.parseInt(kv.get("writesPerFlush")), KeyValues.number(kv, "warmup"),
                             KeyValues.number(kv, "window"), KeyValues.number(kv, "maxTail"), stop);

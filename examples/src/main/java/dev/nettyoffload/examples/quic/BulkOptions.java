@@ -37,28 +37,24 @@ final class BulkOptions implements Cli.Validated {
     @Option(names = "--client-gro", description = "DatagramChannelTuning on the client (kernel UDP_GRO on epoll).")
     boolean clientGro;
 
-    @Option(names = "--uring-batched-reads",
-            description = "io_uring only: linked recvmsg reads on both ends, many ACKs per read loop, so the codec"
-                    + " can batch (see ReadTuning).")
-    boolean uringBatchedReads;
+    @Option(names = "--netty-reader",
+            description = "Netty's readers on both ends instead of the batch readers QuicUso installs (io_uring;"
+                    + " epoll on Java 22+), for comparison.")
+    boolean nettyReader;
 
     @Option(names = "--compare", description = "Run none, software, uso and uso --no-checksum in turn.")
     boolean compare;
 
     QuicBulkTransfer.ReadTuning reads() {
         return clientGro ? QuicBulkTransfer.ReadTuning.CLIENT_GRO
-                : uringBatchedReads ? QuicBulkTransfer.ReadTuning.IO_URING_BATCHED_READS
+                : nettyReader ? QuicBulkTransfer.ReadTuning.NETTY_READERS
                 : QuicBulkTransfer.ReadTuning.DEFAULT;
     }
 
     @Override
     public void validate(CommandLine commandLine) {
-        if (clientGro && uringBatchedReads) {
-            throw Cli.invalid(commandLine, "--uring-batched-reads", "not with --client-gro (one read tuning at a"
-                    + " time)");
-        }
-        if (uringBatchedReads && transport != Transport.IO_URING) {
-            throw Cli.invalid(commandLine, "--uring-batched-reads", "needs --transport io_uring, not " + transport);
+        if (clientGro && nettyReader) {
+            throw Cli.invalid(commandLine, "--netty-reader", "not with --client-gro (one read tuning at a time)");
         }
         if (noChecksum && transport == Transport.NIO) {
             throw Cli.invalid(commandLine, "--no-checksum", "needs --transport epoll or io_uring, not nio");

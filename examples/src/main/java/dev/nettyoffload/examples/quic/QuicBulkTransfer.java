@@ -1,7 +1,10 @@
 package dev.nettyoffload.examples.quic;
 
 import dev.nettyoffload.core.DatagramChannelTuning;
+import dev.nettyoffload.core.DatagramReaderChoice;
+import dev.nettyoffload.core.DatagramReaders;
 import dev.nettyoffload.core.OffloadCapabilities;
+import dev.nettyoffload.core.ReaderPreference;
 import dev.nettyoffload.core.Transport;
 import dev.nettyoffload.examples.Cli;
 import dev.nettyoffload.gso.GsoEncoder;
@@ -17,10 +20,8 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.FixedRecvByteBufAllocator;
 import io.netty.channel.socket.ChannelInputShutdownReadComplete;
 import io.netty.channel.unix.IntegerUnixChannelOption;
-import io.netty.channel.uring.IoUringChannelOption;
 import io.netty.handler.codec.quic.InsecureQuicTokenHandler;
 import io.netty.handler.codec.quic.QuicChannel;
 import io.netty.handler.codec.quic.QuicChannelBootstrap;
@@ -58,8 +59,6 @@ public final class QuicBulkTransfer {
     private static final int CHUNK = 64 * 1024;
     private static final long WINDOW = 32L << 20;
     private static final int SOCKET_BUFFER = 8 << 20;
-    /** Bytes per datagram slot for io_uring's linked reads: any QUIC packet on a 1500-byte MTU path fits. */
-    private static final int UDP_PAYLOAD_SLOT = 1500;
 
     private QuicBulkTransfer() {
     }
@@ -81,12 +80,12 @@ public final class QuicBulkTransfer {
         /** {@link DatagramChannelTuning} on the client: on epoll, kernel UDP_GRO split back into packets by Netty. */
         CLIENT_GRO,
         /**
-         * On io_uring, both ends read with linked {@code recvmsg}s into 64 KiB buffers
-         * ({@code IoUringChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE}), so one read loop takes many ACKs and the
-         * codec has many packets to batch. A read loop can stay open while datagrams keep coming, which delays
-         * the codec's sends; not for latency-sensitive use without measuring.
+         * Netty's readers on both ends ({@link ReaderPreference#NETTY}), for comparison: {@code QuicUso} otherwise
+         * puts a batch reader under the codec (io_uring; epoll on Java 22+), so one read takes a kernel batch of
+         * ACKs and the codec has many packets to send at once. This replaces the linked-{@code recvmsg} tuning
+         * ({@code --uring-batched-reads}) that io_uring needed before.
          */
-        IO_URING_BATCHED_READS
+        NETTY_READERS
     }
 
     /** What one transfer did. */
@@ -98,9 +97,11 @@ public final class QuicBulkTransfer {
         public final long bytes;
         public final double seconds;
         public final SendStats server;
+        /** The reader of the server's datagram channel, and why. */
+        public final DatagramReaderChoice serverReader;
 
         Result(Transport transport, SendMode mode, boolean noChecksum, ReadTuning reads, long bytes, double seconds,
-               SendStats server) {
+               SendStats server, DatagramReaderChoice serverReader) {
             this.transport = transport;
             this.mode = mode;
             this.noChecksum = noChecksum;
@@ -108,6 +109,7 @@ public final class QuicBulkTransfer {
             this.bytes = bytes;
             this.seconds = seconds;
             this.server = server;
+            this.serverReader = serverReader;
         }
 
         public double mbPerSecond() {
@@ -116,8 +118,10 @@ public final class QuicBulkTransfer {
 
         @Override
         public String toString() {
-            return String.format(Locale.ROOT, "%-8s %-8s%s%s %d MiB intact in %.2f s (%.0f MB/s); server %s",
-                    transport, mode, noChecksum ? " SO_NO_CHECK" : "", reads == ReadTuning.DEFAULT ? "" : " " + reads, bytes >> 20, seconds, mbPerSecond(), server);
+            return String.format(Locale.ROOT, "%-8s %-8s%s%s %d MiB intact in %.2f s (%.0f MB/s); server %s; "
+                            + "server reader %s", transport, mode, noChecksum ? " SO_NO_CHECK" : "",
+                    reads == ReadTuning.DEFAULT ? "" : " " + reads, bytes >> 20, seconds, mbPerSecond(), server,
+                    serverReader.reader().displayName());
         }
     }
 
@@ -161,14 +165,12 @@ public final class QuicBulkTransfer {
                             ch.pipeline().addLast(new BulkSender());
                         }
                     });
+            ReaderPreference reader = reads == ReadTuning.NETTY_READERS ? ReaderPreference.NETTY : ReaderPreference.BEST;
             ChannelHandler serverHandler = mode == SendMode.NONE ? codec.build()
-                    : QuicUso.server(codec, mode == SendMode.SOFTWARE ? GsoMode.SOFTWARE : GsoMode.AUTO);
+                    : QuicUso.server(codec, mode == SendMode.SOFTWARE ? GsoMode.SOFTWARE : GsoMode.AUTO, reader);
             Bootstrap sb = datagramBootstrap(transport, group).handler(serverHandler);
             if (noChecksum) {
                 sb.option(NO_CHECK_OPTION, 1);
-            }
-            if (reads == ReadTuning.IO_URING_BATCHED_READS) {
-                batchedReads(sb, transport);
             }
             InetAddress loopback = InetAddress.getLoopbackAddress();
             server = sb.bind(loopback, 0).sync().channel();
@@ -180,14 +182,14 @@ public final class QuicBulkTransfer {
                     .maxIdleTimeout(timeoutMillis, TimeUnit.MILLISECONDS)
                     .initialMaxData(WINDOW)
                     .initialMaxStreamDataBidirectionalLocal(WINDOW);
-            Bootstrap cb = datagramBootstrap(transport, group).handler(QuicUso.client(clientCodec));
+            Bootstrap cb = datagramBootstrap(transport, group)
+                    .handler(QuicUso.client(clientCodec, GsoMode.AUTO, reader));
             if (reads == ReadTuning.CLIENT_GRO) {
                 DatagramChannelTuning.apply(cb, transport);
             }
-            if (reads == ReadTuning.IO_URING_BATCHED_READS) {
-                batchedReads(cb, transport);
-            }
             client = cb.bind(loopback, 0).sync().channel();
+            DatagramReaders.whenStarted(server).await(5, TimeUnit.SECONDS);
+            DatagramReaders.whenStarted(client).await(5, TimeUnit.SECONDS);
             QuicChannelBootstrap qb = QuicUso.newBootstrap(client);
             QuicChannel quic = qb.handler(new ChannelInboundHandlerAdapter())
                     .remoteAddress(server.localAddress()).connect().get(timeoutMillis, TimeUnit.MILLISECONDS);
@@ -205,7 +207,10 @@ public final class QuicBulkTransfer {
                     throw new IllegalStateException("transfer failed", done.cause());
                 }
                 double seconds = (System.nanoTime() - start) / 1e9;
-                return new Result(transport, mode, noChecksum, reads, done.getNow(), seconds, readStats(server));
+                Channel s = server;
+                DatagramReaderChoice serverReader = s.eventLoop().submit(() -> DatagramReaders.of(s)).get();
+                return new Result(transport, mode, noChecksum, reads, done.getNow(), seconds, readStats(server),
+                        serverReader);
             } finally {
                 quic.close().await(timeoutMillis, TimeUnit.MILLISECONDS);
             }
@@ -224,14 +229,6 @@ public final class QuicBulkTransfer {
         return new Bootstrap().group(group).channel(transport.datagramChannelClass())
                 .option(ChannelOption.SO_RCVBUF, SOCKET_BUFFER)
                 .option(ChannelOption.SO_SNDBUF, SOCKET_BUFFER);
-    }
-
-    private static void batchedReads(Bootstrap b, Transport transport) {
-        if (transport != Transport.IO_URING) {
-            throw new IllegalArgumentException("IO_URING_BATCHED_READS needs the io_uring transport");
-        }
-        b.option(IoUringChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, UDP_PAYLOAD_SLOT)
-                .option(ChannelOption.RECVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(64 * 1024));
     }
 
     private static SendStats readStats(Channel server) throws Exception {

@@ -1,6 +1,7 @@
 package dev.nettyoffload.examples.vxlan;
 
 import dev.nettyoffload.core.DatagramChannelTuning;
+import dev.nettyoffload.core.SegmentedDatagramSplitter;
 import dev.nettyoffload.core.packet.LinkType;
 import dev.nettyoffload.core.Transport;
 import dev.nettyoffload.core.UdpLimits;
@@ -119,7 +120,10 @@ public final class VxlanGateway implements AutoCloseable {
     void initPipeline(Channel ch, int side) {
         encoders[side] = new GsoEncoder(GsoConfig.newBuilder().segmentSize(UdpLimits.MAX_IPV6_PAYLOAD).build());
         decoders[side] = new VxlanDecoder(segments[side].vni());
-        ch.pipeline().addLast(encoders[side], decoders[side], new MacLearningHandler(this, side));
+        // DatagramChannelTuning may put a batch reader on the channel (io_uring; epoll on Java 22+): one VXLAN
+        // packet per datagram for the decoder.
+        ch.pipeline().addLast(encoders[side], SegmentedDatagramSplitter.INSTANCE, decoders[side],
+                new MacLearningHandler(this, side));
         if (offload) {
             aggregators[side] = new PacketGroAggregator(
                     PacketGroConfig.newBuilder().linkType(LinkType.ETHERNET).build());

@@ -14,7 +14,7 @@ class QuicBulkTransferCliTest {
     void helpShowsTheOptionsAndDefaults() {
         CliRun.of(QuicBulkTransfer::run, "--help").assertHelp("--transport=epoll|io_uring|nio", "--mib=N",
                 "(default: 64)", "--mode=uso|software|none", "(default: uso)", "--no-checksum", "--client-gro",
-                "--uring-batched-reads", "--compare");
+                "--netty-reader", "--compare");
     }
 
     @Test
@@ -26,10 +26,8 @@ class QuicBulkTransferCliTest {
                 "epoll, io_uring or nio");
         CliRun.of(QuicBulkTransfer::run, "--transport", "nio", "--no-checksum").assertRefused("--no-checksum",
                 "epoll or io_uring");
-        CliRun.of(QuicBulkTransfer::run, "--transport", "epoll", "--uring-batched-reads")
-                .assertRefused("--uring-batched-reads", "io_uring");
-        CliRun.of(QuicBulkTransfer::run, "--transport", "io_uring", "--uring-batched-reads", "--client-gro")
-                .assertRefused("--uring-batched-reads", "--client-gro");
+        CliRun.of(QuicBulkTransfer::run, "--transport", "io_uring", "--netty-reader", "--client-gro")
+                .assertRefused("--netty-reader", "--client-gro");
     }
 
     @Test

@@ -1,7 +1,9 @@
 package dev.nettyoffload.examples.quic;
 
+import dev.nettyoffload.core.DatagramReader;
 import dev.nettyoffload.core.OffloadCapabilities;
 import dev.nettyoffload.core.Transport;
+import dev.nettyoffload.core.uring.IoUringDatagramReader;
 import dev.nettyoffload.testkit.Prerequisites;
 import dev.nettyoffload.examples.quic.QuicBulkTransfer.Result;
 import dev.nettyoffload.examples.quic.QuicBulkTransfer.SendMode;
@@ -81,31 +83,35 @@ class QuicBulkTransferTest {
         requireUso(transport);
         Result r = runAtSimpleLeakLevel(transport, false);
         assertKernelUso(r, BYTES);
-        if (transport == Transport.EPOLL) {
-            // epoll reads ACKs in batches, so the codec has many packets per send: most go in UDP_SEGMENT sends
-            // (for io_uring see ioUringWithBatchedReadsSendsInBatchesLikeEpoll).
-            assertTrue(r.server.kernelSegments > r.server.datagrams() / 2, r.toString());
-            assertTrue(r.server.sendOperations() * 4 < r.server.datagrams(), r.toString());
+        // Reads bring ACKs in batches (epoll's UDP_GRO, io_uring's batch reader under the splitter), so the codec
+        // has many packets per send: most go in UDP_SEGMENT sends.
+        assertTrue(r.server.kernelSegments > r.server.datagrams() / 2, r.toString());
+        assertTrue(r.server.sendOperations() * 4 < r.server.datagrams(), r.toString());
+        if (transport == Transport.IO_URING && IoUringDatagramReader.isSupported()
+                && OffloadCapabilities.get().isUdpGroSupported()) {
+            assertEquals(DatagramReader.IO_URING, r.serverReader.reader(), r.toString());
         }
     }
 
-    /**
-     * Netty's io_uring datagram read loop ends after every datagram, so the codec sends after every ACK and has
-     * one or two packets to batch; with linked reads one loop takes many ACKs and the batches look like epoll's.
-     */
+    /** The batch readers can be turned off; Netty's readers still carry the transfer intact. */
     @Test
-    void ioUringWithBatchedReadsSendsInBatchesLikeEpoll() throws Exception {
+    void nettyReadersStillTransferIntact() throws Exception {
         requireUso(Transport.IO_URING);
-        Result r = runAtSimpleLeakLevel(Transport.IO_URING, false, QuicBulkTransfer.ReadTuning.IO_URING_BATCHED_READS);
+        Result r = runAtSimpleLeakLevel(Transport.IO_URING, false, QuicBulkTransfer.ReadTuning.NETTY_READERS);
         assertKernelUso(r, BYTES);
-        assertTrue(r.server.sendOperations() * 4 < r.server.datagrams(), r.toString());
+        assertEquals(DatagramReader.NETTY, r.serverReader.reader(), r.toString());
     }
 
     @ParameterizedTest
     @EnumSource(value = Transport.class, names = {"EPOLL", "IO_URING"})
     void bulkStreamArrivesIntactWhenTheKernelRefusesUso(Transport transport) throws Exception {
         requireUso(transport);
-        assertFallback(runAtSimpleLeakLevel(transport, true), BYTES);
+        Result r = runAtSimpleLeakLevel(transport, true);
+        assertFallback(r, BYTES);
+        if (transport == Transport.IO_URING && IoUringDatagramReader.isSupported()
+                && OffloadCapabilities.get().isUdpGroSupported()) {
+            assertEquals(DatagramReader.IO_URING, r.serverReader.reader(), r.toString());
+        }
     }
 
     @ParameterizedTest
