@@ -170,6 +170,24 @@ class PacketSegmenterBadInputTest {
                         + "header, limit 65575");
     }
 
+    /**
+     * Jumbograms are segmented without a tunnel only (like Linux, whose BIG TCP has no tunnel form); inside one
+     * they are refused by name. (An outer jumbogram is refused the same way in {@code PacketLayout}.)
+     */
+    @Test
+    void jumbogramInsideATunnelIsRefusedByName() {
+        for (Tunnel t : new Tunnel[] {Tunnel.IPIP, Tunnel.VXLAN, Tunnel.GRE}) {
+            TestPacket spec = new TestPacket();
+            spec.v6 = true;
+            spec.outerV6 = true;
+            spec.jumbo = true;
+            spec.tunnel = t;
+            byte[] bytes = spec.build(SegmentChecks.payload(5000, 9), spec.original()).bytes;
+            assertRefused(bytes, LinkType.RAW_IP, GsoType.TCPV6, TunnelType.valueOf(t.name()), 1000, 0,
+                    "IPv6 jumbogram inside a " + t + " tunnel is not supported");
+        }
+    }
+
     /** A released packet is named as such, not reported as Netty's bare "refCnt: 0". */
     @Test
     void releasedContentIsRefusedByName() {
