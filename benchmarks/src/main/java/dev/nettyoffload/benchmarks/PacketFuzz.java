@@ -43,7 +43,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * packet on its own (lengths, IPv4 header and L4 checksums); segmenting every output with {@link PacketSegmenter}
  * gives back exactly the packets that went in (bytes in = bytes out per flow, nothing lost or duplicated), in
  * order within each flow; every input buffer is released; and at the end Netty's leak detector (paranoid by
- * default) reports nothing.
+ * default, which also proves itself on a buffer leaked on purpose) reports nothing. Paranoid detection costs
+ * about 20x: {@code --leak-level simple} runs a million packets in about a minute, relying on the per-iteration
+ * reference count checks and sampled detection.
  * <p>
  * Run: {@code java -cp netty-offload-benchmarks.jar dev.nettyoffload.benchmarks.PacketFuzz [--packets N]
  * [--seconds S] [--seed X] [--mutate-percent P] [--leak-level LEVEL]}; it stops at whichever bound comes first,
@@ -172,10 +174,14 @@ public final class PacketFuzz {
             }
         }
         long leaks = CountingLeakDetector.LEAKS.get();
-        if (!"disabled".equals(leakLevel) && !"simple".equals(leakLevel) && leaks == 0) {
-            throw new IllegalStateException("the leak detector missed the buffer leaked on purpose");
+        if ("paranoid".equalsIgnoreCase(leakLevel)) {
+            if (leaks == 0) {
+                throw new IllegalStateException("the leak detector missed the buffer leaked on purpose");
+            }
+            return leaks - 1;
         }
-        return Math.max(0, leaks - 1);
+        // Sampled levels may miss the canary (and any one leak); the per-iteration refCnt checks still hold.
+        return leaks;
     }
 
     private void leakCanary() {
@@ -196,7 +202,7 @@ public final class PacketFuzz {
         for (Shape s : Shape.values()) {
             sb.append(' ').append(s).append('=').append(perShape[s.ordinal()]);
         }
-        sb.append(String.format("%n  failures: 0; leaks reported: %d (besides the one leaked on purpose)", leaks));
+        sb.append(String.format("%n  failures: 0; leaks reported: %d", leaks));
         return sb.toString();
     }
 

@@ -45,6 +45,17 @@ import java.util.List;
  * A packet whose payload fits in one segment is sent as it is (lengths and checksums rewritten), whatever its
  * {@code segmentSize}, as Linux does.
  * <p>
+ * Checked byte for byte against the kernel's own software segmentation (plain TCP/UDP over IPv4 and IPv6, and
+ * inside VXLAN and GRE, complete and partial checksums). Where it differs from the kernel, on purpose:
+ * <ul>
+ * <li>AH, ESP, fragments and GRE with sequence numbers are refused ({@link PacketOffloadException}); the kernel
+ *     has ESP offload and turns GSO off for GRE sequence numbers.</li>
+ * <li>An IPv6 jumbogram is segmented without a tunnel only and refused inside one, like Linux BIG TCP, which
+ *     inserts the jumbo option for plain IPv6 TCP only.</li>
+ * <li>A declared {@link GsoPacket#segmentCount()} is checked against the payload; the kernel recomputes
+ *     {@code gso_segs} for untrusted packets.</li>
+ * </ul>
+ * <p>
  * Not thread-safe: keep one per channel or event loop (it reuses a {@link PacketLayout}).
  */
 public final class PacketSegmenter {
