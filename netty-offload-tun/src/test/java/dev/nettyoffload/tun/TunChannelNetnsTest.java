@@ -9,6 +9,7 @@ import dev.nettyoffload.gso.PacketSegmenter;
 import dev.nettyoffload.testkit.CommandRunner;
 import dev.nettyoffload.testkit.NetNs;
 import dev.nettyoffload.testkit.Prerequisites;
+import dev.nettyoffload.testkit.TcpTransfer;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
@@ -114,7 +115,7 @@ class TunChannelNetnsTest {
                             new InputStreamReader(sink.getInputStream(), StandardCharsets.UTF_8));
                     assertEquals("LISTENING", sinkOut.readLine());
                     CommandRunner.Result sent = nsA.tryExec(
-                            javaCommand("send", "10.201.0.2", "5201", Long.toString(bytes)), 60);
+                            TcpTransfer.command("send", "10.201.0.2", "5201", Long.toString(bytes)), 60);
                     assertTrue(sent.ok(), sent.toString());
                     String received = sinkOut.readLine();
                     assertTrue(sink.waitFor(30, TimeUnit.SECONDS));
@@ -129,13 +130,6 @@ class TunChannelNetnsTest {
             }
         }
         return r;
-    }
-
-    private static List<String> javaCommand(String... args) {
-        List<String> cmd = new ArrayList<>(List.of(System.getProperty("java.home") + "/bin/java", "-cp",
-                System.getProperty("java.class.path"), TcpTransfer.class.getName()));
-        cmd.addAll(List.of(args));
-        return cmd;
     }
 
     private static TunChannel bind(String name, Set<TunOffload> offloads) {

@@ -1,4 +1,4 @@
-package dev.nettyoffload.tun;
+package dev.nettyoffload.testkit;
 
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -10,12 +10,22 @@ import java.util.HexFormat;
 import java.util.SplittableRandom;
 
 /**
- * A child process for tests in network namespaces: {@code serve PORT} accepts one connection, reads to the end
+ * A child process for tests in network namespaces (start it with {@link NetNs#javaProcess}), checking that a
+ * path delivers exactly the bytes sent: {@code serve PORT} accepts one connection, reads to the end
  * and prints {@code bytes=N sha256=H}; {@code send HOST PORT BYTES} writes BYTES pseudo-random bytes and prints
  * the same line for what it sent.
  */
 public final class TcpTransfer {
     private TcpTransfer() {
+    }
+
+    /** The command line that runs {@code TcpTransfer args} with this JVM and class path. */
+    public static java.util.List<String> command(String... args) {
+        java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of(
+                System.getProperty("java.home") + "/bin/java", "-cp", System.getProperty("java.class.path"),
+                TcpTransfer.class.getName()));
+        cmd.addAll(java.util.List.of(args));
+        return cmd;
     }
 
     public static void main(String[] args) throws Exception {
