@@ -13,8 +13,8 @@ import java.nio.ByteOrder;
  * chosen once at class initialisation:
  * <ul>
  *   <li>{@code unsafe}: {@code sun.misc.Unsafe} (module jdk.unsupported, looked up reflectively) reads
- *   zero-extended 32-bit words into four {@code long} accumulators. Direct memory and byte arrays go through
- *   the same loop, as a base object ({@code null} or the array) plus an offset.</li>
+ *   zero-extended 32-bit words into four {@code long} accumulators, from a native address (direct buffers) or
+ *   a byte array (heap buffers), in two copies of the loop that each see one kind of memory.</li>
  *   <li>{@code nio}: when Unsafe is missing, or on Java 24+ where its memory access methods print a warning
  *   (JEP 498) and the multi-release variant was not built: the same loop over a little-endian
  *   {@link ByteBuffer} with absolute reads (arrays are wrapped, direct memory is read through
@@ -42,13 +42,13 @@ final class ChecksumKernel {
 
     /** {@code length} bytes at a native memory address; only when {@link #ADDRESSES}. */
     static int sumAddress(long address, int length) {
-        return toNetwork(Raw.sum(null, address, length));
+        return toNetwork(Raw.sumOffHeap(address, length));
     }
 
     /** {@code length} bytes of {@code array} from {@code offset}. */
     static int sumArray(byte[] array, int offset, int length) {
         if (ADDRESSES) {
-            return toNetwork(Raw.sum(array, Raw.BYTE_ARRAY_BASE + offset, length));
+            return toNetwork(Raw.sumArray(array, offset, length));
         }
         return sumNio(ByteBuffer.wrap(array, offset, length));
     }
@@ -131,38 +131,75 @@ final class ChecksumKernel {
         }
 
         /**
-         * Native-order sum of 32-bit words at {@code base + offset}, unfolded. Four accumulators of zero-extended
-         * words: each takes at most 2^29 words below 2^32 for a 2 GiB range, so none can overflow.
+         * Native-order sum of the 32-bit words at a native address, unfolded. Four accumulators of zero-extended
+         * words: each takes at most 2^29 words below 2^32 for a 2 GiB range, so none can overflow. Off-heap and
+         * array reads have separate loops: an Unsafe access whose base may be either null or an object is an
+         * "unknown" access to C2, which then fences every read and runs the loop about twice as slowly.
          */
-        static long sum(Object base, long offset, int length) {
+        static long sumOffHeap(long address, int length) {
             sun.misc.Unsafe u = UNSAFE;
-            long p = offset;
-            long end = offset + length;
+            long p = address;
+            long end = address + length;
             long a = 0;
             long b = 0;
             long c = 0;
             long d = 0;
             while (end - p >= 32) {
-                a += u.getInt(base, p) & LOW32;
-                b += u.getInt(base, p + 4) & LOW32;
-                c += u.getInt(base, p + 8) & LOW32;
-                d += u.getInt(base, p + 12) & LOW32;
-                a += u.getInt(base, p + 16) & LOW32;
-                b += u.getInt(base, p + 20) & LOW32;
-                c += u.getInt(base, p + 24) & LOW32;
-                d += u.getInt(base, p + 28) & LOW32;
+                a += u.getInt(p) & LOW32;
+                b += u.getInt(p + 4) & LOW32;
+                c += u.getInt(p + 8) & LOW32;
+                d += u.getInt(p + 12) & LOW32;
+                a += u.getInt(p + 16) & LOW32;
+                b += u.getInt(p + 20) & LOW32;
+                c += u.getInt(p + 24) & LOW32;
+                d += u.getInt(p + 28) & LOW32;
                 p += 32;
             }
             while (end - p >= 4) {
-                a += u.getInt(base, p) & LOW32;
+                a += u.getInt(p) & LOW32;
                 p += 4;
             }
             if (end - p >= 2) {
-                b += u.getShort(base, p) & 0xFFFF;
+                b += u.getShort(p) & 0xFFFF;
                 p += 2;
             }
             if (end - p == 1) {
-                int last = u.getByte(base, p) & 0xFF;
+                int last = u.getByte(p) & 0xFF;
+                c += LITTLE ? last : last << 8;
+            }
+            return a + b + c + d;
+        }
+
+        /** Like {@link #sumOffHeap} over {@code length} bytes of {@code array} from {@code offset}. */
+        static long sumArray(byte[] array, int offset, int length) {
+            sun.misc.Unsafe u = UNSAFE;
+            long p = BYTE_ARRAY_BASE + offset;
+            long end = p + length;
+            long a = 0;
+            long b = 0;
+            long c = 0;
+            long d = 0;
+            while (end - p >= 32) {
+                a += u.getInt(array, p) & LOW32;
+                b += u.getInt(array, p + 4) & LOW32;
+                c += u.getInt(array, p + 8) & LOW32;
+                d += u.getInt(array, p + 12) & LOW32;
+                a += u.getInt(array, p + 16) & LOW32;
+                b += u.getInt(array, p + 20) & LOW32;
+                c += u.getInt(array, p + 24) & LOW32;
+                d += u.getInt(array, p + 28) & LOW32;
+                p += 32;
+            }
+            while (end - p >= 4) {
+                a += u.getInt(array, p) & LOW32;
+                p += 4;
+            }
+            if (end - p >= 2) {
+                b += u.getShort(array, p) & 0xFFFF;
+                p += 2;
+            }
+            if (end - p == 1) {
+                int last = u.getByte(array, p) & 0xFF;
                 c += LITTLE ? last : last << 8;
             }
             return a + b + c + d;

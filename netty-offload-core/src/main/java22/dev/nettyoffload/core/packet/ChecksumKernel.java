@@ -29,6 +29,8 @@ import java.nio.ByteOrder;
 final class ChecksumKernel {
     private static final long LOW32 = 0xFFFFFFFFL;
     private static final ValueLayout.OfInt INT_LE = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfLong LONG_LE =
+            ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfShort SHORT_LE =
             ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     /** The kernel in use: {@code vector} or {@code segment}. */
@@ -80,36 +82,67 @@ final class ChecksumKernel {
     }
 
     /**
-     * Little-endian sum of 32-bit words, unfolded. Four accumulators of zero-extended words: each takes at most
-     * 2^29 words below 2^32 for a 2 GiB range, so none can overflow.
+     * Little-endian sum of 32-bit words (the halves of 64-bit reads), unfolded. Four accumulators of zero-extended
+     * words: each takes at most
+     * 2^29 words below 2^32 for a 2 GiB range, so none can overflow. Native and heap segments have their own
+     * copies of the loop, so that each copy's type profile has one segment class.
      */
     static long sumScalar(MemorySegment s, long offset, long length) {
-        long p = offset;
-        long end = offset + length;
+        return s.isNative() ? sumScalarNative(s, offset, length) : sumScalarHeap(s, offset, length);
+    }
+
+    private static long sumScalarNative(MemorySegment s, long offset, long length) {
         long a = 0;
         long b = 0;
         long c = 0;
         long d = 0;
-        while (end - p >= 16) {
-            a += s.get(INT_LE, p) & LOW32;
-            b += s.get(INT_LE, p + 4) & LOW32;
-            c += s.get(INT_LE, p + 8) & LOW32;
-            d += s.get(INT_LE, p + 12) & LOW32;
-            p += 16;
+        long bound = length & ~15L;
+        for (long i = 0; i < bound; i += 16) {
+            long x = s.get(LONG_LE, offset + i);
+            long y = s.get(LONG_LE, offset + i + 8);
+            a += x & LOW32;
+            b += x >>> 32;
+            c += y & LOW32;
+            d += y >>> 32;
         }
+        return a + b + c + d + tail(s, offset + bound, length - bound);
+    }
+
+    /** {@link #sumScalarNative}'s twin for heap segments. */
+    private static long sumScalarHeap(MemorySegment s, long offset, long length) {
+        long a = 0;
+        long b = 0;
+        long c = 0;
+        long d = 0;
+        long bound = length & ~15L;
+        for (long i = 0; i < bound; i += 16) {
+            long x = s.get(LONG_LE, offset + i);
+            long y = s.get(LONG_LE, offset + i + 8);
+            a += x & LOW32;
+            b += x >>> 32;
+            c += y & LOW32;
+            d += y >>> 32;
+        }
+        return a + b + c + d + tail(s, offset + bound, length - bound);
+    }
+
+    /** The last 0-15 bytes. */
+    private static long tail(MemorySegment s, long p, long length) {
+        long a = 0;
+        long end = p + length;
         while (end - p >= 4) {
             a += s.get(INT_LE, p) & LOW32;
             p += 4;
         }
         if (end - p >= 2) {
-            b += s.get(SHORT_LE, p) & 0xFFFF;
+            a += s.get(SHORT_LE, p) & 0xFFFF;
             p += 2;
         }
         if (end - p == 1) {
             // The odd byte is the high byte of a big-endian word, the low byte of a little-endian one.
-            c += s.get(ValueLayout.JAVA_BYTE, p) & 0xFF;
+            a += s.get(ValueLayout.JAVA_BYTE, p) & 0xFF;
         }
-        return a + b + c + d;
+        return a;
     }
 
     static int swap16(int v) {

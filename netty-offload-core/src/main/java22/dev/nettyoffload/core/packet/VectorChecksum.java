@@ -27,25 +27,37 @@ final class VectorChecksum {
 
     /**
      * Little-endian sum, unfolded. Each lane gains at most 2^33 per load, from at most 2^31 / 16 loads of a
-     * 2 GiB range, and there are at most 8 lanes in two accumulators: below 2^62.
+     * 2 GiB range, and there are at most 8 lanes in two accumulators: below 2^62. Native and heap segments have
+     * their own copies of the loop, so that each copy's type profile has one segment class.
      */
     static long sum(MemorySegment s, long offset, int length) {
-        long p = offset;
-        long end = offset + length;
+        return s.isNative() ? sumNative(s, offset, length) : sumHeap(s, offset, length);
+    }
+
+    private static long sumNative(MemorySegment s, long offset, int length) {
         LongVector a = LongVector.zero(SPECIES);
         LongVector b = LongVector.zero(SPECIES);
-        while (end - p >= 2L * STEP) {
-            LongVector x = LongVector.fromMemorySegment(SPECIES, s, p, ByteOrder.LITTLE_ENDIAN);
-            LongVector y = LongVector.fromMemorySegment(SPECIES, s, p + STEP, ByteOrder.LITTLE_ENDIAN);
+        long bound = length - length % (2L * STEP);
+        for (long i = 0; i < bound; i += 2L * STEP) {
+            LongVector x = LongVector.fromMemorySegment(SPECIES, s, offset + i, ByteOrder.LITTLE_ENDIAN);
+            LongVector y = LongVector.fromMemorySegment(SPECIES, s, offset + i + STEP, ByteOrder.LITTLE_ENDIAN);
             a = a.add(x.and(LOW32)).add(x.lanewise(VectorOperators.LSHR, 32));
             b = b.add(y.and(LOW32)).add(y.lanewise(VectorOperators.LSHR, 32));
-            p += 2L * STEP;
         }
-        if (end - p >= STEP) {
-            LongVector x = LongVector.fromMemorySegment(SPECIES, s, p, ByteOrder.LITTLE_ENDIAN);
+        return a.add(b).reduceLanes(VectorOperators.ADD) + ChecksumKernel.sumScalar(s, offset + bound, length - bound);
+    }
+
+    /** {@link #sumNative}'s twin for heap segments. */
+    private static long sumHeap(MemorySegment s, long offset, int length) {
+        LongVector a = LongVector.zero(SPECIES);
+        LongVector b = LongVector.zero(SPECIES);
+        long bound = length - length % (2L * STEP);
+        for (long i = 0; i < bound; i += 2L * STEP) {
+            LongVector x = LongVector.fromMemorySegment(SPECIES, s, offset + i, ByteOrder.LITTLE_ENDIAN);
+            LongVector y = LongVector.fromMemorySegment(SPECIES, s, offset + i + STEP, ByteOrder.LITTLE_ENDIAN);
             a = a.add(x.and(LOW32)).add(x.lanewise(VectorOperators.LSHR, 32));
-            p += STEP;
+            b = b.add(y.and(LOW32)).add(y.lanewise(VectorOperators.LSHR, 32));
         }
-        return a.add(b).reduceLanes(VectorOperators.ADD) + ChecksumKernel.sumScalar(s, p, end - p);
+        return a.add(b).reduceLanes(VectorOperators.ADD) + ChecksumKernel.sumScalar(s, offset + bound, length - bound);
     }
 }
