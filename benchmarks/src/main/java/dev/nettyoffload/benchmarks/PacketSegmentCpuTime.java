@@ -1,7 +1,10 @@
 package dev.nettyoffload.benchmarks;
 
+import dev.nettyoffload.examples.Cli;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
 
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
@@ -19,8 +22,28 @@ public final class PacketSegmentCpuTime {
     private PacketSegmentCpuTime() {
     }
 
+    /** Command line of {@link PacketSegmentCpuTime}. */
+    @Command(name = "PacketSegmentCpuTime", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class,
+            description = {"The PacketSegmentBenchmark workload measured in thread CPU time: ns of CPU per segment"
+                    + " and the payload rate one core would sustain, per packet shape and checksum mode."})
+    static final class Options {
+        @Parameters(index = "0", arity = "0..1", paramLabel = "SECONDS", defaultValue = "2",
+                description = "Measuring time per shape and mode, 0.01-3600 (default: ${DEFAULT-VALUE}).")
+        @Cli.Range(min = 0.01, max = 3600)
+        double seconds;
+    }
+
     public static void main(String[] args) {
-        double seconds = args.length > 0 ? Double.parseDouble(args[0]) : 2;
+        System.exit(run(args));
+    }
+
+    /** Runs the measurement with {@code args}; returns the exit status (2 for bad input, with nothing run). */
+    static int run(String... args) {
+        Options options = new Options();
+        return Cli.execute(options, () -> measure(options.seconds), args);
+    }
+
+    private static int measure(double seconds) {
         ThreadMXBean mx = ManagementFactory.getThreadMXBean();
         for (String shape : new String[] {"TCPV4", "TCPV6", "VXLAN"}) {
             for (String mode : new String[] {"FULL", "PARTIAL"}) {
@@ -46,6 +69,7 @@ public final class PacketSegmentCpuTime {
             }
         }
         System.out.println("allocator " + PooledByteBufAllocator.DEFAULT.metric().usedDirectMemory() + " direct bytes in use");
+        return Cli.OK;
     }
 
     private static void run(PacketSegmentBenchmark b, List<Object> out, int packets) {

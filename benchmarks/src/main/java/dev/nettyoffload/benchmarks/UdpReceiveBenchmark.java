@@ -1,8 +1,10 @@
 package dev.nettyoffload.benchmarks;
 
+import dev.nettyoffload.examples.Cli;
 import dev.nettyoffload.core.DatagramChannelTuning;
 import dev.nettyoffload.core.OffloadCapabilities;
 import dev.nettyoffload.core.Transport;
+import dev.nettyoffload.core.UdpLimits;
 import dev.nettyoffload.gro.GroAggregator;
 import dev.nettyoffload.gso.GsoEncoder;
 import io.netty.bootstrap.Bootstrap;
@@ -17,6 +19,8 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.DatagramPacket;
 import io.netty.channel.unix.SegmentedDatagramPacket;
 import io.netty.util.ResourceLeakDetector;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
 
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
@@ -204,17 +208,46 @@ public final class UdpReceiveBenchmark {
         return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
     }
 
-    public static void main(String[] args) throws Exception {
+    /** Command line of {@link UdpReceiveBenchmark}. */
+    @Command(name = "UdpReceiveBenchmark", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class,
+            description = {"Loopback receive throughput, plain epoll against epoll with UDP_GRO and a GroAggregator"
+                    + " fed by a USO sender, in alternating runs; prints each run, the medians and their ratio."})
+    static final class Options {
+        @Parameters(index = "0", arity = "0..1", paramLabel = "SECONDS_PER_RUN", defaultValue = "3",
+                description = "1-3600 (default: ${DEFAULT-VALUE}).")
+        @Cli.Range(min = 1, max = 3600)
+        long seconds;
+
+        @Parameters(index = "1", arity = "0..1", paramLabel = "PAIRS", defaultValue = "3",
+                description = "A/B pairs of runs, 1-100 (default: ${DEFAULT-VALUE}).")
+        @Cli.Range(min = 1, max = 100)
+        int pairs;
+
+        @Parameters(index = "2", arity = "0..1", paramLabel = "DATAGRAM_SIZE", defaultValue = "1400",
+                description = "UDP payload, 1-" + (UdpLimits.MAX_IPV4_PAYLOAD / SEGMENTS_PER_SEND)
+                        + " so that a USO send stays one datagram (default: ${DEFAULT-VALUE}).")
+        @Cli.Range(min = 1, max = UdpLimits.MAX_IPV4_PAYLOAD / SEGMENTS_PER_SEND)
+        int datagramSize;
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Runs the benchmark with {@code args}; returns the exit status (2 for bad input, with nothing run). */
+    static int run(String... args) {
+        Options options = new Options();
+        return Cli.execute(options, () -> measure(options.seconds, options.pairs, options.datagramSize), args);
+    }
+
+    private static int measure(long seconds, int pairs, int datagramSize) throws Exception {
         ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.DISABLED);
-        long seconds = args.length > 0 ? Long.parseLong(args[0]) : 3;
-        int pairs = args.length > 1 ? Integer.parseInt(args[1]) : 3;
-        int datagramSize = args.length > 2 ? Integer.parseInt(args[2]) : 1400;
         Transport.EPOLL.ensureAvailable();
         OffloadCapabilities caps = OffloadCapabilities.get();
         System.out.println(caps);
         if (!caps.isUdpGroSupported() || !caps.isKernelSegmentationAvailable(Transport.EPOLL)) {
             System.out.println("UDP_GRO or UDP_SEGMENT missing: the offload path would not be measured");
-            System.exit(1);
+            return Cli.FAILED;
         }
         System.out.printf("loopback, %d-byte datagrams, %d s per run, %d A/B pairs, %d CPUs, allocator %s%n",
                 datagramSize, seconds, pairs, Runtime.getRuntime().availableProcessors(),
@@ -259,5 +292,6 @@ public final class UdpReceiveBenchmark {
                 pg == 0 ? Double.NaN : gg / pg, pc == 0 ? Double.NaN : gc / pc);
         System.out.printf("load average at the end: %.2f%n", ManagementFactory.getOperatingSystemMXBean()
                 .getSystemLoadAverage());
+        return Cli.OK;
     }
 }

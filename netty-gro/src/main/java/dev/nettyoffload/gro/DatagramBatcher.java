@@ -52,6 +52,8 @@ final class DatagramBatcher {
     private int limitBytes;
     private boolean closed;
     private int slotSize;
+    /** Whether a datagram that fills its whole buffer means truncation: only when buffers have a fixed size. */
+    private boolean fixedBuffers;
 
     // Kernel GRO detection: where the previous datagram's bytes ended.
     private long lastEnd = ContiguousSlices.UNKNOWN;
@@ -72,6 +74,11 @@ final class DatagramBatcher {
         this.slotSize = slotSize;
     }
 
+    /** Whether the channel reads into buffers of one fixed size, where a full buffer suggests truncation. */
+    void fixedBuffers(boolean fixedBuffers) {
+        this.fixedBuffers = fixedBuffers;
+    }
+
     /** Datagrams held in the pending run. */
     int pending() {
         return count;
@@ -90,7 +97,8 @@ final class DatagramBatcher {
         // Reading a slice's position costs a reference-count check; do it once per datagram.
         long start = ContiguousSlices.readerPosition(content);
         trackKernelBatch(content, start, length);
-        if (length > 0 && (length == slotSize || ContiguousSlices.fillsOwningBuffer(content, start))) {
+        if (length > 0 && (length == slotSize
+                || fixedBuffers && ContiguousSlices.fillsOwningBuffer(content, start))) {
             c.truncationSuspected++;
         }
 

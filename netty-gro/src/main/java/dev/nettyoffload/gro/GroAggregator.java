@@ -1,6 +1,7 @@
 package dev.nettyoffload.gro;
 
 import dev.nettyoffload.core.DatagramChannelTuning;
+import dev.nettyoffload.core.jfr.OffloadEvents;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
@@ -123,6 +124,7 @@ public class GroAggregator extends ChannelDuplexHandler {
         }
         receiveBufferProblem = problem;
         batcher.slotSize(DatagramChannelTuning.datagramSlotSize(ctx.channel()));
+        batcher.fixedBuffers(DatagramChannelTuning.isReceiveBufferSizeFixed(ctx.channel()));
     }
 
     @Override
@@ -134,6 +136,8 @@ public class GroAggregator extends ChannelDuplexHandler {
                 flushTimer = ctx.executor().schedule(flushTask, config.flushDelayNanos(), TimeUnit.NANOSECONDS);
             }
             if (counters.truncationSuspected != truncated) {
+                OffloadEvents.receiveTruncation(ctx.channel(), ((DatagramPacket) msg).sender(),
+                        ((DatagramPacket) msg).content().readableBytes());
                 logTruncation(ctx);
             }
         } else {

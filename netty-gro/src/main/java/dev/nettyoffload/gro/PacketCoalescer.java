@@ -49,6 +49,9 @@ final class PacketCoalescer {
     private long lastUnparseableLogNanos;
     private boolean unparseableLogged;
 
+    /** Whether the last packet that failed checksum validation was TCP (else UDP), for the JFR event. */
+    private boolean lastChecksumFailureTcp;
+
     PacketCoalescer(PacketGroConfig config, PacketGroCounters counters) {
         this.counters = counters;
         linkType = config.linkType();
@@ -59,6 +62,11 @@ final class PacketCoalescer {
         table = new PacketFlowTable(config.maxFlows(), maxSegments);
         merger = new PacketMerger(config.mergedChecksum());
     }
+    /** The L4 protocol of the last packet that failed checksum validation: {@code "TCP"} or {@code "UDP"}. */
+    String lastChecksumFailureProtocol() {
+        return lastChecksumFailureTcp ? "TCP" : "UDP";
+    }
+
 
     /** Packets held right now. */
     int heldPackets() {
@@ -119,6 +127,7 @@ final class PacketCoalescer {
             reason = PacketRules.checksumReason(k);
             if (reason != null) {
                 c.checksumFailures++;
+                lastChecksumFailureTcp = k.tcp;
             }
         }
         PacketFlow f = table.find(k);

@@ -1,6 +1,7 @@
 package dev.nettyoffload.gro;
 
 import dev.nettyoffload.core.packet.GsoPacket;
+import dev.nettyoffload.core.jfr.OffloadEvents;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
@@ -107,7 +108,12 @@ public class PacketGroAggregator extends ChannelDuplexHandler {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (msg instanceof ByteBuf) {
+            long checksumFailures = counters.checksumFailures;
+            int length = ((ByteBuf) msg).readableBytes();
             coalescer.add((ByteBuf) msg, ctx.alloc(), output);
+            if (counters.checksumFailures != checksumFailures) {
+                OffloadEvents.checksumFailure(ctx.channel(), coalescer.lastChecksumFailureProtocol(), length);
+            }
             if (coalescer.heldPackets() > 0 && flushTimer == null && config.flushDelayNanos() > 0) {
                 flushTimer = ctx.executor().schedule(flushTask, config.flushDelayNanos(), TimeUnit.NANOSECONDS);
             }

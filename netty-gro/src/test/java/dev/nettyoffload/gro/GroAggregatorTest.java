@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.FixedRecvByteBufAllocator;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.channel.socket.DatagramPacket;
 import io.netty.channel.unix.SegmentedDatagramPacket;
@@ -475,7 +476,10 @@ class GroAggregatorTest {
     @Test
     void truncatedDatagramIsDetected() {
         GroAggregator agg = new GroAggregator();
-        EmbeddedChannel ch = new EmbeddedChannel(agg);
+        EmbeddedChannel ch = new EmbeddedChannel();
+        // Reads into fixed 2048-byte buffers, as DatagramChannelTuning configures a real channel.
+        ch.config().setRecvByteBufAllocator(new FixedRecvByteBufAllocator(2048));
+        ch.pipeline().addLast(agg);
         // A plain datagram that exactly fills its 2048-byte receive buffer.
         DatagramPacket full = new DatagramPacket(Unpooled.buffer(2048, 2048).writeZero(2048), LOCAL, PEER_A);
         inputs.add(full);
@@ -486,6 +490,21 @@ class GroAggregatorTest {
         ch.writeInbound(batch.toArray());
         ch.writeInbound(fine);
         assertEquals(2, agg.counters().truncationSuspected());
+        for (Object m; (m = ch.readInbound()) != null; ) {
+            ReferenceCountUtil.release(m);
+        }
+        assertFalse(ch.finish());
+    }
+
+    @Test
+    void fullBufferIsNoTruncationWithoutFixedReceiveBuffers() {
+        // A test's wrapped array (or any adaptive allocator's buffer) that the datagram fills says nothing.
+        GroAggregator agg = new GroAggregator();
+        EmbeddedChannel ch = new EmbeddedChannel(agg);
+        DatagramPacket exact = new DatagramPacket(Unpooled.wrappedBuffer(new byte[1200]), LOCAL, PEER_A);
+        inputs.add(exact);
+        ch.writeInbound(exact);
+        assertEquals(0, agg.counters().truncationSuspected());
         for (Object m; (m = ch.readInbound()) != null; ) {
             ReferenceCountUtil.release(m);
         }

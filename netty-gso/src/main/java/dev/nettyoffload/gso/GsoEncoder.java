@@ -6,6 +6,7 @@ import dev.nettyoffload.core.linux.OffloadReport;
 import dev.nettyoffload.core.SocketPacing;
 import dev.nettyoffload.core.Transport;
 import dev.nettyoffload.core.UdpLimits;
+import dev.nettyoffload.core.jfr.OffloadEvents;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelException;
@@ -376,6 +377,8 @@ public class GsoEncoder extends ChannelOutboundHandlerAdapter {
                 return;
             }
             counters.increment(GsoCounters.FALLBACKS);
+            OffloadEvents.kernelRefusal(ctx.channel(), recipient, Errno.name(errno), segmentSize,
+                    (payload.readableBytes() + segmentSize - 1) / segmentSize);
             if (kernelPath) {
                 kernelPath = false;
                 logger.info("{}: the kernel refused a UDP_SEGMENT send to {} ({}); this channel"

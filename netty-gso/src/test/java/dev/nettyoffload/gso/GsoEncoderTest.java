@@ -13,11 +13,16 @@ import io.netty.channel.unix.Errors;
 import io.netty.channel.unix.SegmentedDatagramPacket;
 import io.netty.util.ReferenceCountUtil;
 import org.junit.jupiter.api.Test;
+import jdk.jfr.Recording;
+import jdk.jfr.consumer.RecordedEvent;
+import jdk.jfr.consumer.RecordingFile;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
@@ -269,6 +274,31 @@ class GsoEncoderTest {
         assertEquals(3, ch.outboundMessages().size());
         assertEquals(1, refusal.refused);
         assertTrue(ch.finishAndReleaseAll());
+    }
+
+    @Test
+    void kernelRefusalIsRecordedForFlightRecorder(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("gso.jfr");
+        try (Recording r = new Recording()) {
+            r.enable("dev.nettyoffload.KernelRefusal");
+            r.start();
+            GsoEncoder encoder = new GsoEncoder(GsoConfig.newBuilder().segmentSize(1000).mode(GsoMode.KERNEL)
+                    .build());
+            EmbeddedChannel ch = new EmbeddedChannel(new KernelRefusal(Errno.EIO), encoder);
+            ch.writeOneOutbound(new DatagramPacket(sequence(5000), V4));
+            ch.flushOutbound();
+            releaseAll(readAll(ch));
+            assertFalse(ch.finish());
+            r.stop();
+            r.dump(file);
+        }
+        List<RecordedEvent> events = RecordingFile.readAllEvents(file);
+        assertEquals(1, events.size(), events.toString());
+        RecordedEvent e = events.get(0);
+        assertEquals("EIO", e.getString("errno"));
+        assertEquals(1000, e.getInt("segmentSize"));
+        assertEquals(5, e.getInt("segments"));
+        assertEquals(V4.toString(), e.getString("destination"));
     }
 
     @Test

@@ -169,6 +169,16 @@ public final class DatagramChannelTuning {
     }
 
     /**
+     * Whether {@code channel} reads every datagram into a buffer of one fixed size (a
+     * {@link FixedRecvByteBufAllocator}, as {@link #apply} sets), so that a datagram that fills its buffer was
+     * most likely cut short by the kernel. With an adaptive allocator, or on an {@code EmbeddedChannel} fed by
+     * hand, a full buffer says nothing.
+     */
+    public static boolean isReceiveBufferSizeFixed(Channel channel) {
+        return channel.config().getRecvByteBufAllocator() instanceof FixedRecvByteBufAllocator;
+    }
+
+    /**
      * Why {@code channel} would lose data of kernel GRO batches, or {@code null} when it is configured
      * right (or does not use UDP_GRO at all): a receive buffer under {@value #DEFAULT_RECEIVE_BUFFER_SIZE}
      * bytes, or a non-zero {@link EpollChannelOption#MAX_DATAGRAM_PAYLOAD_SIZE}.

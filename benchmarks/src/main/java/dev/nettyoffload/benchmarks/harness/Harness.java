@@ -1,5 +1,6 @@
 package dev.nettyoffload.benchmarks.harness;
 
+import dev.nettyoffload.examples.Cli;
 import dev.nettyoffload.core.OffloadCapabilities;
 import dev.nettyoffload.core.Transport;
 import dev.nettyoffload.testkit.NetNs;
@@ -22,7 +23,7 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * The end-to-end throughput harness (issue 8): the same UDP transfer through plain Netty, {@code GsoEncoder}
  * and {@code GroAggregator}, and through a C reference, over loopback and veth, for every available transport,
- * interleaved, with a JSON, Markdown and SVG report. See {@link HarnessOptions#USAGE}.
+ * interleaved, with a JSON, Markdown and SVG report. See {@link HarnessOptions} ({@code --help}).
  * <p>
  * Senders and receivers are separate processes: long-lived {@link Worker} JVMs (the receiver of the veth
  * network runs inside its namespace) and udpbench processes for C. Every run is bounded in time; namespaces,
@@ -74,28 +75,23 @@ public final class Harness {
         System.exit(run(System.out, System.err, args));
     }
 
-    /** Runs the harness; returns the exit code (0 when at least one run succeeded). */
+    /**
+     * Runs the harness; returns the exit code: 0 when at least one run succeeded, 2 for a bad command line (one
+     * line on {@code err}, nothing started), else 1.
+     */
     static int run(PrintStream out, PrintStream err, String... args) {
-        HarnessOptions options;
-        try {
-            options = HarnessOptions.parse(args);
-        } catch (IllegalArgumentException e) {
-            err.println("harness: " + e.getMessage());
-            return 2;
-        }
-        if (options.help) {
-            out.println(HarnessOptions.USAGE);
-            return 0;
-        }
-        Harness h = new Harness(options, out, err);
-        try {
-            return h.runAll();
-        } catch (IOException | RuntimeException e) {
-            err.println("harness: " + oneLine(e));
-            return 1;
-        } finally {
-            h.close();
-        }
+        HarnessOptions options = new HarnessOptions();
+        return Cli.execute(options, () -> {
+            Harness h = new Harness(options, out, err);
+            try {
+                return h.runAll();
+            } catch (IOException | RuntimeException e) {
+                err.println("harness: " + oneLine(e));
+                return Cli.FAILED;
+            } finally {
+                h.close();
+            }
+        }, out, err, args);
     }
 
     private int runAll() throws IOException {

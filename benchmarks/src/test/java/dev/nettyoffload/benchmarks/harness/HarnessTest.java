@@ -2,6 +2,7 @@ package dev.nettyoffload.benchmarks.harness;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.nettyoffload.examples.Cli;
 import dev.nettyoffload.core.OffloadCapabilities;
 import dev.nettyoffload.core.Transport;
 import dev.nettyoffload.testkit.CommandRunner;
@@ -67,19 +68,50 @@ class HarnessTest {
     void helpListsTheOptions() {
         Outcome o = harness("--help");
         assertEquals(0, o.exitCode);
-        assertTrue(o.out.contains("--quick"), o.out);
-        assertTrue(o.out.contains("path 3"), o.out);
+        assertEquals("", o.err);
+        assertTrue(o.out.startsWith("Usage: java -jar benchmarks/target/netty-offload-harness.jar [options]"), o.out);
+        for (String s : List.of("--quick", "path 3", "--runs=N", "(default: 5; --quick 3)", "(default: 0.4; --quick",
+                "--transports=NAME", "--networks=NAME", "--paths=NAME", "(default: 1,2,3,c)", "(default: 1400)",
+                "(default: 46: 64400", "(default: 4)", "--out=DIR", "--worker-jvm-args=ARGS", "(default: 10)",
+                "--tiny", "--version")) {
+            assertTrue(o.out.contains(s), s + " in: " + o.out);
+        }
     }
 
     @Test
     void badOptionIsRefusedInOneLine() {
         Outcome o = harness("--transports", "carrier-pigeon");
         assertEquals(2, o.exitCode);
-        assertEquals("harness: unknown transport: carrier-pigeon (expected epoll, io_uring or nio)",
-                o.err.trim());
-        Outcome batch = harness("--batch", "100");
-        assertEquals(2, batch.exitCode);
-        assertEquals(1, batch.err.trim().lines().count(), batch.err);
+        assertEquals("harness: Invalid value for option '--transports' (NAME): unknown transport: carrier-pigeon"
+                + " (expected epoll, io_uring or nio)", o.err.trim());
+        assertEquals("", o.out, "nothing started");
+        for (String[] args : List.of(new String[] {"--batch", "100"}, new String[] {"--runs", "-1"},
+                new String[] {"--window", "abc"}, new String[] {"--networks", "lo"}, new String[] {"--paths", "4"},
+                new String[] {"--segment-size", "70000"}, new String[] {"--max-minutes", "-1"})) {
+            Outcome bad = harness(args);
+            assertEquals(2, bad.exitCode, bad.err);
+            assertEquals(1, bad.err.trim().lines().count(), bad.err);
+            assertTrue(bad.err.startsWith("harness: ") && bad.err.contains(args[0]), bad.err);
+            assertTrue(bad.err.contains("expected"), bad.err);
+            assertEquals("", bad.out, "nothing started");
+        }
+    }
+
+    @Test
+    void quickAndTinySetDefaultsThatExplicitOptionsOverride() {
+        HarnessOptions quick = Cli.parse(new HarnessOptions(), "--runs", "7", "--quick");
+        assertEquals(7, quick.runs);
+        assertEquals(0.2, quick.warmup);
+        assertEquals(0.45, quick.window);
+        HarnessOptions tiny = Cli.parse(new HarnessOptions(), "--tiny", "--transports", "NIO, epoll");
+        assertEquals(1, tiny.runs);
+        assertEquals(List.of(Transport.NIO, Transport.EPOLL), List.copyOf(tiny.transports));
+        assertTrue(tiny.transportsGiven);
+        HarnessOptions plain = Cli.parse(new HarnessOptions(), "--paths", "c", "--worker-jvm-args", "-Xss1m  -Xint");
+        assertEquals(5, plain.runs);
+        assertEquals(List.of(BenchPath.C_MMSG, BenchPath.C_GSO, BenchPath.C_GSO_GRO), List.copyOf(plain.paths));
+        assertEquals(List.of("-Xss1m", "-Xint"), plain.workerJvmArgs);
+        assertEquals(List.of(Transport.values()), List.copyOf(plain.transports));
     }
 
     @Test

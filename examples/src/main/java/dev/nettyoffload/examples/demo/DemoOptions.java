@@ -1,53 +1,35 @@
 package dev.nettyoffload.examples.demo;
 
 import dev.nettyoffload.core.Transport;
+import dev.nettyoffload.core.UdpLimits;
+import dev.nettyoffload.examples.Cli;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /** Command line of {@link OffloadDemo}. */
+@Command(name = "OffloadDemo", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class,
+        sortOptions = false,
+        description = {"Prints this machine's offload capabilities, then streams 64 KiB writes over loopback"
+                + " without and with GsoEncoder and compares datagrams, kernel send operations and throughput."},
+        footer = {"", "Run: java -jar examples/target/netty-offload-examples.jar [options]"})
 final class DemoOptions {
+    @Option(names = "--transport", paramLabel = "epoll|io_uring|nio",
+            description = "Event loop transport, any case (default: ${DEFAULT-VALUE}, the best available here)."
+                    + " An unavailable one falls back to nio.")
     Transport transport = Transport.best();
-    double seconds = 1.5;
-    int rounds = 3;
-    int segmentSize = 1400;
 
-    static DemoOptions parse(String[] args) {
-        DemoOptions o = new DemoOptions();
-        for (int i = 0; i < args.length; i++) {
-            String a = args[i];
-            switch (a) {
-                case "--help":
-                case "-h":
-                    System.out.println("usage: OffloadDemo [--transport epoll|io_uring|nio] [--seconds S]"
-                            + " [--rounds N] [--segment-size BYTES]\n"
-                            + "Prints this machine's offload capabilities, then streams 64 KiB writes over"
-                            + " loopback with and without GsoEncoder.");
-                    return null;
-                case "--transport":
-                    o.transport = Transport.fromName(value(args, ++i, a));
-                    break;
-                case "--seconds":
-                    o.seconds = Double.parseDouble(value(args, ++i, a));
-                    break;
-                case "--rounds":
-                    o.rounds = Integer.parseInt(value(args, ++i, a));
-                    break;
-                case "--segment-size":
-                    o.segmentSize = Integer.parseInt(value(args, ++i, a));
-                    break;
-                default:
-                    throw new IllegalArgumentException("unknown option " + a + " (try --help)");
-            }
-        }
-        if (o.seconds <= 0 || o.seconds > 60 || o.rounds < 1 || o.rounds > 20
-                || o.segmentSize < 1 || o.segmentSize > 65507) {
-            throw new IllegalArgumentException("out of range: --seconds 0-60, --rounds 1-20, --segment-size 1-65507");
-        }
-        return o;
-    }
+    @Option(names = "--seconds", paramLabel = "S", defaultValue = "1.5",
+            description = "Seconds per mode and round, 0.01-60 (default: ${DEFAULT-VALUE}).")
+    @Cli.Range(min = 0.01, max = 60)
+    double seconds;
 
-    private static String value(String[] args, int i, String option) {
-        if (i >= args.length) {
-            throw new IllegalArgumentException(option + " needs a value");
-        }
-        return args[i];
-    }
+    @Option(names = "--rounds", paramLabel = "N", defaultValue = "3",
+            description = "Rounds of both modes, interleaved; the medians are printed. 1-20 (default: ${DEFAULT-VALUE}).")
+    @Cli.Range(min = 1, max = 20)
+    int rounds;
+
+    @Option(names = "--segment-size", paramLabel = "BYTES", defaultValue = "1400",
+            description = "UDP payload per datagram, 1-" + UdpLimits.MAX_IPV4_PAYLOAD + " (default: ${DEFAULT-VALUE}).")
+    @Cli.Range(min = 1, max = UdpLimits.MAX_IPV4_PAYLOAD)
+    int segmentSize;
 }

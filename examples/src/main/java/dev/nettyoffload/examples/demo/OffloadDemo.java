@@ -3,6 +3,7 @@ package dev.nettyoffload.examples.demo;
 import dev.nettyoffload.core.OffloadCapabilities;
 import dev.nettyoffload.core.linux.OffloadReport;
 import dev.nettyoffload.core.Transport;
+import dev.nettyoffload.examples.Cli;
 import dev.nettyoffload.gso.GsoCounters;
 import dev.nettyoffload.gso.GsoEncoder;
 
@@ -20,11 +21,17 @@ public final class OffloadDemo {
     private OffloadDemo() {
     }
 
-    public static void main(String[] args) throws Exception {
-        DemoOptions options = DemoOptions.parse(args);
-        if (options == null) {
-            return;
-        }
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Runs the demo with {@code args}; returns the exit status (2 for bad input, with nothing done). */
+    static int run(String... args) {
+        DemoOptions options = new DemoOptions();
+        return Cli.execute(options, () -> demo(options), args);
+    }
+
+    private static int demo(DemoOptions options) throws Exception {
         System.out.println(OffloadCapabilities.get());
         System.out.println();
         Transport transport = options.transport;
@@ -58,5 +65,6 @@ public final class OffloadDemo {
         if (last != null) {
             System.out.println("Last GsoEncoder run: " + last);
         }
+        return Cli.OK;
     }
 }

@@ -3,6 +3,7 @@ package dev.nettyoffload.examples.quic;
 import dev.nettyoffload.core.DatagramChannelTuning;
 import dev.nettyoffload.core.OffloadCapabilities;
 import dev.nettyoffload.core.Transport;
+import dev.nettyoffload.examples.Cli;
 import dev.nettyoffload.gso.GsoEncoder;
 import dev.nettyoffload.gso.GsoMode;
 import dev.nettyoffload.gso.QuicUso;
@@ -352,62 +353,24 @@ public final class QuicBulkTransfer {
         }
     }
 
-    public static void main(String[] args) throws Exception {
-        Transport transport = Transport.best();
-        long mib = 64;
-        SendMode mode = SendMode.USO;
-        boolean noChecksum = false;
-        boolean compare = false;
-        ReadTuning reads = ReadTuning.DEFAULT;
-        for (int i = 0; i < args.length; i++) {
-            String a = args[i];
-            switch (a) {
-                case "--help":
-                case "-h":
-                    System.out.println("usage: QuicBulkTransfer [--transport epoll|io_uring|nio] [--mib N]"
-                            + " [--mode uso|software|none] [--no-checksum] [--client-gro|--uring-batched-reads] [--compare]\n"
-                            + "Sends N MiB (default 64) over one QUIC stream on loopback and checks every byte.\n"
-                            + "  --mode uso       QuicUso.server: kernel USO, software fallback (default)\n"
-                            + "  --mode software  QuicUso.server with GsoMode.SOFTWARE\n"
-                            + "  --mode none      the plain codec, one datagram per packet\n"
-                            + "  --no-checksum    SO_NO_CHECK on the server socket: the kernel refuses USO\n"
-                            + "  --client-gro     DatagramChannelTuning on the client (kernel UDP_GRO on epoll)\n"
-                            + "  --uring-batched-reads  io_uring: linked recvmsg reads on both ends, many ACKs per read\n"
-                            + "                   loop, so the codec can batch (see ReadTuning)\n"
-                            + "  --compare        run none, software, uso and uso --no-checksum in turn");
-                    return;
-                case "--transport":
-                    transport = Transport.fromName(value(args, ++i, a));
-                    break;
-                case "--mib":
-                    mib = Long.parseLong(value(args, ++i, a));
-                    if (mib < 1 || mib > 4096) {
-                        throw new IllegalArgumentException("--mib: 1-4096");
-                    }
-                    break;
-                case "--mode":
-                    mode = SendMode.valueOf(value(args, ++i, a).toUpperCase(Locale.ROOT));
-                    break;
-                case "--no-checksum":
-                    noChecksum = true;
-                    break;
-                case "--compare":
-                    compare = true;
-                    break;
-                case "--client-gro":
-                    reads = ReadTuning.CLIENT_GRO;
-                    break;
-                case "--uring-batched-reads":
-                    reads = ReadTuning.IO_URING_BATCHED_READS;
-                    break;
-                default:
-                    throw new IllegalArgumentException("unknown option " + a + " (try --help)");
-            }
-        }
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Runs the transfer with {@code args}; returns the exit status (2 for bad input, with nothing started). */
+    static int run(String... args) {
+        BulkOptions options = new BulkOptions();
+        return Cli.execute(options, () -> transfer(options), args);
+    }
+
+    private static int transfer(BulkOptions options) throws Exception {
+        Transport transport = options.transport;
+        long mib = options.mib;
+        ReadTuning reads = options.reads();
         System.out.println(OffloadCapabilities.get());
         System.out.println("QUIC allocator on " + transport + ": " + QuicUso.allocator(transport));
         long timeout = Math.max(60_000, mib * 1000);
-        if (compare) {
+        if (options.compare) {
             System.out.println(run(transport, mib << 20, SendMode.NONE, false, reads, timeout));
             System.out.println(run(transport, mib << 20, SendMode.SOFTWARE, false, reads, timeout));
             System.out.println(run(transport, mib << 20, SendMode.USO, false, reads, timeout));
@@ -415,14 +378,8 @@ public final class QuicBulkTransfer {
                 System.out.println(run(transport, mib << 20, SendMode.USO, true, reads, timeout));
             }
         } else {
-            System.out.println(run(transport, mib << 20, mode, noChecksum, reads, timeout));
+            System.out.println(run(transport, mib << 20, options.mode, options.noChecksum, reads, timeout));
         }
-    }
-
-    private static String value(String[] args, int i, String option) {
-        if (i >= args.length) {
-            throw new IllegalArgumentException(option + " needs a value");
-        }
-        return args[i];
+        return Cli.OK;
     }
 }

@@ -2,6 +2,7 @@ package dev.nettyoffload.examples.relay;
 
 import dev.nettyoffload.core.DatagramChannelTuning;
 import dev.nettyoffload.core.Transport;
+import dev.nettyoffload.examples.Cli;
 import dev.nettyoffload.gro.GroAggregator;
 import dev.nettyoffload.gro.GroConfig;
 import dev.nettyoffload.gro.GroCounters;
@@ -18,8 +19,8 @@ import io.netty.channel.socket.DatagramPacket;
 import io.netty.channel.unix.SegmentedDatagramPacket;
 import io.netty.util.ReferenceCountUtil;
 
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -32,6 +33,8 @@ import java.util.concurrent.TimeUnit;
  * java -cp examples/target/netty-offload-examples.jar dev.nettyoffload.examples.relay.UdpRelay \
  *     LISTEN_HOST:PORT TARGET_HOST:PORT [epoll|io_uring|nio] [SECONDS]
  * </pre>
+ * Datagrams the kernel dropped before the relay read them (full receive buffer) are counted from
+ * {@code /proc/net/udp} ({@link UdpSocketDrops}) and printed with the other counters.
  */
 public final class UdpRelay implements AutoCloseable {
     /** Statistics lines are printed this often by {@link #main}. */
@@ -42,6 +45,7 @@ public final class UdpRelay implements AutoCloseable {
     private final GroAggregator gro;
     private final GsoEncoder gso;
     private final Forwarder forwarder;
+    private final UdpSocketDrops drops;
 
     private UdpRelay(EventLoopGroup group, Channel channel, GroAggregator gro, GsoEncoder gso, Forwarder forwarder) {
         this.group = group;
@@ -49,6 +53,7 @@ public final class UdpRelay implements AutoCloseable {
         this.gro = gro;
         this.gso = gso;
         this.forwarder = forwarder;
+        this.drops = UdpSocketDrops.of(channel);
     }
 
     /** Binds {@code listen} on {@code transport} and starts forwarding to {@code target}. */
@@ -84,7 +89,10 @@ public final class UdpRelay implements AutoCloseable {
 
     /** A consistent snapshot of the relay's counters, taken on its event loop. */
     public Stats stats() throws Exception {
-        return channel.eventLoop().submit(() -> new Stats(gro.counters(), gso.counters().snapshot(), forwarder))
+        // Read off the event loop: a file read, and the kernel's count needs no consistency with ours.
+        long kernelDrops = drops.read();
+        return channel.eventLoop().submit(() -> new Stats(gro.counters(), gso.counters().snapshot(), forwarder,
+                kernelDrops))
                 .get(5, TimeUnit.SECONDS);
     }
 
@@ -113,8 +121,13 @@ public final class UdpRelay implements AutoCloseable {
         public final long usoSegments;
         /** Writes that failed. */
         public final long writeFailures;
+        /**
+         * Datagrams the kernel dropped on the listening socket before the relay read them (the {@code drops}
+         * column of {@code /proc/net/udp}), or -1 where that is not available.
+         */
+        public final long kernelDrops;
 
-        Stats(GroCounters gro, GsoCounters.Snapshot gso, Forwarder f) {
+        Stats(GroCounters gro, GsoCounters.Snapshot gso, Forwarder f, long kernelDrops) {
             datagramsIn = gro.datagramsIn();
             batchesIn = gro.batchesOut();
             kernelGroBatches = gro.kernelGroBatches();
@@ -124,6 +137,7 @@ public final class UdpRelay implements AutoCloseable {
             usoSends = gso.kernelSends();
             usoSegments = gso.kernelSegments();
             writeFailures = f.failures;
+            this.kernelDrops = kernelDrops;
         }
 
         /** recvmsg calls saved: a kernel batch of n datagrams is one call instead of n. */
@@ -141,7 +155,8 @@ public final class UdpRelay implements AutoCloseable {
             return "datagrams in " + datagramsIn + " (" + batchesIn + " batches, " + kernelGroBatches
                     + " from kernel GRO), out " + datagramsOut + " in " + writes + " writes (" + usoSends
                     + " USO sends), syscalls saved: receive " + receiveSyscallsSaved() + ", send "
-                    + sendSyscallsSaved() + (writeFailures > 0 ? ", write failures " + writeFailures : "");
+                    + sendSyscallsSaved() + (writeFailures > 0 ? ", write failures " + writeFailures : "")
+                    + ", dropped by the kernel " + (kernelDrops < 0 ? "unknown" : Long.toString(kernelDrops));
         }
     }
 
@@ -190,32 +205,49 @@ public final class UdpRelay implements AutoCloseable {
         }
     }
 
-    private static InetSocketAddress parse(String hostPort) throws Exception {
-        int colon = hostPort.lastIndexOf(':');
-        if (colon < 0) {
-            throw new IllegalArgumentException("expected HOST:PORT, got " + hostPort);
-        }
-        String host = hostPort.substring(0, colon).replace("[", "").replace("]", "");
-        return new InetSocketAddress(InetAddress.getByName(host), Integer.parseInt(hostPort.substring(colon + 1)));
+    public static void main(String[] args) {
+        System.exit(run(args));
     }
 
-    public static void main(String[] args) throws Exception {
-        if (args.length < 2) {
-            System.err.println("usage: UdpRelay LISTEN_HOST:PORT TARGET_HOST:PORT [epoll|io_uring|nio] [SECONDS]");
-            System.exit(2);
-        }
-        Transport transport = args.length > 2 ? Transport.fromName(args[2]) : Transport.best();
-        long seconds = args.length > 3 ? Long.parseLong(args[3]) : Long.MAX_VALUE;
-        try (UdpRelay relay = start(transport, parse(args[0]), parse(args[1]))) {
-            System.out.println("READY " + relay.localAddress() + " -> " + args[1] + " (" + transport + ")");
+    /** Runs the relay with {@code args}; returns the exit status (2 for bad input, with nothing bound). */
+    static int run(String... args) {
+        RelayOptions options = new RelayOptions();
+        return Cli.execute(options, () -> relay(options), args);
+    }
+
+    private static int relay(RelayOptions options) throws Exception {
+        CountDownLatch stop = new CountDownLatch(1);
+        CountDownLatch printed = new CountDownLatch(1);
+        // Ctrl-C: stop the loop below and let it print the final counters before the JVM exits.
+        Thread hook = new Thread(() -> {
+            stop.countDown();
+            try {
+                printed.await(5, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "udp-relay-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        try (UdpRelay relay = start(options.transport, options.listen, options.target)) {
+            System.out.println("READY " + relay.localAddress() + " -> " + options.target.getHostString() + ":"
+                    + options.target.getPort() + " (" + options.transport + ")");
             System.out.flush();
-            long end = seconds == Long.MAX_VALUE ? Long.MAX_VALUE
-                    : System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-            while (System.nanoTime() < end) {
-                Thread.sleep(TimeUnit.SECONDS.toMillis(REPORT_INTERVAL_SECONDS));
+            long end = options.seconds == Long.MAX_VALUE ? Long.MAX_VALUE
+                    : System.nanoTime() + TimeUnit.SECONDS.toNanos(options.seconds);
+            while (System.nanoTime() < end && !stop.await(REPORT_INTERVAL_SECONDS, TimeUnit.SECONDS)) {
                 System.out.println(relay.stats());
                 System.out.flush();
             }
+            System.out.println("final: " + relay.stats());
+            System.out.flush();
+        } finally {
+            printed.countDown();
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException e) {
+                // The JVM is already shutting down: the hook is running.
+            }
         }
+        return Cli.OK;
     }
 }

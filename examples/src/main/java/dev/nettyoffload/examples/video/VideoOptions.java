@@ -1,147 +1,136 @@
 package dev.nettyoffload.examples.video;
 
 import dev.nettyoffload.core.Transport;
+import dev.nettyoffload.examples.Cli;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.NetworkInterface;
 import java.net.SocketException;
-import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
 /** Command line of {@link VideoServer}. */
-final class VideoOptions {
-    static final String USAGE = "usage: VideoServer [options]\n"
-            + "Streams a sample H.264 clip as UDP MPEG-TS (with USO), over HTTP/1.1 and over HTTP/3 (with USO).\n"
-            + "  --transport epoll|io_uring|nio   event loop transport (default: the best available)\n"
-            + "  --http ADDR:PORT     HTTP/1.1 listen address (default 127.0.0.1:8080; port 0 picks one)\n"
-            + "  --h3 ADDR:PORT       HTTP/3 (QUIC) listen address (default 127.0.0.1:8443)\n"
-            + "  --udp HOST:PORT      send the MPEG-TS stream to this unicast address (repeatable;\n"
-            + "                       default 127.0.0.1:5004)\n"
-            + "  --multicast GROUP:PORT  also send it to this multicast group (repeatable)\n"
-            + "  --multicast-ttl N    TTL of multicast datagrams (default 1)\n"
-            + "  --multicast-if NAME  interface for multicast datagrams (default: by the routing table)\n"
-            + "  --udp-source ADDR:PORT  local address of the UDP stream (default: the wildcard address)\n"
-            + "  --no-http, --no-h3, --no-udp     turn a path off\n"
-            + "  --uso on|off         UDP segmentation offload for MPEG-TS and HTTP/3 (default on; off cuts\n"
-            + "                       bursts in software)\n"
-            + "  --loops N            passes over the clip on UDP, 0 for endless (default 0)\n"
-            + "  --burst-ms N         send what is due every N ms (default 100)\n"
-            + "  --bitrate BPS        UDP pace when the stream carries no PCR (default 1500000)\n"
-            + "  --mp4 FILE, --ts FILE   serve these files instead of the embedded clip\n"
-            + "  --seconds N          stop after N seconds (default: run until interrupted)\n"
-            + "  --help               this text";
+@Command(name = "VideoServer", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class,
+        sortOptions = false,
+        description = {"Streams a sample H.264 clip as UDP MPEG-TS (with USO), over HTTP/1.1 and over HTTP/3"
+                + " (with USO)."},
+        footer = {"", "Example: java -cp examples/target/netty-offload-examples.jar \\",
+                "  dev.nettyoffload.examples.video.VideoServer --seconds 60"})
+final class VideoOptions implements Cli.Validated {
+    /** The UDP destination when neither {@code --udp} nor {@code --multicast} is given. */
+    static final String DEFAULT_UDP = "127.0.0.1:5004";
 
+    @Option(names = "--transport", paramLabel = "epoll|io_uring|nio",
+            description = "Event loop transport, any case (default: ${DEFAULT-VALUE}, the best available here).")
     Transport transport = Transport.best();
-    InetSocketAddress http = new InetSocketAddress(InetAddress.getLoopbackAddress(), 8080);
-    InetSocketAddress h3 = new InetSocketAddress(InetAddress.getLoopbackAddress(), 8443);
-    final List<InetSocketAddress> udp = new ArrayList<>();
-    final List<InetSocketAddress> multicast = new ArrayList<>();
-    int multicastTtl = 1;
+
+    @Option(names = "--http", paramLabel = "ADDR:PORT", defaultValue = "127.0.0.1:8080",
+            description = "HTTP/1.1 listen address; port 0 picks one (default: ${DEFAULT-VALUE}).")
+    InetSocketAddress http;
+
+    @Option(names = "--h3", paramLabel = "ADDR:PORT", defaultValue = "127.0.0.1:8443",
+            description = "HTTP/3 (QUIC) listen address (default: ${DEFAULT-VALUE}).")
+    InetSocketAddress h3;
+
+    @Option(names = "--udp", paramLabel = "HOST:PORT",
+            description = "Send the MPEG-TS stream to this unicast address; repeatable (default: " + DEFAULT_UDP
+                    + " unless --multicast is given).")
+    List<InetSocketAddress> udp = new ArrayList<>();
+
+    @Option(names = "--multicast", paramLabel = "GROUP:PORT",
+            description = "Also send it to this multicast group; repeatable.")
+    List<InetSocketAddress> multicast = new ArrayList<>();
+
+    @Option(names = "--multicast-ttl", paramLabel = "N", defaultValue = "1",
+            description = "TTL of multicast datagrams, 0-255 (default: ${DEFAULT-VALUE}).")
+    @Cli.Range(min = 0, max = 255)
+    int multicastTtl;
+
+    @Option(names = "--multicast-if", paramLabel = "NAME",
+            description = "Interface for multicast datagrams (default: by the routing table).")
     String multicastIf;
+
+    @Option(names = "--udp-source", paramLabel = "ADDR:PORT",
+            description = "Local address of the UDP stream (default: the wildcard address).")
     InetSocketAddress udpSource;
+
+    @Option(names = "--no-http", description = "Turn the HTTP/1.1 path off.")
+    boolean noHttp;
+
+    @Option(names = "--no-h3", description = "Turn the HTTP/3 path off.")
+    boolean noH3;
+
+    @Option(names = "--no-udp", description = "Turn the UDP MPEG-TS path off.")
+    boolean noUdp;
+
+    @Option(names = "--uso", paramLabel = "on|off", defaultValue = "on",
+            description = "UDP segmentation offload for MPEG-TS and HTTP/3; off cuts bursts in software"
+                    + " (default: ${DEFAULT-VALUE}).")
+    Cli.OnOff usoSwitch;
+
+    /** {@code --uso on}. */
     boolean uso = true;
+
+    @Option(names = "--loops", paramLabel = "N", defaultValue = "0",
+            description = "Passes over the clip on UDP, 0 for endless, 0-2147483647 (default: ${DEFAULT-VALUE}).")
+    @Cli.Range(min = 0, max = Integer.MAX_VALUE)
     long loops;
-    long burstMillis = 100;
-    long bitRate = 1_500_000;
+
+    @Option(names = "--burst-ms", paramLabel = "N", defaultValue = "100",
+            description = "Send what is due every N ms, 1-1000 (default: ${DEFAULT-VALUE}).")
+    @Cli.Range(min = 1, max = 1000)
+    long burstMillis;
+
+    @Option(names = "--bitrate", paramLabel = "BPS", defaultValue = "1500000",
+            description = "UDP pace when the stream carries no PCR, 10000-1000000000 (default: ${DEFAULT-VALUE}).")
+    @Cli.Range(min = 10_000, max = 1_000_000_000)
+    long bitRate;
+
+    @Option(names = "--mp4", paramLabel = "FILE", description = "Serve this MP4 instead of the embedded clip.")
     Path mp4;
+
+    @Option(names = "--ts", paramLabel = "FILE", description = "Serve this MPEG-TS instead of the embedded clip.")
     Path ts;
+
+    @Option(names = "--seconds", paramLabel = "S",
+            description = "Stop after S seconds, 0.001-31536000 (default: run until interrupted).")
+    @Cli.Range(min = 0.001, max = 31_536_000)
     double seconds;
 
-    /** Parses {@code args}; null after printing the usage for {@code --help}. */
-    static VideoOptions parse(String[] args) {
-        VideoOptions o = new VideoOptions();
-        boolean noUdp = false;
-        for (int i = 0; i < args.length; i++) {
-            String a = args[i];
-            switch (a) {
-                case "--help":
-                case "-h":
-                    System.out.println(USAGE);
-                    return null;
-                case "--transport":
-                    o.transport = Transport.fromName(value(args, ++i, a));
-                    break;
-                case "--http":
-                    o.http = address(value(args, ++i, a), a);
-                    break;
-                case "--h3":
-                    o.h3 = address(value(args, ++i, a), a);
-                    break;
-                case "--udp":
-                    o.udp.add(address(value(args, ++i, a), a));
-                    break;
-                case "--multicast": {
-                    InetSocketAddress g = address(value(args, ++i, a), a);
-                    if (!g.getAddress().isMulticastAddress()) {
-                        throw new IllegalArgumentException("--multicast: " + g + " is not a multicast group");
-                    }
-                    o.multicast.add(g);
-                    break;
-                }
-                case "--multicast-ttl":
-                    o.multicastTtl = intIn(value(args, ++i, a), a, 0, 255);
-                    break;
-                case "--multicast-if":
-                    o.multicastIf = value(args, ++i, a);
-                    if (o.multicastInterface() == null) {
-                        throw new IllegalArgumentException("--multicast-if: no interface " + o.multicastIf);
-                    }
-                    break;
-                case "--udp-source":
-                    o.udpSource = address(value(args, ++i, a), a);
-                    break;
-                case "--no-http":
-                    o.http = null;
-                    break;
-                case "--no-h3":
-                    o.h3 = null;
-                    break;
-                case "--no-udp":
-                    noUdp = true;
-                    break;
-                case "--uso": {
-                    String v = value(args, ++i, a);
-                    if (!v.equals("on") && !v.equals("off")) {
-                        throw new IllegalArgumentException("--uso: on or off, not " + v);
-                    }
-                    o.uso = v.equals("on");
-                    break;
-                }
-                case "--loops":
-                    o.loops = intIn(value(args, ++i, a), a, 0, Integer.MAX_VALUE);
-                    break;
-                case "--burst-ms":
-                    o.burstMillis = intIn(value(args, ++i, a), a, 1, 1000);
-                    break;
-                case "--bitrate":
-                    o.bitRate = intIn(value(args, ++i, a), a, 10_000, 1_000_000_000);
-                    break;
-                case "--mp4":
-                    o.mp4 = Path.of(value(args, ++i, a));
-                    break;
-                case "--ts":
-                    o.ts = Path.of(value(args, ++i, a));
-                    break;
-                case "--seconds":
-                    o.seconds = Double.parseDouble(value(args, ++i, a));
-                    if (!(o.seconds > 0)) {
-                        throw new IllegalArgumentException("--seconds: a positive number");
-                    }
-                    break;
-                default:
-                    throw new IllegalArgumentException("unknown option " + a + " (try --help)");
+    /** Parses {@code args} (tests); throws a {@link picocli.CommandLine.ParameterException} on bad input. */
+    static VideoOptions parse(String... args) {
+        return Cli.parse(new VideoOptions(), args);
+    }
+
+    @Override
+    public void validate(CommandLine commandLine) {
+        for (InetSocketAddress g : multicast) {
+            if (!g.getAddress().isMulticastAddress()) {
+                throw Cli.invalid(commandLine, "--multicast", g.getAddress().getHostAddress()
+                        + " is not a multicast group (expected 224.0.0.0/4 or ff00::/8)");
             }
         }
-        if (noUdp) {
-            o.udp.clear();
-            o.multicast.clear();
-        } else if (o.udp.isEmpty() && o.multicast.isEmpty()) {
-            o.udp.add(new InetSocketAddress(InetAddress.getLoopbackAddress(), 5004));
+        if (multicastIf != null && multicastInterface() == null) {
+            throw Cli.invalid(commandLine, "--multicast-if", "no interface " + multicastIf);
         }
-        return o;
+        uso = usoSwitch == Cli.OnOff.ON;
+        if (noHttp) {
+            http = null;
+        }
+        if (noH3) {
+            h3 = null;
+        }
+        if (noUdp) {
+            udp.clear();
+            multicast.clear();
+        } else if (udp.isEmpty() && multicast.isEmpty()) {
+            udp.add(new InetSocketAddress(InetAddress.getLoopbackAddress(), 5004));
+        }
     }
 
     /** The {@code --multicast-if} interface, or null when not given or not found. */
@@ -161,43 +150,5 @@ final class VideoOptions {
         List<InetSocketAddress> all = new ArrayList<>(udp);
         all.addAll(multicast);
         return all;
-    }
-
-    private static String value(String[] args, int i, String option) {
-        if (i >= args.length) {
-            throw new IllegalArgumentException(option + " needs a value");
-        }
-        return args[i];
-    }
-
-    private static int intIn(String v, String option, int min, int max) {
-        int n;
-        try {
-            n = Integer.parseInt(v);
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(option + ": not a number: " + v);
-        }
-        if (n < min || n > max) {
-            throw new IllegalArgumentException(option + ": " + n + " (expected " + min + "-" + max + ")");
-        }
-        return n;
-    }
-
-    /** {@code host:port}, {@code [v6]:port}. */
-    static InetSocketAddress address(String v, String option) {
-        int colon = v.lastIndexOf(':');
-        if (colon <= 0 || colon == v.length() - 1) {
-            throw new IllegalArgumentException(option + ": expected HOST:PORT, not " + v);
-        }
-        String host = v.substring(0, colon);
-        if (host.startsWith("[") && host.endsWith("]")) {
-            host = host.substring(1, host.length() - 1);
-        }
-        int port = intIn(v.substring(colon + 1), option, 0, 65535);
-        try {
-            return new InetSocketAddress(InetAddress.getByName(host), port);
-        } catch (UnknownHostException e) {
-            throw new IllegalArgumentException(option + ": unknown host " + host);
-        }
     }
 }

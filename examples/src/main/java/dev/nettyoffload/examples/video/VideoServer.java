@@ -3,6 +3,7 @@ package dev.nettyoffload.examples.video;
 import dev.nettyoffload.core.OffloadCapabilities;
 import dev.nettyoffload.core.linux.OffloadReport;
 import dev.nettyoffload.core.Transport;
+import dev.nettyoffload.examples.Cli;
 import dev.nettyoffload.examples.quic.SendStats;
 import dev.nettyoffload.examples.quic.TestCertificate;
 import dev.nettyoffload.gso.GsoMode;
@@ -262,18 +263,17 @@ public final class VideoServer implements AutoCloseable {
         }
     }
 
-    public static void main(String[] args) throws Exception {
-        VideoOptions options;
-        try {
-            options = VideoOptions.parse(args);
-        } catch (IllegalArgumentException e) {
-            System.err.println(e.getMessage());
-            System.exit(2);
-            return;
-        }
-        if (options == null) {
-            return;
-        }
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Runs the server with {@code args}; returns the exit status (2 for bad input, with nothing bound). */
+    static int run(String... args) {
+        VideoOptions options = new VideoOptions();
+        return Cli.execute(options, () -> serve(options), args);
+    }
+
+    private static int serve(VideoOptions options) throws Exception {
         VideoServer server = start(options);
         System.out.print(server.banner());
         System.out.flush();
@@ -295,5 +295,6 @@ public final class VideoServer implements AutoCloseable {
             Runtime.getRuntime().addShutdownHook(hook);
             stopped.await();
         }
+        return Cli.OK;
     }
 }

@@ -4,6 +4,7 @@ import dev.nettyoffload.core.DatagramChannelTuning;
 import dev.nettyoffload.core.packet.LinkType;
 import dev.nettyoffload.core.Transport;
 import dev.nettyoffload.core.UdpLimits;
+import dev.nettyoffload.examples.Cli;
 import dev.nettyoffload.gro.PacketGroAggregator;
 import dev.nettyoffload.gro.PacketGroConfig;
 import dev.nettyoffload.gro.PacketGroCounters;
@@ -16,14 +17,10 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.socket.DatagramChannel;
+import io.netty.util.internal.logging.InternalLogger;
+import io.netty.util.internal.logging.InternalLoggerFactory;
 
-import java.lang.System.Logger;
-import java.lang.System.Logger.Level;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.util.ArrayList;
 import java.util.EnumMap;
-import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -53,7 +50,7 @@ public final class VxlanGateway implements AutoCloseable {
     /** Receive slot: a whole jumbo datagram must fit, or the kernel truncates it. */
     static final int RECEIVE_BUFFER_SIZE = 65536;
 
-    private static final Logger logger = System.getLogger(VxlanGateway.class.getName());
+    private static final InternalLogger logger = InternalLoggerFactory.getInstance(VxlanGateway.class);
 
     private final Transport transport;
     private final boolean offload;
@@ -113,8 +110,8 @@ public final class VxlanGateway implements AutoCloseable {
                 close();
             }
         }
-        logger.log(Level.INFO, "VXLAN gateway on {0} ({1}, offload {2}): {3} <-> {4}", transport.displayName(),
-                transport, offload ? "on" : "off", segments[0], segments[1]);
+        logger.info("VXLAN gateway on {} ({}, offload {}): {} <-> {}", transport.displayName(), transport,
+                offload ? "on" : "off", segments[0], segments[1]);
         return this;
     }
 
@@ -220,47 +217,26 @@ public final class VxlanGateway implements AutoCloseable {
      * {@code --transport epoll|io_uring|nio}. Example:
      * {@code 10.87.1.1,100,1450,10.87.1.2 10.87.2.1,200,1450,10.87.2.2}.
      */
-    public static void main(String[] args) throws Exception {
-        List<VxlanSegment> sides = new ArrayList<>();
-        boolean offload = true;
-        Transport transport = Transport.best();
-        for (int i = 0; i < args.length; i++) {
-            switch (args[i]) {
-                case "--no-offload":
-                    offload = false;
-                    break;
-                case "--transport":
-                    transport = Transport.valueOf(args[++i].toUpperCase(java.util.Locale.ROOT));
-                    break;
-                default:
-                    sides.add(parseSide("side" + (sides.size() + 1), args[i]));
-            }
-        }
-        if (sides.size() != 2) {
-            System.err.println("usage: VxlanGateway LOCAL_IP,VNI,MTU,REMOTE_IP[+REMOTE_IP...] (twice)"
-                    + " [--no-offload] [--transport epoll|io_uring|nio]");
-            System.exit(2);
-        }
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Runs the gateway with {@code args}; returns the exit status (2 for bad input, with nothing bound). */
+    static int run(String... args) {
+        GatewayOptions options = new GatewayOptions();
+        return Cli.execute(options, () -> gateway(options), args);
+    }
+
+    private static int gateway(GatewayOptions options) throws Exception {
         CountDownLatch stop = new CountDownLatch(1);
-        try (VxlanGateway gateway = new VxlanGateway(transport, offload, sides.get(0), sides.get(1)).start()) {
+        try (VxlanGateway gateway = new VxlanGateway(options.transport, !options.noOffload, options.sides.get(0),
+                options.sides.get(1)).start()) {
             Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown));
             while (!stop.await(10, TimeUnit.SECONDS)) {
                 System.out.println(gateway.counters());
             }
             System.out.println(gateway.counters());
         }
-    }
-
-    static VxlanSegment parseSide(String name, String spec) throws java.net.UnknownHostException {
-        String[] f = spec.split(",");
-        if (f.length != 4) {
-            throw new IllegalArgumentException("side: " + spec + " (expected: LOCAL_IP,VNI,MTU,REMOTE_IP[+...])");
-        }
-        List<InetSocketAddress> remotes = new ArrayList<>();
-        for (String r : f[3].split("\\+")) {
-            remotes.add(new InetSocketAddress(InetAddress.getByName(r), dev.nettyoffload.core.packet.VxlanHeader.DEFAULT_PORT));
-        }
-        return new VxlanSegment(name, new InetSocketAddress(InetAddress.getByName(f[0]),
-                dev.nettyoffload.core.packet.VxlanHeader.DEFAULT_PORT), Integer.parseInt(f[1]), Integer.parseInt(f[2]), remotes);
+        return Cli.OK;
     }
 }

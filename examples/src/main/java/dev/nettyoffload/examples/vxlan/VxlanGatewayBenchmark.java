@@ -1,6 +1,7 @@
 package dev.nettyoffload.examples.vxlan;
 
 import dev.nettyoffload.core.Transport;
+import dev.nettyoffload.examples.Cli;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -9,8 +10,8 @@ import java.util.List;
 /**
  * iperf3 TCP throughput across the gateway between two Linux vxlan peers (root), with the gateway's GRO and
  * GSO/USO on and off, in alternating rounds so that both see the same machine load; prints each run and the
- * medians side by side. Arguments: {@code [--rounds N] [--seconds S] [--mtu-b M]} (defaults 3, 3, 1500; the
- * underlay MTU of side B, side A stays at 1500 unless {@code --mtu-a} is given). With A's MTU larger than B's,
+ * medians side by side. Options ({@code --help}): {@code [--rounds N] [--seconds S] [--mtu-a M] [--mtu-b M]}
+ * (defaults 3, 3, 1500, 1500: the underlay MTUs of sides A and B). With A's MTU larger than B's,
  * B advertises A's MSS so that the gateway re-segments A's jumbo segments to B's MTU.
  * <p>
  * Lives in the examples module because the benchmarks module does not depend on the examples.
@@ -31,35 +32,26 @@ public final class VxlanGatewayBenchmark {
         }
     }
 
-    public static void main(String[] args) throws Exception {
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Runs the benchmark with {@code args}; returns the exit status (2 for bad input, with nothing created). */
+    static int run(String... args) {
         // Measure the dataplane, not Netty's leak sampling (as the JMH suites and the harness do); set before any
         // Netty class reads it. -Dio.netty.leakDetection.level=... on the command line wins.
         if (System.getProperty("io.netty.leakDetection.level") == null) {
             System.setProperty("io.netty.leakDetection.level", "disabled");
         }
-        int rounds = 3;
-        int seconds = 3;
-        int mtuA = 1500;
-        int mtuB = 1500;
-        for (int i = 0; i < args.length; i++) {
-            switch (args[i]) {
-                case "--rounds":
-                    rounds = Integer.parseInt(args[++i]);
-                    break;
-                case "--seconds":
-                    seconds = Integer.parseInt(args[++i]);
-                    break;
-                case "--mtu-a":
-                    mtuA = Integer.parseInt(args[++i]);
-                    break;
-                case "--mtu-b":
-                    mtuB = Integer.parseInt(args[++i]);
-                    break;
-                default:
-                    System.err.println("usage: VxlanGatewayBenchmark [--rounds N] [--seconds S] [--mtu-a M] [--mtu-b M]");
-                    System.exit(2);
-            }
-        }
+        GatewayBenchmarkOptions options = new GatewayBenchmarkOptions();
+        return Cli.execute(options, () -> benchmark(options), args);
+    }
+
+    private static int benchmark(GatewayBenchmarkOptions options) throws Exception {
+        int rounds = options.rounds;
+        int seconds = options.seconds;
+        int mtuA = options.mtuA;
+        int mtuB = options.mtuB;
         Transport transport = Transport.best();
         List<Run> runs = new ArrayList<>();
         try (LinuxPeers peers = LinuxPeers.create(mtuA, mtuB)) {
@@ -99,6 +91,7 @@ public final class VxlanGatewayBenchmark {
             System.out.printf("| GRO/GSO %s | %.2f (%.2f-%.2f) | %.0f | %.1f | %.1f |%n", offload ? "on" : "off",
                     median(gbps), min(gbps), max(gbps), median(retr), median(ratio), median(perWrite));
         }
+        return Cli.OK;
     }
 
     private static Run once(LinuxPeers peers, Transport transport, boolean offload, int seconds) throws Exception {

@@ -2,16 +2,12 @@ package dev.nettyoffload.examples.demo;
 
 import dev.nettyoffload.core.OffloadCapabilities;
 import dev.nettyoffload.core.Transport;
+import dev.nettyoffload.examples.Cli;
+import dev.nettyoffload.examples.CliRun;
 import dev.nettyoffload.testkit.Prerequisites;
 import org.junit.jupiter.api.Test;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The demo runs and its GSO path moves the bytes in fewer kernel send operations; not a timing test. */
@@ -33,27 +29,38 @@ class OffloadDemoTest {
     }
 
     @Test
-    void mainPrintsCapabilitiesAndBothModes() throws Exception {
-        PrintStream old = System.out;
-        ByteArrayOutputStream buf = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(buf, true, StandardCharsets.UTF_8));
-        try {
-            OffloadDemo.main(new String[] {"--rounds", "1", "--seconds", "0.2"});
-        } finally {
-            System.setOut(old);
-        }
-        String out = buf.toString(StandardCharsets.UTF_8);
-        assertTrue(out.contains("Offload capabilities"), out);
-        assertTrue(out.contains("plain (1 datagram/write)"), out);
-        assertTrue(out.contains("GsoEncoder (64 KiB/write)"), out);
+    void mainPrintsCapabilitiesAndBothModes() {
+        CliRun r = CliRun.of(OffloadDemo::run, "--rounds", "1", "--seconds", "0.2");
+        assertEquals(0, r.exitCode, r.err);
+        assertTrue(r.out.contains("Offload capabilities"), r.out);
+        assertTrue(r.out.contains("plain (1 datagram/write)"), r.out);
+        assertTrue(r.out.contains("GsoEncoder (64 KiB/write)"), r.out);
     }
 
     @Test
-    void optionsAreChecked() {
-        assertNull(DemoOptions.parse(new String[] {"--help"}));
-        assertThrows(IllegalArgumentException.class, () -> DemoOptions.parse(new String[] {"--bogus"}));
-        assertThrows(IllegalArgumentException.class, () -> DemoOptions.parse(new String[] {"--seconds"}));
-        assertThrows(IllegalArgumentException.class, () -> DemoOptions.parse(new String[] {"--rounds", "0"}));
-        assertEquals(Transport.NIO, DemoOptions.parse(new String[] {"--transport", "nio"}).transport);
+    void helpShowsTheOptionsAndDefaults() {
+        CliRun.of(OffloadDemo::run, "--help").assertHelp("--transport=epoll|io_uring|nio", "--seconds=S",
+                "(default: 1.5)", "--rounds=N", "(default: 3)", "--segment-size=BYTES", "(default: 1400)",
+                "java -jar examples/target/netty-offload-examples.jar");
+        CliRun version = CliRun.of(OffloadDemo::run, "--version");
+        assertEquals(0, version.exitCode);
+        assertTrue(version.out.startsWith("netty-offload "), version.out);
+    }
+
+    @Test
+    void badOptionsAreRefusedInOneLineBeforeAnythingRuns() {
+        CliRun.of(OffloadDemo::run, "--transport", "foo").assertRefused("--transport", "epoll, io_uring or nio");
+        CliRun.of(OffloadDemo::run, "--seconds", "abc").assertRefused("--seconds", "0.01-60");
+        CliRun.of(OffloadDemo::run, "--seconds", "-1").assertRefused("--seconds", "0.01-60");
+        CliRun.of(OffloadDemo::run, "--seconds").assertRefused("--seconds", "0.01-60");
+        CliRun.of(OffloadDemo::run, "--rounds", "0").assertRefused("--rounds", "1-20");
+        CliRun.of(OffloadDemo::run, "--segment-size", "65508").assertRefused("--segment-size", "1-65507");
+        CliRun.of(OffloadDemo::run, "--bogus").assertRefused("--bogus", "--segment-size");
+    }
+
+    @Test
+    void transportNamesAreCaseInsensitive() {
+        assertEquals(Transport.NIO, Cli.parse(new DemoOptions(), "--transport", "NIO").transport);
+        assertEquals(Transport.IO_URING, Cli.parse(new DemoOptions(), "--transport", "IO_URING").transport);
     }
 }

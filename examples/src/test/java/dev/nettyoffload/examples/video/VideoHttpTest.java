@@ -1,6 +1,7 @@
 package dev.nettyoffload.examples.video;
 
 import dev.nettyoffload.core.Transport;
+import dev.nettyoffload.examples.CliRun;
 import dev.nettyoffload.testkit.Prerequisites;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -142,21 +143,16 @@ class VideoHttpTest {
 
     @Test
     void mainPrintsTheBannerWithOffloadReportsAndTheCountersOnShutdown() throws Exception {
-        java.io.PrintStream old = System.out;
-        java.io.ByteArrayOutputStream buf = new java.io.ByteArrayOutputStream();
+        CliRun r;
         int udpPort;
         try (java.net.DatagramSocket sink = new java.net.DatagramSocket(0, java.net.InetAddress.getLoopbackAddress())) {
             udpPort = sink.getLocalPort();
-            System.setOut(new java.io.PrintStream(buf, true, StandardCharsets.UTF_8));
-            try {
-                VideoServer.main(new String[] {"--http", "127.0.0.1:0", "--h3", "127.0.0.1:0", "--udp",
-                        "127.0.0.1:" + udpPort, "--seconds", "1"});
-            } finally {
-                System.setOut(old);
-            }
+            r = CliRun.of(VideoServer::run, "--http", "127.0.0.1:0", "--h3", "127.0.0.1:0", "--udp",
+                    "127.0.0.1:" + udpPort, "--seconds", "1");
         }
-        String out = buf.toString(StandardCharsets.UTF_8);
+        String out = r.out;
         System.out.println(out);
+        assertEquals(0, r.exitCode, r.err);
         assertTrue(out.contains("Offload capabilities"), out);
         assertTrue(out.contains("UDP MPEG-TS, HTTP/1.1, HTTP/3: Offload report for 127.0.0.1"), out);
         assertTrue(out.contains("udp://127.0.0.1:" + udpPort), out);
@@ -169,14 +165,35 @@ class VideoHttpTest {
     }
 
     @Test
-    void helpAndBadOptions() {
-        assertNull(VideoOptions.parse(new String[] {"--help"}));
-        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
-                () -> VideoOptions.parse(new String[] {"--uso", "maybe"}));
-        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
-                () -> VideoOptions.parse(new String[] {"--multicast", "10.85.0.1:5000"}));
-        VideoOptions o = VideoOptions.parse(new String[] {"--multicast", "239.85.0.1:5000", "--udp", "127.0.0.1:6000"});
+    void helpShowsTheOptionsAndDefaults() {
+        CliRun.of(VideoServer::run, "--help").assertHelp("--transport=epoll|io_uring|nio", "--http=ADDR:PORT",
+                "127.0.0.1:8080)", "8443)", "--udp=HOST:PORT", "127.0.0.1:5004",
+                "--multicast=GROUP:PORT", "--uso=on|off", "(default: on)", "--burst-ms=N", "(default: 100)",
+                "--bitrate=BPS", "(default: 1500000)", "--seconds=S", "--no-udp");
+    }
+
+    @Test
+    void badOptionsAreRefusedInOneLineWithNothingBound() {
+        CliRun.of(VideoServer::run, "--uso", "maybe").assertRefused("--uso", "ON, OFF");
+        CliRun.of(VideoServer::run, "--multicast", "10.85.0.1:5000").assertRefused("--multicast", "224.0.0.0/4");
+        CliRun.of(VideoServer::run, "--seconds", "abc").assertRefused("--seconds", "0.001-31536000");
+        CliRun.of(VideoServer::run, "--seconds", "-1").assertRefused("--seconds", "0.001-31536000");
+        CliRun.of(VideoServer::run, "--http", "127.0.0.1:65536").assertRefused("--http", "0 to 65535");
+        CliRun.of(VideoServer::run, "--multicast-ttl", "256").assertRefused("--multicast-ttl", "0-255");
+        CliRun.of(VideoServer::run, "--burst-ms", "0").assertRefused("--burst-ms", "1-1000");
+        CliRun.of(VideoServer::run, "--transport", "foo").assertRefused("--transport", "epoll, io_uring or nio");
+        CliRun.of(VideoServer::run, "--multicast-if", "no-such-if0").assertRefused("--multicast-if", "no-such-if0");
+    }
+
+    @Test
+    void optionsCombine() {
+        VideoOptions o = VideoOptions.parse("--multicast", "239.85.0.1:5000", "--udp", "127.0.0.1:6000");
         assertEquals(2, o.udpTargets().size());
+        assertEquals(List.of(new java.net.InetSocketAddress("127.0.0.1", 5004)), VideoOptions.parse().udpTargets());
+        VideoOptions off = VideoOptions.parse("--no-udp", "--no-http", "--uso", "OFF");
+        assertTrue(off.udpTargets().isEmpty());
+        assertNull(off.http);
+        assertEquals(false, off.uso);
         assertEquals("video/mp2t", VideoPage.contentType("/video.ts"));
         assertTrue(new String(VideoPage.html(), StandardCharsets.UTF_8).contains("<video"));
     }

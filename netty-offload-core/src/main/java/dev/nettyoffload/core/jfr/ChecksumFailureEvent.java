@@ -15,8 +15,8 @@ final class ChecksumFailureEvent extends Event {
     @Label("Channel")
     String channel;
 
-    @Label("Layer")
-    String layer;
+    @Label("Protocol")
+    String protocol;
 
     @Label("Packet Length")
     int length;

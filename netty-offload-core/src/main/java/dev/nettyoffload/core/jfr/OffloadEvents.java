@@ -41,10 +41,10 @@ public final class OffloadEvents {
         }
     }
 
-    /** A packet of {@code length} bytes failed the checksum of {@code layer} (e.g. {@code "TCP"}). */
-    public static void checksumFailure(Object channel, String layer, int length) {
+    /** A {@code protocol} packet ({@code "TCP"} or {@code "UDP"}) of {@code length} bytes failed validation. */
+    public static void checksumFailure(Object channel, String protocol, int length) {
         if (AVAILABLE) {
-            Emit.checksumFailure(channel, layer, length);
+            Emit.checksumFailure(channel, protocol, length);
         }
     }
 
@@ -75,11 +75,11 @@ public final class OffloadEvents {
             }
         }
 
-        static void checksumFailure(Object channel, String layer, int length) {
+        static void checksumFailure(Object channel, String protocol, int length) {
             ChecksumFailureEvent e = new ChecksumFailureEvent();
             if (e.isEnabled()) {
                 e.channel = String.valueOf(channel);
-                e.layer = layer;
+                e.protocol = protocol;
                 e.length = length;
                 e.commit();
             }

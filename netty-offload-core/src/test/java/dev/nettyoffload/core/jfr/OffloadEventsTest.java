@@ -39,7 +39,7 @@ class OffloadEventsTest {
         assertEquals(65536, truncation.getInt("length"));
         assertEquals("/127.0.0.1:1234", truncation.getString("sender"));
         RecordedEvent checksum = find(events, "dev.nettyoffload.ChecksumFailure");
-        assertEquals("TCP", checksum.getString("layer"));
+        assertEquals("TCP", checksum.getString("protocol"));
         assertEquals(1500, checksum.getInt("length"));
     }
 
