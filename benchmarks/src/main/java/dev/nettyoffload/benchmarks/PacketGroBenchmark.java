@@ -56,7 +56,7 @@ public class PacketGroBenchmark {
     public int flows;
 
     private final ByteBufAllocator alloc = PooledByteBufAllocator.DEFAULT;
-    private final ByteBuf[] packets = new ByteBuf[PACKETS];
+    final ByteBuf[] packets = new ByteBuf[PACKETS];
     private EmbeddedChannel gro;
     private EmbeddedChannel baseline;
     private ChannelPipeline groPipeline;

@@ -1,5 +1,6 @@
 package dev.nettyoffload.benchmarks;
 
+import dev.nettyoffload.examples.Cli;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import picocli.CommandLine.Command;

@@ -1,5 +1,6 @@
 package dev.nettyoffload.benchmarks;
 
+import dev.nettyoffload.examples.Cli;
 import dev.nettyoffload.core.DatagramChannelTuning;
 import dev.nettyoffload.core.OffloadCapabilities;
 import dev.nettyoffload.core.Transport;

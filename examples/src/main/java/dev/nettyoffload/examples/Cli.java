@@ -13,6 +13,8 @@ import picocli.CommandLine.ParseResult;
 import picocli.CommandLine.TypeConversionException;
 import picocli.CommandLine.UnmatchedArgumentException;
 
+import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.lang.annotation.ElementType;
 import java.lang.annotation.Retention;
 import java.lang.annotation.RetentionPolicy;
@@ -33,7 +35,7 @@ import java.util.concurrent.Callable;
  * exit status {@value #USAGE} and one line on stderr that names the option and what it accepts, before the
  * command does anything.
  * <p>
- * The benchmarks module has its own copy (it does not depend on the examples).
+ * The benchmarks' mains use it too.
  */
 public final class Cli {
     /** The command did its work. */
@@ -68,7 +70,15 @@ public final class Cli {
      * {@code body} returns.
      */
     public static int execute(Object options, Callable<Integer> body, String... args) {
+        return execute(options, body, System.out, System.err, args);
+    }
+
+    /** {@link #execute(Object, Callable, String...)} with help and version on {@code out}, errors on {@code err}. */
+    public static int execute(Object options, Callable<Integer> body, PrintStream out, PrintStream err,
+                              String... args) {
         CommandLine cl = newCommandLine(options);
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(err, true));
         cl.setExecutionStrategy(parseResult -> {
             Integer help = CommandLine.executeHelpRequest(parseResult);
             if (help != null) {
@@ -203,7 +213,7 @@ public final class Cli {
     /** {@link Transport#fromName}, for picocli. */
     static Transport transport(String name) {
         try {
-            return Transport.fromName(name);
+            return Transport.fromName(name.trim());
         } catch (IllegalArgumentException e) {
             throw new TypeConversionException(e.getMessage());
         }
@@ -252,7 +262,7 @@ public final class Cli {
         @Override
         public String[] getVersion() {
             String v = Cli.class.getPackage().getImplementationVersion();
-            return new String[] {"netty-offload examples " + (v == null ? "(not run from the jar)" : v)
+            return new String[] {"netty-offload " + (v == null ? "(not run from the jar)" : v)
                     + ", Java " + Runtime.version()};
         }
     }

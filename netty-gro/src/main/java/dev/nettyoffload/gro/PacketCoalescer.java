@@ -118,6 +118,10 @@ final class PacketCoalescer {
             return;
         }
         PacketPassReason reason = PacketRules.holdReason(k);
+        if (reason == null && k.length > maxHeldBytes) {
+            // Held alone it would break the byte bound, which must hold whatever else is held.
+            reason = PacketPassReason.LARGER_THAN_HELD_BYTES;
+        }
         if (reason == null) {
             k.sumL4();
             reason = PacketRules.checksumReason(k);
@@ -137,12 +141,13 @@ final class PacketCoalescer {
         if (f != null) {
             final int limit = PacketRules.segmentLimit(f, maxSegments);
             final IdSequence ids = PacketRules.idSequence(f, k);
-            CoalesceResult r = PacketRules.canCoalesce(f, k, ids, limit);
+            final IdSequence outerIds = PacketRules.outerIdSequence(f, k);
+            CoalesceResult r = PacketRules.canCoalesce(f, k, ids, outerIds, limit);
             if (r == CoalesceResult.COALESCE && heldBytes + k.length > maxHeldBytes) {
                 r = CoalesceResult.FULL;
             }
             if (r == CoalesceResult.COALESCE) {
-                hold(f, k, ids);
+                hold(f, k, ids, outerIds);
                 PacketFlushReason end = PacketRules.flushAfterJoin(f, k, limit);
                 if (end != null) {
                     flush(f, end, alloc, out);
@@ -163,11 +168,11 @@ final class PacketCoalescer {
             flush(table.oldest(), PacketFlushReason.BYTE_LIMIT, alloc, out);
         }
         f = table.insert(k, PacketRules.maxIpLength(k, bigTcpMaxSize), PacketMerger.isOwned(buf));
-        hold(f, k, IdSequence.UNDECIDED);
+        hold(f, k, IdSequence.UNDECIDED, IdSequence.UNDECIDED);
     }
 
-    private void hold(PacketFlow f, PacketKey k, IdSequence ids) {
-        f.append(k, ids);
+    private void hold(PacketFlow f, PacketKey k, IdSequence ids, IdSequence outerIds) {
+        f.append(k, ids, outerIds);
         taken = true;
         heldBytes += k.length;
         heldPackets++;

@@ -41,7 +41,10 @@ final class PacketFlow {
     long nextSeq;
     /** Ones-complement sum of all payloads in order, unfolded. */
     long payloadSum;
+    /** IPv4 ID sequence of the header in front of the transport (the inner one of a tunnel). */
     IdSequence idSequence;
+    /** IPv4 ID sequence of a tunnel's outer header, decided apart from the inner one. */
+    IdSequence outerIdSequence;
     int firstId;
     int firstOuterId;
     int heldBytes;
@@ -88,6 +91,7 @@ final class PacketFlow {
         payloadTotal = 0;
         payloadSum = 0;
         idSequence = IdSequence.UNDECIDED;
+        outerIdSequence = IdSequence.UNDECIDED;
         heldBytes = 0;
         address = k.address;
         ports = k.ports;
@@ -97,9 +101,9 @@ final class PacketFlow {
 
     /**
      * Adds packet {@code k} to the run (taking over its buffer): the first records the fields later packets must
-     * match, a later one the {@link IdSequence} it was found to follow.
+     * match, a later one the {@link IdSequence}s (inner or only header, outer header) it was found to follow.
      */
-    void append(PacketKey k, IdSequence ids) {
+    void append(PacketKey k, IdSequence ids, IdSequence outerIds) {
         final ByteBuf buf = k.buf;
         final int b = k.base;
         if (count == 0) {
@@ -124,6 +128,7 @@ final class PacketFlow {
             }
         } else {
             idSequence = ids;
+            outerIdSequence = outerIds;
         }
         int sum = k.payloadSum;
         // A payload starting at an odd offset of the merged payload contributes its sum byte-swapped.

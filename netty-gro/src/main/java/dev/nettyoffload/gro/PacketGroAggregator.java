@@ -33,6 +33,31 @@ import java.util.concurrent.TimeUnit;
  * {@link PacketFlushReason}); they are released on {@code channelInactive}.
  * <p>
  * Not {@code @Sharable}. What it did is in {@link #counters()}.
+ * <p>
+ * The rules are those of current Linux (net/ipv4/tcp_offload.c, udp_offload.c, af_inet.c, include/net/gro.h):
+ * CWR must be equal along a run and a CWR run is marked {@link GsoPacket#cwrOnEverySegment()}, as AccECN kernels
+ * do ({@code SKB_GSO_TCP_ACCECN}; older kernels flush on CWR); each IPv4 header's ID is fixed or incrementing on
+ * its own, DF set or not, as since the per-header {@code ip_fixedid} bits; a run stays open until a segment no
+ * longer fits in 65535 bytes. Where it differs from the kernel, on purpose:
+ * <ul>
+ * <li>At most {@link PacketGroConfig#maxSegmentsPerPacket()} (64) packets per merged packet, for TCP as for UDP
+ *     ({@code UDP_GRO_CNT_MAX}); the kernel bounds a TCP run by bytes and buffer fragments only. A merged packet
+ *     is one {@code CompositeByteBuf} with a component per packet, which IOV_MAX and copy costs bound.</li>
+ * <li>One table of {@link PacketGroConfig#maxFlows()} flows, oldest flushed first, and a bound on held bytes
+ *     ({@link PacketGroConfig#maxHeldBytes()}; a larger packet is never held); the kernel keeps 8 hash buckets of
+ *     8 flows and bounds nothing else. Only when and how much is held differs, never what merges.</li>
+ * <li>Every checksum is verified in software before a packet is held, the inner ones of a tunnel too; the
+ *     kernel trusts a NIC's {@code CHECKSUM_UNNECESSARY}. There is no NIC here to trust.</li>
+ * <li>The TCP urgent pointer must be equal along a run: the kernel does not compare it and its GSO writes the
+ *     first packet's on every segment. Comparing it keeps GSO(GRO(x)) == x byte for byte.</li>
+ * <li>A VXLAN packet whose outer UDP checksum is present where the run's is not (or the reverse) ends the run;
+ *     the kernel ({@code udp_gro_receive}) holds it as another flow instead.</li>
+ * <li>A UDP run with fixed IPv4 IDs is marked {@link dev.nettyoffload.core.packet.Ipv4IdMode#FIXED}: the kernel
+ *     merges it too but sets {@code SKB_GSO_TCP_FIXEDID} for TCP only, so its GSO would rewrite the IDs as
+ *     incrementing. Ours gives them back.</li>
+ * <li>GRE, Geneve and FOU packets pass through unmerged (the kernel merges them); IPIP/SIT/IPv6-in-IPv6 and
+ *     VXLAN runs are merged. Passing through is always correct, only not merged.</li>
+ * </ul>
  *
  * @see <a href="https://docs.kernel.org/networking/segmentation-offloads.html">Segmentation Offloads</a>
  */

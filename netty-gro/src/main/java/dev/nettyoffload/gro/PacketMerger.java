@@ -83,8 +83,12 @@ final class PacketMerger {
                 added++;
             }
             Ipv4IdMode mode = f.idSequence == IdSequence.FIXED ? Ipv4IdMode.FIXED : Ipv4IdMode.INCREMENTING;
+            Ipv4IdMode outerMode = f.outerIdSequence == IdSequence.FIXED ? Ipv4IdMode.FIXED : Ipv4IdMode.INCREMENTING;
             GsoType type = !f.tcp ? GsoType.UDP_L4 : f.l3Version == 4 ? GsoType.TCPV4 : GsoType.TCPV6;
-            GsoPacket g = new GsoPacket(c, type, f.tunnel, f.segmentSize, mode, n);
+            // A run is CWR throughout or not at all: like tcp_gro_complete (SKB_GSO_TCP_ACCECN when th->cwr),
+            // mark it so that segmentation puts CWR back on every segment.
+            boolean cwrOnEverySegment = f.tcp && (f.tcpWord & (TcpHeader.CWR << 16)) != 0;
+            GsoPacket g = new GsoPacket(c, type, f.tunnel, f.segmentSize, mode, outerMode, cwrOnEverySegment, n);
             success = true;
             return g;
         } finally {

@@ -17,5 +17,10 @@ public enum PacketPassReason {
     /** TCP with SYN, RST or URG, which are never merged. */
     TCP_FLAGS,
     /** A TCP segment with PSH or FIN that could not join a held run: it would be flushed at once. */
-    PSH_FIN
+    PSH_FIN,
+    /**
+     * A packet larger than {@link PacketGroConfig#maxHeldBytes()} on its own (an Ethernet frame around a
+     * 65535-byte datagram with a bound of 65536): holding it would break the bound.
+     */
+    LARGER_THAN_HELD_BYTES
 }

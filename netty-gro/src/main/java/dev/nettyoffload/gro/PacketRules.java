@@ -29,11 +29,14 @@ final class PacketRules {
     static final int MAX_COMPONENTS = 64;
     /** TCP flags that end a run: the kernel flushes after a PSH or FIN segment (tcp_gro_receive). */
     static final int TCP_FLAGS_END = TcpHeader.PSH | TcpHeader.FIN;
-    /** TCP flags that may differ along a run: FIN and PSH end it, CWR only on the first (tcp_gro_receive). */
-    private static final int TCP_FLAGS_MAY_DIFFER = (TcpHeader.CWR | TcpHeader.FIN | TcpHeader.PSH) << 16;
+    /**
+     * TCP flags that may differ along a run: FIN and PSH, which end it. CWR must be equal like the other flags,
+     * as in AccECN kernels (tcp_gro_receive after "gro: flushing when CWR is set negatively affects AccECN"): a
+     * CWR segment ends the run before it and starts one that only CWR segments join.
+     */
+    private static final int TCP_FLAGS_MAY_DIFFER = (TcpHeader.FIN | TcpHeader.PSH) << 16;
     /** TCP flags that are never merged: the kernel flushes a SYN, RST or URG segment at once. */
     private static final int TCP_FLAGS_NEVER = TcpHeader.SYN | TcpHeader.RST | TcpHeader.URG;
-    private static final int IPV4_DF = 0x4000;
     /** Offset of the TCP urgent pointer. */
     static final int TCP_URGENT_OFFSET = 18;
     private static final int IPV6_TRAFFIC_CLASS_MASK = 0x0FF00000;
@@ -116,52 +119,43 @@ final class PacketRules {
     }
 
     /**
-     * IPv4 IDs (inner and outer) must all increment by one per packet or all stay fixed (DF set), decided at the
-     * second packet, so that segmentation with one {@code Ipv4IdMode} gives them back.
+     * How the IPv4 ID of the header in front of the transport (the only one, or the inner one of a tunnel)
+     * continues with packet {@code k}: it must increment by one per packet or stay fixed, decided at the second
+     * packet ({@code inet_gro_flush}); UNDECIDED for IPv6. DF is not asked for: the kernel merges fixed IDs with
+     * DF clear too (gro.h since "net: gro: remove unnecessary df checks"), since GSO restores them before any
+     * fragmentation.
      */
     static IdSequence idSequence(PacketFlow f, PacketKey k) {
-        final boolean innerV4 = f.l3Version == 4;
-        final boolean outerV4 = f.tunnel != TunnelType.NONE && f.outerVersion == 4;
-        if (!innerV4 && !outerV4) {
-            return IdSequence.UNDECIDED;
-        }
-        final ByteBuf buf = k.buf;
-        final int b = k.base;
-        IdSequence mode = f.idSequence;
-        if (mode == IdSequence.UNDECIDED) {
-            int d = innerV4 ? (buf.getUnsignedShort(b + f.l3 + Ipv4Header.ID_OFFSET) - f.firstId) & 0xFFFF
-                    : (buf.getUnsignedShort(b + f.outerL3 + Ipv4Header.ID_OFFSET) - f.firstOuterId) & 0xFFFF;
-            if (d == 1) {
-                mode = IdSequence.INCREMENTING;
-            } else if (d == 0) {
-                mode = IdSequence.FIXED;
-            } else {
-                return IdSequence.BROKEN;
-            }
-        }
-        final int expected = mode == IdSequence.INCREMENTING ? f.count : 0;
-        if (innerV4 && !idMatches(buf, b + f.l3, f.firstId, expected, mode)) {
-            return IdSequence.BROKEN;
-        }
-        if (outerV4 && !idMatches(buf, b + f.outerL3, f.firstOuterId, expected, mode)) {
-            return IdSequence.BROKEN;
-        }
-        return mode;
-    }
-
-    private static boolean idMatches(ByteBuf buf, int ip, int firstId, int expected, IdSequence mode) {
-        if (((buf.getUnsignedShort(ip + Ipv4Header.ID_OFFSET) - firstId) & 0xFFFF) != expected) {
-            return false;
-        }
-        // A fixed ID is only allowed on atomic datagrams (RFC 6864), as in inet_gro_receive.
-        return mode != IdSequence.FIXED || (buf.getUnsignedShort(ip + Ipv4Header.FRAGMENT_OFFSET) & IPV4_DF) != 0;
+        return f.l3Version != 4 ? IdSequence.UNDECIDED
+                : continues(k.buf.getUnsignedShort(k.base + f.l3 + Ipv4Header.ID_OFFSET), f.firstId, f.idSequence,
+                f.count);
     }
 
     /**
-     * Whether a packet of flow {@code f} may join its run, given its {@link #idSequence} and the run's
-     * {@link #segmentLimit}.
+     * The same for a tunnel's outer IPv4 header, decided on its own: the kernel keeps one {@code ip_fixedid} bit
+     * per header and GSO restores each ({@code SKB_GSO_TCP_FIXEDID}, {@code SKB_GSO_TCP_FIXEDID_INNER}).
      */
-    static CoalesceResult canCoalesce(PacketFlow f, PacketKey k, IdSequence ids, int segmentLimit) {
+    static IdSequence outerIdSequence(PacketFlow f, PacketKey k) {
+        return f.tunnel == TunnelType.NONE || f.outerVersion != 4 ? IdSequence.UNDECIDED
+                : continues(k.buf.getUnsignedShort(k.base + f.outerL3 + Ipv4Header.ID_OFFSET), f.firstOuterId,
+                f.outerIdSequence, f.count);
+    }
+
+    /** Whether ID {@code id} of packet number {@code count} (0-based) continues {@code mode} from {@code firstId}. */
+    private static IdSequence continues(int id, int firstId, IdSequence mode, int count) {
+        final int d = (id - firstId) & 0xFFFF;
+        if (mode == IdSequence.UNDECIDED) {
+            return d == 1 ? IdSequence.INCREMENTING : d == 0 ? IdSequence.FIXED : IdSequence.BROKEN;
+        }
+        return d == (mode == IdSequence.INCREMENTING ? (count & 0xFFFF) : 0) ? mode : IdSequence.BROKEN;
+    }
+
+    /**
+     * Whether a packet of flow {@code f} may join its run, given its {@link #idSequence}, its
+     * {@link #outerIdSequence} and the run's {@link #segmentLimit}.
+     */
+    static CoalesceResult canCoalesce(PacketFlow f, PacketKey k, IdSequence ids, IdSequence outerIds,
+                                      int segmentLimit) {
         final ByteBuf buf = k.buf;
         final int b = k.base;
         if (k.payload > f.segmentSize) {
@@ -178,15 +172,14 @@ final class PacketRules {
                 && (buf.getUnsignedShort(b + f.tunnelL4 + UdpHeader.CHECKSUM_OFFSET) != 0) != f.outerUdpChecksum) {
             return CoalesceResult.MISMATCH; // segmentation computes the outer checksum only if the first had one
         }
-        if (ids == IdSequence.BROKEN) {
+        if (ids == IdSequence.BROKEN || outerIds == IdSequence.BROKEN) {
             return CoalesceResult.MISMATCH;
         }
         if (f.tcp) {
             final int t = b + f.l4;
-            // Data offset, flags and window in one word: only CWR, FIN and PSH may differ, and a CWR flushes.
+            // Data offset, flags and window in one word: only FIN and PSH may differ.
             int word = buf.getInt(t + TcpHeader.DATA_OFFSET_OFFSET);
             if (((f.tcpWord ^ word) & ~TCP_FLAGS_MAY_DIFFER) != 0
-                    || (word & (TcpHeader.CWR << 16)) != 0
                     || f.tcpAck != buf.getInt(t + TcpHeader.ACK_OFFSET)
                     // The urgent pointer is not checked by the kernel; segmentation copies the first one's.
                     || f.tcpUrgent != buf.getShort(t + TCP_URGENT_OFFSET)
@@ -204,7 +197,9 @@ final class PacketRules {
     /**
      * Why a run must be emitted right after packet {@code k} joined it, or {@code null} while it may grow. Nothing
      * may follow a short segment: segmentation would cut the next one at the wrong place. A run stays open while
-     * a segment of any smaller size could still fit.
+     * a segment of any size could still fit, as in the kernel, which flushes a run only when the next segment does
+     * not fit (skb_gro_receive's {@code -E2BIG}): a last, smaller segment may bring the datagram to exactly
+     * {@value #MAX_MERGED_IP_LENGTH} bytes.
      */
     static PacketFlushReason flushAfterJoin(PacketFlow f, PacketKey k, int segmentLimit) {
         if (k.payload < f.segmentSize) {
@@ -213,7 +208,7 @@ final class PacketRules {
         if ((k.tcpFlags & TCP_FLAGS_END) != 0) {
             return PacketFlushReason.PSH_FIN;
         }
-        if (f.count >= segmentLimit || f.ipLengthWith(f.segmentSize) > f.maxIpLength) {
+        if (f.count >= segmentLimit || f.ipLengthWith(1) > f.maxIpLength) {
             return PacketFlushReason.FULL;
         }
         return null;

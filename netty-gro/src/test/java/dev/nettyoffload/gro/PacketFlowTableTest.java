@@ -27,7 +27,7 @@ class PacketFlowTableTest {
         k.parse(b, LinkType.RAW_IP, 0);
         k.sumL4();
         PacketFlow f = t.insert(k, PacketRules.maxIpLength(k, 0), true);
-        f.append(k, IdSequence.UNDECIDED);
+        f.append(k, IdSequence.UNDECIDED, IdSequence.UNDECIDED);
         return f;
     }
 

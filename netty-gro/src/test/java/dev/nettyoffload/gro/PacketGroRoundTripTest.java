@@ -98,15 +98,20 @@ class PacketGroRoundTripTest {
             int payload = gso + 1 + r.nextInt(Math.max(1, maxPayload - gso));
             payload = Math.min(payload, maxPayload);
             Ipv4IdMode mode = r.nextBoolean() ? Ipv4IdMode.INCREMENTING : Ipv4IdMode.FIXED;
+            // Each IPv4 header has its own mode (the kernel's FIXEDID and FIXEDID_INNER).
+            Ipv4IdMode outerMode = r.nextBoolean() ? Ipv4IdMode.INCREMENTING : Ipv4IdMode.FIXED;
+            // A CWR run merges only when every segment carries CWR (AccECN), i.e. segmented with CWR on each.
+            boolean cwrOnEverySegment = s.tcp && (s.tcpFlags & TestPacket.CWR) != 0;
             MergedChecksum checksum = r.nextInt(4) == 0 ? MergedChecksum.PARTIAL : MergedChecksum.COMPLETE;
             String name = "iteration " + it + " (seed " + SEED + "): tcp " + s.tcp + " v6 " + s.v6 + " " + s.tunnel
-                    + " outerV6 " + s.outerV6 + " payload " + payload + " gso " + gso + " " + mode + " " + checksum;
+                    + " outerV6 " + s.outerV6 + " payload " + payload + " gso " + gso + " " + mode + " outer " + outerMode
+                    + (cwrOnEverySegment ? " CWR on every segment " : " ") + checksum;
             byte[] original = s.build(new RawRun(s).payload(payload), s.original()).bytes;
             TunnelType tunnel = s.tunnel == Tunnel.NONE ? TunnelType.NONE
                     : s.tunnel == Tunnel.IPIP ? TunnelType.IPIP : TunnelType.VXLAN;
             GsoType type = !s.tcp ? GsoType.UDP_L4 : s.v6 ? GsoType.TCPV6 : GsoType.TCPV4;
             GsoPacket big = new GsoPacket(Unpooled.directBuffer(original.length).writeBytes(original), type, tunnel,
-                    gso, mode, 0);
+                    gso, mode, outerMode, cwrOnEverySegment, 0);
             List<Object> segments = new ArrayList<>();
             new PacketSegmenter(PacketSegmenterConfig.newBuilder().linkType(link).checksumMode(ChecksumMode.FULL)
                     .build()).segment(big, alloc, segments);
@@ -128,9 +133,13 @@ class PacketGroRoundTripTest {
                 assertEquals(type, g.gsoType(), name + ": gsoType");
                 assertEquals(tunnel, g.tunnelType(), name + ": tunnelType");
                 assertEquals(segments.size(), g.segmentCount(), name + ": segmentCount");
-                if (!s.v6 || (s.tunnel != Tunnel.NONE && !s.outerV6)) {
+                if (!s.v6) {
                     assertEquals(mode, g.ipv4IdMode(), name + ": ipv4IdMode");
                 }
+                if (s.tunnel != Tunnel.NONE && !s.outerV6) {
+                    assertEquals(outerMode, g.outerIpv4IdMode(), name + ": outerIpv4IdMode");
+                }
+                assertEquals(cwrOnEverySegment, g.cwrOnEverySegment(), name + ": cwrOnEverySegment");
                 PacketChecks.assertComponents(g);
                 PacketChecks.assertValidMerged(g, link, checksum == MergedChecksum.PARTIAL, name);
                 if (checksum == MergedChecksum.COMPLETE) {

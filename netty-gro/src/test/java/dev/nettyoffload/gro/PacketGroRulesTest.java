@@ -140,6 +140,23 @@ class PacketGroRulesTest {
         return b;
     }
 
+    /**
+     * 45 segments of {@code size} bytes, a last one that brings the outermost IP datagram to 65535 bytes plus
+     * {@code over} (its size is kept in {@link RawRun#note}), and one more full segment unless {@code over > 0}.
+     */
+    private static List<Built> fillTo65535(RawRun r, int size, int over) {
+        List<Built> l = repeat(r, 45, size);
+        Built first = l.get(0);
+        int linkHeader = r.spec.ethernet ? 14 + 4 * r.spec.vlanTags : 0;
+        int ipHeaders = first.payloadOffset - linkHeader;
+        r.note = 65535 - ipHeaders - 45 * size + over;
+        l.add(r.next(r.note));
+        if (over == 0) {
+            l.add(r.next(size));
+        }
+        return l;
+    }
+
     /** Inserts an atomic IPv6 Fragment header (offset 0, M clear) after the IPv6 header at offset 0. */
     private static byte[] withFragmentHeader(byte[] old) {
         byte[] n = new byte[old.length + 8];
@@ -178,10 +195,17 @@ class PacketGroRulesTest {
                 r -> list(r.next(1448), r.next(1448, null, flags(0x04)), r.next(1448)), "1448", "1448", "1448"));
         c.add(new Case("URG is never merged", ALL, true,
                 r -> list(r.next(1448), r.next(1448, null, flags(TestPacket.URG)), r.next(1448)), "1448", "1448", "1448"));
-        c.add(new Case("CWR flushes and starts a new run", ALL, true,
-                r -> list(r.next(1448), r.next(1448, null, flags(TestPacket.CWR)), r.next(1448)), "1448", "1448+1448"));
-        c.add(new Case("CWR on the first segment merges", ALL, true,
-                r -> list(r.next(1448, null, flags(TestPacket.CWR)), r.next(1448)), "1448+1448"));
+        // AccECN kernels: CWR must be equal along a run (tcp_gro_receive, "gro: flushing when CWR is set negatively
+        // affects AccECN"), and a CWR run segments back with CWR on every segment (SKB_GSO_TCP_ACCECN).
+        c.add(new Case("CWR segment ends the run before it, a segment without CWR ends its run", ALL, true,
+                r -> list(r.next(1448), r.next(1448, null, flags(TestPacket.CWR)), r.next(1448)), "1448", "1448",
+                "1448").counters(g -> assertEquals(2, g.flowsFlushed(PacketFlushReason.MISMATCH))));
+        c.add(new Case("CWR on the first segment only is not merged", ALL, true,
+                r -> list(r.next(1448, null, flags(TestPacket.CWR)), r.next(1448)), "1448", "1448"));
+        c.add(new Case("CWR run merges and keeps CWR on every segment", ALL, true,
+                r -> list(r.next(1448), r.next(1448, null, flags(TestPacket.CWR)),
+                        r.next(1448, null, flags(TestPacket.CWR)), r.next(1448, null, flags(TestPacket.CWR)),
+                        r.next(1448)), "1448", "1448x3", "1448"));
         c.add(new Case("ECE differs", ALL, true,
                 r -> list(r.next(1448), r.next(1448, null, flags(TestPacket.ECE))), "1448", "1448"));
         c.add(new Case("ACK number differs", ALL, true,
@@ -233,6 +257,27 @@ class PacketGroRulesTest {
         c.add(new Case("fixed IPv4 ID with DF merges", INNER_V4, true,
                 r -> list(r.next(1448), r.next(1448, null, r::fixedIds), r.next(1448, null, r::fixedIds)),
                 "1448x3"));
+        c.add(new Case("fixed IPv4 ID without DF merges", INNER_V4, true,
+                r -> list(r.next(1448), r.next(1448, null, r::fixedIds), r.next(1448, null, r::fixedIds)),
+                "1448x3").spec(s -> s.df = false));
+        c.add(new Case("incrementing IPv4 ID without DF merges", INNER_V4, true, r -> repeat(r, 3, 1448), "1448x3")
+                .spec(s -> s.df = false));
+        c.add(new Case("UDP fixed IPv4 ID without DF merges", INNER_V4, false,
+                r -> list(r.next(1000), r.next(1000, null, r::fixedIds), r.next(1000, null, r::fixedIds)),
+                "1000x3").spec(s -> s.df = false));
+        // One ip_fixedid bit per header: GSO restores each (SKB_GSO_TCP_FIXEDID, SKB_GSO_TCP_FIXEDID_INNER).
+        c.add(new Case("outer ID fixed, inner ID incrementing merges", EnumSet.of(Shape.IPIP4, Shape.VXLAN4), true,
+                r -> list(r.next(1448), r.next(1448, null, r::fixedOuterId), r.next(1448, null, r::fixedOuterId)),
+                "1448x3"));
+        c.add(new Case("outer ID fixed without DF, inner ID incrementing merges",
+                EnumSet.of(Shape.IPIP4, Shape.VXLAN4), true,
+                r -> list(r.next(1448), r.next(1448, null, r::fixedOuterId), r.next(1448, null, r::fixedOuterId)),
+                "1448x3").spec(s -> s.df = false));
+        c.add(new Case("outer ID incrementing, inner ID fixed merges", EnumSet.of(Shape.IPIP4, Shape.VXLAN4), true,
+                r -> list(r.next(1448), r.next(1448, null, r::fixedInnerId), r.next(1448, null, r::fixedInnerId)),
+                "1448x3"));
+        c.add(new Case("outer ID fixed then incrementing", EnumSet.of(Shape.IPIP4, Shape.VXLAN4), true,
+                r -> list(r.next(1448), r.next(1448, null, r::fixedOuterId), r.next(1448)), "1448+1448", "1448"));
         c.add(new Case("IPv4 ID jumps", INNER_V4, true,
                 r -> list(r.next(1448), r.next(1448, null, v -> { v.ipv4Id++; v.outerIpv4Id++; }), r.next(1448)),
                 "1448", "1448+1448"));
@@ -241,6 +286,21 @@ class PacketGroRulesTest {
                 "1448+1448", "1448"));
         c.add(new Case("65535-byte cap", ALL, true, r -> repeat(r, 46, 1448), "1448x45", "1448")
                 .counters(g -> assertEquals(1, g.flowsFlushed(PacketFlushReason.FULL))));
+        // The kernel keeps the run open while a smaller segment fits and merges one that brings the datagram to
+        // exactly 65535 bytes ($ is that segment's size, which depends on the shape's headers).
+        c.add(new Case("smaller last segment fills to exactly 65535 bytes", ALL, true,
+                r -> fillTo65535(r, 1448, 0), "1448x45+$", "1448")
+                .counters(g -> assertEquals(1, g.flowsFlushed(PacketFlushReason.SHORT_SEGMENT))));
+        c.add(new Case("segment one byte too large for 65535 bytes starts a new run", ALL, true,
+                r -> fillTo65535(r, 1448, 1), "1448x45", "$")
+                .counters(g -> assertEquals(1, g.flowsFlushed(PacketFlushReason.FULL))));
+        c.add(new Case("UDP smaller last datagram fills to exactly 65535 bytes", ALL, false,
+                r -> fillTo65535(r, 1448, 0), "1448x45+$", "1448"));
+        // Held bytes are bounded even for a flow held alone: a frame larger than the bound is never held.
+        c.add(new Case("frame larger than maxHeldBytes passes through", EnumSet.of(Shape.ETH_VLAN4), true,
+                r -> list(r.next(1448), r.next(1448), r.next(65_495), r.next(1448)), "1448+1448", "65495", "1448")
+                .config(cb -> cb.maxHeldBytes(PacketGroConfig.MIN_MAX_HELD_BYTES))
+                .counters(g -> assertEquals(1, g.packetsPassedThrough(PacketPassReason.LARGER_THAN_HELD_BYTES))));
         c.add(new Case("64-segment limit (unshared first packet)", ALL, true, r -> repeat(r, 70, 100), "100x64", "100x6")
                 .owned(true));
         c.add(new Case("63-segment limit (shared first packet needs a header buffer)", ALL, true,
@@ -350,7 +410,8 @@ class PacketGroRulesTest {
         if (c.specChange != null) {
             c.specChange.accept(spec);
         }
-        List<Built> built = c.packets.apply(new RawRun(spec));
+        RawRun rawRun = new RawRun(spec);
+        List<Built> built = c.packets.apply(rawRun);
         PacketGroConfig.Builder cb = PacketGroConfig.newBuilder().linkType(shape.linkType()).mergedChecksum(mode);
         if (c.config != null) {
             c.config.accept(cb);
@@ -378,7 +439,8 @@ class PacketGroRulesTest {
             }
             List<String> expected = new ArrayList<>();
             for (String e : c.expected) {
-                expected.add(e.equals("raw") ? "raw" + inBytes.get(1).length : PacketChecks.expand(e));
+                expected.add(e.equals("raw") ? "raw" + inBytes.get(1).length
+                        : PacketChecks.expand(e.replace("$", Integer.toString(rawRun.note))));
             }
             assertEquals(expected, actual, name + ": outputs; " + counters(gro.counters()));
             if (mode == MergedChecksum.COMPLETE) {

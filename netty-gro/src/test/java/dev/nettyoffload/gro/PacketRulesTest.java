@@ -2,6 +2,7 @@ package dev.nettyoffload.gro;
 
 import dev.nettyoffload.core.packet.LinkType;
 import dev.nettyoffload.core.packet.PacketOffloadException;
+import dev.nettyoffload.core.packet.TunnelType;
 import dev.nettyoffload.testkit.TestPacket;
 import dev.nettyoffload.testkit.TestPacket.Built;
 import dev.nettyoffload.testkit.TestPacket.Tunnel;
@@ -25,8 +26,9 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 /**
  * {@link PacketRules} on their own, without a pipeline or a merger: each case builds a run of packets, holds all
  * but the last in one {@link PacketFlow} (each must join), and states what the rules decide for the last one:
- * {@code pass REASON} when it may never be held, else its {@link IdSequence}, the {@link CoalesceResult} and,
- * when it joins, the {@link PacketFlushReason} that ends the run or {@code open}.
+ * {@code pass REASON} when it may never be held, else its {@link IdSequence} (followed by {@code outer} and the
+ * outer header's own sequence when a tunnel has an IPv4 outer header), the {@link CoalesceResult} and, when it
+ * joins, the {@link PacketFlushReason} that ends the run or {@code open}.
  */
 class PacketRulesTest {
     private static final int MAX_SEGMENTS = PacketGroConfig.MAX_SEGMENTS_PER_PACKET;
@@ -78,20 +80,72 @@ class PacketRulesTest {
                 of("FIN joins and ends the run", tcp4(),
                         r -> List.of(r.next(1448), r.next(1448, null, flags(TestPacket.FIN))),
                         "INCREMENTING COALESCE PSH_FIN"),
-                of("run reaches 65535 bytes", tcp4(), r -> repeat(r, 45, 1448), "INCREMENTING COALESCE FULL"),
+                // The kernel keeps a run open while a smaller segment could still fit (it flushes only when the
+                // next one does not, skb_gro_receive's -E2BIG): 40 + 45 x 1448 = 65200 leaves room for 335 bytes.
+                of("run of 45 x 1448 stays open while a smaller segment fits", tcp4(), r -> repeat(r, 45, 1448),
+                        "INCREMENTING COALESCE open"),
                 of("run one below 65535 bytes stays open", tcp4(), r -> repeat(r, 44, 1448),
                         "INCREMENTING COALESCE open"),
+                of("smaller last segment brings the run to exactly 65535 bytes", tcp4(),
+                        r -> fill(r, 45, 1448, 65535 - 40 - 45 * 1448), "INCREMENTING COALESCE SHORT_SEGMENT"),
+                of("segment one byte too large for 65535 bytes", tcp4(),
+                        r -> fill(r, 45, 1448, 65535 - 40 - 45 * 1448 + 1), "INCREMENTING FULL"),
+                // 65535 - 40 = 5 x 13099: a full-size segment ends the run at exactly 65535 bytes.
+                of("full-size segments fill exactly 65535 bytes", tcp4(), r -> repeat(r, 5, 13_099),
+                        "INCREMENTING COALESCE FULL"),
+                // IPv6 40 + UDP 8: 65535 - 48 = 3 x 21829.
+                of("UDP datagrams fill exactly 65535 bytes", with(udp4(), s -> s.v6 = true),
+                        r -> repeat(r, 3, 21_829), "UNDECIDED COALESCE FULL"),
+                of("UDP smaller last datagram brings the run to exactly 65535 bytes", udp4(),
+                        r -> fill(r, 16, 4000, 65535 - 28 - 16 * 4000), "INCREMENTING COALESCE SHORT_SEGMENT"),
+                of("UDP run of 16 x 4000 stays open while a smaller datagram fits", udp4(), r -> repeat(r, 16, 4000),
+                        "INCREMENTING COALESCE open"),
+                // Outer IPv4 20 + UDP 8 + VXLAN 8 + Ethernet 14 + IPv4 20 + TCP 20 = 90 header bytes.
+                of("VXLAN smaller last segment brings the outer datagram to exactly 65535 bytes",
+                        with(tcp4(), s -> s.tunnel = Tunnel.VXLAN), r -> fill(r, 46, 1400, 65535 - 90 - 46 * 1400),
+                        "INCREMENTING outer INCREMENTING COALESCE SHORT_SEGMENT"),
+                of("VXLAN segment one byte too large for 65535 outer bytes",
+                        with(tcp4(), s -> s.tunnel = Tunnel.VXLAN), r -> fill(r, 46, 1400, 65535 - 90 - 46 * 1400 + 1),
+                        "INCREMENTING outer INCREMENTING FULL"),
                 of("fixed IPv4 ID with DF", tcp4(), r -> List.of(r.next(1448), r.next(1448, null, r::fixedIds)),
                         "FIXED COALESCE open"),
+                // inet_gro_flush no longer asks for DF ("net: gro: remove unnecessary df checks").
+                of("fixed IPv4 ID without DF", with(tcp4(), s -> s.df = false),
+                        r -> List.of(r.next(1448), r.next(1448, null, r::fixedIds), r.next(1448, null, r::fixedIds)),
+                        "FIXED COALESCE open"),
+                of("incrementing IPv4 ID without DF", with(tcp4(), s -> s.df = false), r -> repeat(r, 3, 1448),
+                        "INCREMENTING COALESCE open"),
+                of("fixed UDP IPv4 ID without DF", with(udp4(), s -> s.df = false),
+                        r -> List.of(r.next(1200), r.next(1200, null, r::fixedIds)), "FIXED COALESCE open"),
+                of("DF differs", tcp4(), r -> List.of(r.next(1448), r.next(1448, s -> s.df = false, null)),
+                        "INCREMENTING MISMATCH"),
+                of("fixed ID then an increment", tcp4(),
+                        r -> List.of(r.next(1448), r.next(1448, null, r::fixedIds), r.next(1448)), "BROKEN MISMATCH"),
+                // Each header has its own ip_fixedid bit (FIXEDID outer, FIXEDID_INNER inner).
+                of("IPIP outer fixed, inner incrementing", with(tcp4(), s -> s.tunnel = Tunnel.IPIP),
+                        r -> List.of(r.next(1448), r.next(1448, null, r::fixedOuterId),
+                                r.next(1448, null, r::fixedOuterId)), "INCREMENTING outer FIXED COALESCE open"),
+                of("IPIP outer incrementing, inner fixed", with(tcp4(), s -> s.tunnel = Tunnel.IPIP),
+                        r -> List.of(r.next(1448), r.next(1448, null, r::fixedInnerId),
+                                r.next(1448, null, r::fixedInnerId)), "FIXED outer INCREMENTING COALESCE open"),
+                of("VXLAN outer fixed without DF, inner incrementing",
+                        with(tcp4(), s -> { s.tunnel = Tunnel.VXLAN; s.df = false; }),
+                        r -> List.of(r.next(1448), r.next(1448, null, r::fixedOuterId)),
+                        "INCREMENTING outer FIXED COALESCE open"),
+                of("IPIP outer fixed then incrementing", with(tcp4(), s -> s.tunnel = Tunnel.IPIP),
+                        r -> List.of(r.next(1448), r.next(1448, null, r::fixedOuterId), r.next(1448)),
+                        "INCREMENTING outer BROKEN MISMATCH"),
+                of("IPv4 in IPv6: inner ID only", with(tcp4(), s -> { s.tunnel = Tunnel.IPIP; s.outerV6 = true; }),
+                        r -> List.of(r.next(1448), r.next(1448, null, r::fixedIds)), "FIXED COALESCE open"),
                 of("equal UDP datagrams", udp4(), r -> repeat(r, 2, 1200), "INCREMENTING COALESCE open"),
                 of("shorter UDP datagram ends the run", udp4(), r -> List.of(r.next(1200), r.next(100)),
                         "INCREMENTING COALESCE SHORT_SEGMENT"),
                 of("IPv6 has no ID", with(tcp4(), s -> s.v6 = true), r -> repeat(r, 2, 1448),
                         "UNDECIDED COALESCE open"),
                 of("IPIP outer and inner IDs increment", with(tcp4(), s -> s.tunnel = Tunnel.IPIP),
-                        r -> repeat(r, 2, 1448), "INCREMENTING COALESCE open"),
+                        r -> repeat(r, 2, 1448), "INCREMENTING outer INCREMENTING COALESCE open"),
                 of("VXLAN run", with(tcp4(), s -> s.tunnel = Tunnel.VXLAN), r -> repeat(r, 3, 1448),
-                        "INCREMENTING COALESCE open"),
+                        "INCREMENTING outer INCREMENTING COALESCE open"),
                 // What does not continue the run.
                 of("larger segment after the first", tcp4(), r -> List.of(r.next(1000), r.next(1448)),
                         "INCREMENTING MISMATCH"),
@@ -101,7 +155,7 @@ class PacketRulesTest {
                         "BROKEN MISMATCH"),
                 of("outer IPv4 ID jumps", with(tcp4(), s -> s.tunnel = Tunnel.IPIP),
                         r -> List.of(r.next(1448), r.next(1448), r.next(1448, null, v -> v.outerIpv4Id += 5)),
-                        "BROKEN MISMATCH"),
+                        "INCREMENTING outer BROKEN MISMATCH"),
                 of("unequal TTL", tcp4(), r -> List.of(r.next(1448), r.next(1448, s -> s.ttl = 63, null)),
                         "INCREMENTING MISMATCH"),
                 of("unequal TOS", tcp4(), r -> List.of(r.next(1448), r.next(1448, s -> s.tos = 0x10, null)),
@@ -112,7 +166,14 @@ class PacketRulesTest {
                         "INCREMENTING MISMATCH"),
                 of("unequal window", tcp4(), r -> List.of(r.next(1448), r.next(1448, s -> s.window += 1, null)),
                         "INCREMENTING MISMATCH"),
+                // AccECN kernels: CWR must be equal along a run, like the other flags (tcp_gro_receive without
+                // the CWR flush, "gro: flushing when CWR is set negatively affects AccECN").
                 of("CWR after the first", tcp4(), r -> List.of(r.next(1448), r.next(1448, null, flags(TestPacket.CWR))),
+                        "INCREMENTING MISMATCH"),
+                of("CWR segments join a CWR run", with(tcp4(), s -> s.tcpFlags |= TestPacket.CWR),
+                        r -> repeat(r, 3, 1448), "INCREMENTING COALESCE open"),
+                of("segment without CWR after a CWR run", with(tcp4(), s -> s.tcpFlags |= TestPacket.CWR),
+                        r -> List.of(r.next(1448), r.next(1448), r.next(1448, s -> s.tcpFlags = TestPacket.ACK, null)),
                         "INCREMENTING MISMATCH"),
                 of("unequal TCP options", with(tcp4(), s -> s.tcpOptionsLength = 12),
                         r -> List.of(r.next(1448), swap(r.next(1448), 20 + 20, 20 + 20 + 2)), "INCREMENTING MISMATCH"),
@@ -130,6 +191,13 @@ class PacketRulesTest {
                         "pass BAD_CHECKSUM"),
                 of("UDP without checksum", udp4(), r -> List.of(r.next(1200), zeroUdpChecksum(r.next(1200))),
                         "pass UDP_ZERO_CHECKSUM"));
+    }
+
+    /** {@code n} segments of {@code size} bytes, then one of {@code last} bytes. */
+    private static List<Built> fill(RawRun r, int n, int size, int last) {
+        List<Built> l = repeat(r, n, size);
+        l.add(r.next(last));
+        return l;
     }
 
     /** Flips one byte without fixing any checksum. */
@@ -187,23 +255,25 @@ class PacketRulesTest {
                 if (i == 0) {
                     assertNull(PacketRules.startReason(k), name);
                     f.start(k, PacketRules.maxIpLength(k, 0), true);
-                    f.append(k, IdSequence.UNDECIDED);
+                    f.append(k, IdSequence.UNDECIDED, IdSequence.UNDECIDED);
                     continue;
                 }
                 int limit = PacketRules.segmentLimit(f, maxSegments);
                 IdSequence ids = PacketRules.idSequence(f, k);
-                CoalesceResult r = PacketRules.canCoalesce(f, k, ids, limit);
+                IdSequence outerIds = PacketRules.outerIdSequence(f, k);
+                String idText = ids + (f.tunnel != TunnelType.NONE && f.outerVersion == 4 ? " outer " + outerIds : "");
+                CoalesceResult r = PacketRules.canCoalesce(f, k, ids, outerIds, limit);
                 if (r != CoalesceResult.COALESCE) {
-                    assertSame(true, last, name + ": packet " + i + " did not join: " + ids + ' ' + r);
-                    outcome = ids + " " + r;
+                    assertSame(true, last, name + ": packet " + i + " did not join: " + idText + ' ' + r);
+                    outcome = idText + " " + r;
                     break;
                 }
-                f.append(k, ids);
+                f.append(k, ids, outerIds);
                 PacketFlushReason end = PacketRules.flushAfterJoin(f, k, limit);
                 if (!last) {
                     assertNull(end, name + ": run ended at packet " + i);
                 }
-                outcome = ids + " " + r + ' ' + (end == null ? "open" : end.toString());
+                outcome = idText + " " + r + ' ' + (end == null ? "open" : end.toString());
             }
             assertEquals(expected, outcome, name);
         } finally {

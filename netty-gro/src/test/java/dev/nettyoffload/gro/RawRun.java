@@ -15,6 +15,8 @@ final class RawRun {
     long seq;
     int id;
     int outerId;
+    /** A number a case computes while building its packets and states in its expected outputs. */
+    int note;
     private int fill;
 
     RawRun(TestPacket spec) {
@@ -68,6 +70,16 @@ final class RawRun {
     void fixedIds(TestPacket.Variant v) {
         v.ipv4Id = spec.ipv4Id;
         v.outerIpv4Id = spec.outerIpv4Id;
+    }
+
+    /** Gives a packet the first packet's outer IPv4 ID only; the inner one keeps incrementing. */
+    void fixedOuterId(TestPacket.Variant v) {
+        v.outerIpv4Id = spec.outerIpv4Id;
+    }
+
+    /** Gives a packet the first packet's inner (or only) IPv4 ID only; the outer one keeps incrementing. */
+    void fixedInnerId(TestPacket.Variant v) {
+        v.ipv4Id = spec.ipv4Id;
     }
 
     /** Recomputes the IPv4 header checksum of the header at {@code offset} after a byte mutation. */

@@ -24,8 +24,8 @@ import java.util.List;
  * <p>
  * The {@code GsoPacket} is released once segmented (each segment holds its own reference to the payload), and
  * the write's promise completes when every segment is written. A packet the segmenter refuses is released and
- * fails its promise with the {@link PacketOffloadException}; a packet that yields no segment completes its
- * promise at once.
+ * fails its promise with the {@link PacketOffloadException} (so does a packet whose content was already
+ * released); a packet that yields no segment completes its promise at once.
  * <p>
  * Not {@code @Sharable}: the segmenter reuses scratch state and the counters belong to one channel.
  *
@@ -63,6 +63,13 @@ public class PacketGsoEncoder extends MessageToMessageEncoder<GsoPacket> {
 
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) throws Exception {
+        if (msg instanceof GsoPacket && ((GsoPacket) msg).refCnt() <= 0) {
+            // MessageToMessageEncoder would release it once more and report only that ("refCnt: 0, decrement:
+            // 1"); there is nothing to release, so fail the write with what went wrong.
+            counters.refused();
+            promise.setFailure(new PacketOffloadException(msg + ": the content was already released"));
+            return;
+        }
         try {
             super.write(ctx, msg, promise);
         } catch (EncoderException e) {

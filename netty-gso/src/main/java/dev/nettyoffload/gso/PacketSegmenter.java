@@ -25,7 +25,8 @@ import java.util.List;
  * {@code ipv6_gso_segment}, {@code skb_udp_tunnel_segment}, {@code gre_gso_segment}).
  * <p>
  * Each segment gets a copy of all headers with: TCP sequence number advanced by {@code segmentSize} per segment,
- * FIN and PSH only on the last segment and CWR only on the first; IPv4 total length, identification (per
+ * FIN and PSH only on the last segment and CWR only on the first (on every segment when
+ * {@link GsoPacket#cwrOnEverySegment()}, as {@code SKB_GSO_TCP_ACCECN}); IPv4 total length, identification (per
  * {@link Ipv4IdMode}) and header checksum; IPv6 payload length (a jumbo payload option is removed); UDP
  * length; TCP/UDP checksum per {@link ChecksumMode}; and for a tunnel the outer IP lengths, ID and checksum,
  * the outer UDP length and checksum (VXLAN; kept zero when the original is zero) and the GRE checksum (when the
@@ -39,14 +40,27 @@ import java.util.List;
  * {@link PacketLayout#segmentL4()} (checksum start) to the end, the field being at offset 16 (TCP) or 6 (UDP)
  * from there, like {@code virtio_net_hdr}'s {@code csum_start}/{@code csum_offset}.
  * <p>
- * For a tunnel, the outer IPv4 ID follows the same {@link Ipv4IdMode} as the inner one.
+ * For a tunnel, the outer IPv4 ID follows {@link GsoPacket#outerIpv4IdMode()} and the inner one
+ * {@link GsoPacket#ipv4IdMode()}, each on its own ({@code SKB_GSO_TCP_FIXEDID}, {@code SKB_GSO_TCP_FIXEDID_INNER}).
+ * A packet whose payload fits in one segment is sent as it is (lengths and checksums rewritten), whatever its
+ * {@code segmentSize}, as Linux does.
+ * <p>
+ * Checked byte for byte against the kernel's own software segmentation (plain TCP/UDP over IPv4 and IPv6, and
+ * inside VXLAN and GRE, complete and partial checksums). Where it differs from the kernel, on purpose:
+ * <ul>
+ * <li>AH, ESP, fragments and GRE with sequence numbers are refused ({@link PacketOffloadException}); the kernel
+ *     has ESP offload and turns GSO off for GRE sequence numbers.</li>
+ * <li>An IPv6 jumbogram is segmented without a tunnel only and refused inside one, like Linux BIG TCP, which
+ *     inserts the jumbo option for plain IPv6 TCP only.</li>
+ * <li>A declared {@link GsoPacket#segmentCount()} is checked against the payload; the kernel recomputes
+ *     {@code gso_segs} for untrusted packets.</li>
+ * </ul>
  * <p>
  * Not thread-safe: keep one per channel or event loop (it reuses a {@link PacketLayout}).
  */
 public final class PacketSegmenter {
-    private static final int TCP_FIRST_CLEARS = TcpHeader.FIN | TcpHeader.PSH;
-    private static final int TCP_MIDDLE_CLEARS = TcpHeader.FIN | TcpHeader.PSH | TcpHeader.CWR;
-    private static final int TCP_LAST_CLEARS = TcpHeader.CWR;
+    /** Flags only the last segment keeps (tcp_gso_segment clears them on all others). */
+    private static final int TCP_LAST_ONLY = TcpHeader.FIN | TcpHeader.PSH;
 
     private final PacketSegmenterConfig config;
     private final boolean fullChecksum;
@@ -94,6 +108,10 @@ public final class PacketSegmenter {
         if (out == null) {
             throw new IllegalArgumentException("out: null");
         }
+        if (packet.refCnt() <= 0) {
+            // content() would throw Netty's bare "refCnt: 0"; name the packet instead.
+            throw new PacketOffloadException(packet + ": the content was already released");
+        }
         final ByteBuf in = packet.content();
         PacketLayout l = packet.parsedLayout();
         if (l == null || l.linkType() != config.linkType()) {
@@ -114,10 +132,14 @@ public final class PacketSegmenter {
         final int stripAt = strip == 0 ? l.headerLength() : l.hopByHop();
         final int hdrIn = l.headerLength();
         final int hdrOut = hdrIn - strip;
-        checkSegmentFits(l, gso, hdrOut);
+        checkSegmentFits(l, gso, payload, hdrOut);
 
         final int base = in.readerIndex();
         final boolean fixedId = packet.ipv4IdMode() == Ipv4IdMode.FIXED;
+        final boolean outerFixedId = packet.outerIpv4IdMode() == Ipv4IdMode.FIXED;
+        // RFC 3168 CWR belongs to the first segment only; with AccECN it is a counter bit that every segment keeps.
+        final int cwrClears = packet.cwrOnEverySegment() ? 0 : TcpHeader.CWR;
+        final int middleClears = TCP_LAST_ONLY | cwrClears;
         final int l3 = l.l3();
         final int oL4 = l.l4() - strip;  // the only stripped header (Hop-by-Hop) sits between L3 and L4
         final boolean tcp = l.l4Protocol() == IpProtocol.TCP;
@@ -220,7 +242,7 @@ public final class PacketSegmenter {
                 if (tcp) {
                     long seq = (seq0 + (long) i * gso) & 0xFFFFFFFFL;
                     int flags = n == 1 ? flags0
-                            : flags0 & ~(i == 0 ? TCP_FIRST_CLEARS : i == n - 1 ? TCP_LAST_CLEARS : TCP_MIDDLE_CLEARS);
+                            : flags0 & ~(i == 0 ? TCP_LAST_ONLY : i == n - 1 ? cwrClears : middleClears);
                     h.setInt(hb + oL4 + TcpHeader.SEQUENCE_OFFSET, (int) seq);
                     h.setByte(hb + oL4 + TcpHeader.FLAGS_OFFSET, flags);
                     if (fullChecksum) {
@@ -251,7 +273,7 @@ public final class PacketSegmenter {
                     final int innerL4Sum = InternetChecksum.negate(InternetChecksum.fold(pseudo));
                     if (outerV4) {
                         int total = segLength - outerL3;
-                        int id = fixedId ? outerId0 : (outerId0 + i) & 0xFFFF;
+                        int id = outerFixedId ? outerId0 : (outerId0 + i) & 0xFFFF;
                         h.setShort(hb + outerL3 + Ipv4Header.TOTAL_LENGTH_OFFSET, total);
                         h.setShort(hb + outerL3 + Ipv4Header.ID_OFFSET, id);
                         h.setShort(hb + outerL3 + Ipv4Header.CHECKSUM_OFFSET,
@@ -306,15 +328,20 @@ public final class PacketSegmenter {
                 + InternetChecksum.negate(in.getUnsignedShort(index + Ipv4Header.CHECKSUM_OFFSET));
     }
 
-    /** Refuses a segmentSize whose full-size segment would overflow a 16-bit IP or UDP length field. */
-    private static void checkSegmentFits(PacketLayout l, int gso, int hdrOut) {
+    /**
+     * Refuses a packet whose largest segment would overflow a 16-bit IP or UDP length field. The largest segment
+     * carries {@code segmentSize} bytes, or the whole payload when that is smaller (such a packet goes out as one
+     * segment, as Linux sends it unchanged), so only a jumbogram can fail here.
+     */
+    private static void checkSegmentFits(PacketLayout l, int gso, int payload, int hdrOut) {
         int first = l.outerL3() != PacketLayout.ABSENT ? l.outerL3() : l.l3();
         int version = l.outerL3() != PacketLayout.ABSENT ? l.outerL3Version() : l.l3Version();
-        long fromL3 = (long) hdrOut - first + gso;
+        long fromL3 = (long) hdrOut - first + Math.min(gso, payload);
         long limit = version == 4 ? Ipv4Header.MAX_TOTAL_LENGTH : Ipv6Header.LENGTH + Ipv6Header.MAX_PAYLOAD_LENGTH;
         if (fromL3 > limit) {
-            throw new PacketOffloadException("segmentSize " + gso + " too large for the headers: a full segment would be "
-                    + fromL3 + " bytes from the " + (l.outerL3() != PacketLayout.ABSENT ? "outer " : "") + "IPv"
+            throw new PacketOffloadException((gso < payload ? "segmentSize " + gso
+                    : "a single segment of " + payload + " payload bytes (segmentSize " + gso + ")")
+                    + " too large for the headers: a full segment would be " + fromL3 + " bytes from the " + (l.outerL3() != PacketLayout.ABSENT ? "outer " : "") + "IPv"
                     + version + " header, limit " + limit);
         }
     }

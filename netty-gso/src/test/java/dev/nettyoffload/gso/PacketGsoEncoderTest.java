@@ -88,6 +88,29 @@ class PacketGsoEncoderTest {
         assertFalse(ch.finish());
     }
 
+    /**
+     * A packet whose content was released before the write fails its promise with a message that says so, not
+     * with Netty's bare "refCnt: 0, decrement: 1" from a second release.
+     */
+    @Test
+    void releasedPacketFailsThePromiseWithAClearMessage() {
+        PacketGsoEncoder encoder = new PacketGsoEncoder();
+        EmbeddedChannel ch = new EmbeddedChannel(encoder);
+        TestPacket spec = new TestPacket();
+        GsoPacket packet = new GsoPacket(Unpooled.wrappedBuffer(spec.build(payload(), spec.original()).bytes),
+                GsoType.TCPV4, MSS);
+        packet.release();
+        ChannelFuture f = ch.writeOneOutbound(packet);
+        ch.flushOutbound();
+        PacketOffloadException e = assertInstanceOf(PacketOffloadException.class, f.cause());
+        assertEquals("GsoPacket(TCPV4, segmentSize 1448, INCREMENTING, segmentCount 0, content released, refCnt 0): "
+                + "the content was already released", e.getMessage());
+        assertEquals(0, e.getSuppressed().length);
+        assertEquals(1, encoder.counters().invalid());
+        assertEquals(0, packet.refCnt());
+        assertFalse(ch.finish());
+    }
+
     @Test
     void otherMessagesPassThroughUntouched() {
         EmbeddedChannel ch = new EmbeddedChannel(new PacketGsoEncoder());

@@ -51,9 +51,6 @@ class PacketSegmenterBadInputTest {
 
     static Stream<Arguments> cases() {
         return Stream.of(
-                bad("segmentSize too large for IPv4", TCP4, NONE, GsoType.TCPV4, TunnelType.NONE, 65_500, 0,
-                        "segmentSize 65500 too large for the headers: a full segment would be 65540 bytes from the IPv4 "
-                                + "header, limit 65535"),
                 bad("gsoType TCPV6 on IPv4", TCP4, NONE, GsoType.TCPV6, TunnelType.NONE, 1000, 0,
                         "gsoType TCPV6 contradicts the headers: IPv4 carrying TCP"),
                 bad("gsoType UDP_L4 on TCP", TCP4, NONE, GsoType.UDP_L4, TunnelType.NONE, 1000, 0,
@@ -158,6 +155,57 @@ class PacketSegmenterBadInputTest {
         assertRefused(b, LinkType.RAW_IP, GsoType.TCPV4, TunnelType.NONE, 1000, 0, "IP version 0");
     }
 
+    /**
+     * Only a jumbogram can have a segment too large for the 16-bit length fields. (A segmentSize larger than the
+     * payload is no error: the packet goes out as one segment, see {@code PacketSegmenterTest}.)
+     */
+    @Test
+    void jumbogramSegmentTooLarge() {
+        TestPacket spec = new TestPacket();
+        spec.v6 = true;
+        spec.jumbo = true;
+        byte[] bytes = spec.build(SegmentChecks.payload(70_000, 5), spec.original()).bytes;
+        assertRefused(bytes, LinkType.RAW_IP, GsoType.TCPV6, TunnelType.NONE, 65_530, 0,
+                "segmentSize 65530 too large for the headers: a full segment would be 65590 bytes from the IPv6 "
+                        + "header, limit 65575");
+    }
+
+    /**
+     * Jumbograms are segmented without a tunnel only (like Linux, whose BIG TCP has no tunnel form); inside one
+     * they are refused by name. (An outer jumbogram is refused the same way in {@code PacketLayout}.)
+     */
+    @Test
+    void jumbogramInsideATunnelIsRefusedByName() {
+        for (Tunnel t : new Tunnel[] {Tunnel.IPIP, Tunnel.VXLAN, Tunnel.GRE}) {
+            TestPacket spec = new TestPacket();
+            spec.v6 = true;
+            spec.outerV6 = true;
+            spec.jumbo = true;
+            spec.tunnel = t;
+            byte[] bytes = spec.build(SegmentChecks.payload(5000, 9), spec.original()).bytes;
+            assertRefused(bytes, LinkType.RAW_IP, GsoType.TCPV6, TunnelType.valueOf(t.name()), 1000, 0,
+                    "IPv6 jumbogram inside a " + t + " tunnel is not supported");
+        }
+    }
+
+    /** A released packet is named as such, not reported as Netty's bare "refCnt: 0". */
+    @Test
+    void releasedContentIsRefusedByName() {
+        TestPacket spec = new TestPacket();
+        ByteBuf in = SegmentChecks.input(spec.build(SegmentChecks.payload(3000, 6), spec.original()).bytes);
+        GsoPacket packet = new GsoPacket(in, GsoType.TCPV4, 1000);
+        packet.release();
+        assertEquals("GsoPacket(TCPV4, segmentSize 1000, INCREMENTING, segmentCount 0, content released, refCnt 0)",
+                packet.toString());
+        List<Object> out = new ArrayList<>();
+        PacketOffloadException e = assertThrows(PacketOffloadException.class,
+                () -> new PacketSegmenter().segment(packet, PooledByteBufAllocator.DEFAULT, out));
+        assertEquals(packet + ": the content was already released", e.getMessage());
+        e = assertThrows(PacketOffloadException.class, () -> packet.layout(LinkType.RAW_IP));
+        assertEquals(packet + ": the content was already released", e.getMessage());
+        assertTrue(out.isEmpty());
+    }
+
     @Test
     void metadataIsCheckedInTheConstructor() {
         ByteBuf buf = ByteBufAllocator.DEFAULT.buffer(10);
@@ -172,6 +220,13 @@ class PacketSegmenterBadInputTest {
             e = assertThrows(IllegalArgumentException.class,
                     () -> new GsoPacket(buf, GsoType.TCPV4, TunnelType.NONE, 1000, Ipv4IdMode.FIXED, -1));
             assertTrue(e.getMessage().startsWith("segmentCount: -1"));
+            e = assertThrows(IllegalArgumentException.class, () -> new GsoPacket(buf, GsoType.UDP_L4, TunnelType.NONE,
+                    1000, Ipv4IdMode.FIXED, Ipv4IdMode.FIXED, true, 0));
+            assertEquals("cwrOnEverySegment: true for gsoType UDP_L4 (expected: false, CWR is a TCP flag)",
+                    e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> new GsoPacket(buf, GsoType.TCPV4, TunnelType.IPIP,
+                    1000, Ipv4IdMode.FIXED, null, false, 0));
+            assertEquals("outerIpv4IdMode: null", e.getMessage());
             e = assertThrows(IllegalArgumentException.class,
                     () -> PacketSegmenterConfig.newBuilder().maxSegmentsPerPacket(0));
             assertEquals("maxSegmentsPerPacket: 0 (expected: 1..65535)", e.getMessage());

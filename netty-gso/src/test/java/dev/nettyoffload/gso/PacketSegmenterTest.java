@@ -212,6 +212,81 @@ class PacketSegmenterTest {
         assertArrayEquals(payload, joined, name + ": concatenated payloads");
     }
 
+    /**
+     * Metadata the kernel carries per header and per flag: each IPv4 header's own ID mode (FIXEDID for the outer
+     * or only header, FIXEDID_INNER for the inner one of a tunnel), DF set or not, and CWR on every segment
+     * (SKB_GSO_TCP_ACCECN) or on the first only.
+     */
+    static Stream<Arguments> headerModes() {
+        List<Arguments> a = new ArrayList<>();
+        Ipv4IdMode inc = Ipv4IdMode.INCREMENTING;
+        Ipv4IdMode fix = Ipv4IdMode.FIXED;
+        Consumer<TestPacket> cwr = s -> s.tcpFlags = TestPacket.ACK | TestPacket.CWR | TestPacket.PSH;
+        a.add(Arguments.of("TCPv4 CWR on every segment", spec(cwr), inc, inc, true));
+        a.add(Arguments.of("TCPv6 CWR on every segment", spec(cwr.andThen(s -> s.v6 = true)), inc, inc, true));
+        a.add(Arguments.of("VXLAN TCPv4 CWR on every segment", spec(cwr.andThen(s -> s.tunnel = Tunnel.VXLAN)),
+                inc, inc, true));
+        a.add(Arguments.of("TCPv4 fixed ID, DF clear", spec(s -> s.df = false), fix, fix, false));
+        a.add(Arguments.of("UDPv4 fixed ID, DF clear", spec(s -> {
+            s.df = false;
+            s.tcp = false;
+        }), fix, fix, false));
+        for (Tunnel t : new Tunnel[] {Tunnel.IPIP, Tunnel.VXLAN, Tunnel.GRE}) {
+            a.add(Arguments.of(t + " outer fixed, inner incrementing", spec(s -> s.tunnel = t), inc, fix, false));
+            a.add(Arguments.of(t + " outer incrementing, inner fixed", spec(s -> s.tunnel = t), fix, inc, false));
+            a.add(Arguments.of(t + " outer fixed DF clear, inner incrementing", spec(s -> {
+                s.tunnel = t;
+                s.df = false;
+            }), inc, fix, false));
+        }
+        a.add(Arguments.of("IPv4-in-IPv6: the outer mode is unused", spec(s -> {
+            s.tunnel = Tunnel.IPIP;
+            s.outerV6 = true;
+        }), fix, inc, false));
+        return a.stream();
+    }
+
+    private static TestPacket spec(Consumer<TestPacket> shape) {
+        TestPacket s = new TestPacket();
+        shape.accept(s);
+        return s;
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("headerModes")
+    void segmentsWithEachHeadersMode(String name, TestPacket spec, Ipv4IdMode inner, Ipv4IdMode outer,
+                                     boolean cwrOnEverySegment) {
+        for (ChecksumMode mode : ChecksumMode.values()) {
+            int gso = spec.tcp ? MSS : 1200;
+            byte[] payload = SegmentChecks.payload(5000, name.hashCode());
+            byte[] joined = SegmentChecks.segmentAndCheck(name + " " + mode, spec, payload, gso, inner, outer,
+                    cwrOnEverySegment, mode, PooledByteBufAllocator.DEFAULT);
+            assertArrayEquals(payload, joined, name + ": concatenated payloads");
+        }
+    }
+
+    /**
+     * A packet whose payload fits in one segment leaves as it is, however large its segmentSize (Linux sends it
+     * unchanged); only the length fields of the segments it would cut are limited.
+     */
+    @Test
+    void onePacketWithALargeSegmentSizeLeavesUnchanged() {
+        TestPacket spec = new TestPacket();
+        spec.tcpFlags |= TestPacket.CWR | TestPacket.FIN;
+        byte[] payload = SegmentChecks.payload(60_000, 7);
+        for (ChecksumMode mode : ChecksumMode.values()) {
+            byte[] joined = SegmentChecks.segmentAndCheck("TCPv4 60000 bytes, segmentSize 65535 " + mode, spec,
+                    payload, GsoPacket.MAX_SEGMENT_SIZE, Ipv4IdMode.INCREMENTING, mode, PooledByteBufAllocator.DEFAULT);
+            assertArrayEquals(payload, joined);
+        }
+        TestPacket udp6 = new TestPacket();
+        udp6.tcp = false;
+        udp6.v6 = true;
+        byte[] p6 = SegmentChecks.payload(65_000, 8);
+        assertArrayEquals(p6, SegmentChecks.segmentAndCheck("UDPv6 65000 bytes, segmentSize 65535", udp6, p6,
+                GsoPacket.MAX_SEGMENT_SIZE, Ipv4IdMode.INCREMENTING, ChecksumMode.FULL, PooledByteBufAllocator.DEFAULT));
+    }
+
     @Test
     void heapAllocatorGivesTheSameBytes() {
         TestPacket spec = new TestPacket();

@@ -57,9 +57,17 @@ final class SegmentChecks {
      */
     static byte[] segmentAndCheck(String name, TestPacket spec, byte[] payload, int segmentSize, Ipv4IdMode idMode,
                                   ChecksumMode mode, ByteBufAllocator alloc) {
+        return segmentAndCheck(name, spec, payload, segmentSize, idMode, idMode, false, mode, alloc);
+    }
+
+    /** As above, with the outer IPv4 ID mode apart and CWR kept on every segment or not. */
+    static byte[] segmentAndCheck(String name, TestPacket spec, byte[] payload, int segmentSize, Ipv4IdMode idMode,
+                                  Ipv4IdMode outerIdMode, boolean cwrOnEverySegment, ChecksumMode mode,
+                                  ByteBufAllocator alloc) {
         byte[] big = spec.build(payload, spec.original()).bytes;
         ByteBuf in = input(big);
-        GsoPacket packet = new GsoPacket(in, gsoType(spec), tunnelType(spec), segmentSize, idMode, 0);
+        GsoPacket packet = new GsoPacket(in, gsoType(spec), tunnelType(spec), segmentSize, idMode, outerIdMode,
+                cwrOnEverySegment, 0);
         PacketSegmenter segmenter = new PacketSegmenter(PacketSegmenterConfig.newBuilder()
                 .linkType(spec.ethernet ? LinkType.ETHERNET : LinkType.RAW_IP)
                 .checksumMode(mode).maxSegmentsPerPacket(PacketSegmenterConfig.MAX_MAX_SEGMENTS_PER_PACKET).build());
@@ -77,7 +85,8 @@ final class SegmentChecks {
                 int from = i * segmentSize;
                 byte[] part = Arrays.copyOfRange(payload, from, Math.min(payload.length, from + segmentSize));
                 TestPacket.Built expected = spec.build(part,
-                        spec.segment(i, n, segmentSize, idMode == Ipv4IdMode.FIXED, mode == ChecksumMode.PARTIAL));
+                        spec.segment(i, n, segmentSize, idMode == Ipv4IdMode.FIXED, outerIdMode == Ipv4IdMode.FIXED,
+                                cwrOnEverySegment, mode == ChecksumMode.PARTIAL));
                 assertSamePacket(expected, actual, name + " segment " + i + "/" + n);
                 System.arraycopy(actual, expected.payloadOffset, joined, joinedAt, actual.length - expected.payloadOffset);
                 joinedAt += actual.length - expected.payloadOffset;

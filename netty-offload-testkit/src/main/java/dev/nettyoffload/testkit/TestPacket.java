@@ -55,6 +55,8 @@ public final class TestPacket {
     public int outerIpv4Id = 0x4321;
     public int ttl = 64;
     public int tos;
+    /** Don't Fragment on every IPv4 header (inner and outer). */
+    public boolean df = true;
     public int srcPort = 40000;
     public int dstPort = 8080;
 
@@ -151,6 +153,7 @@ public final class TestPacket {
         c.outerIpv4Id = outerIpv4Id;
         c.ttl = ttl;
         c.tos = tos;
+        c.df = df;
         c.srcPort = srcPort;
         c.dstPort = dstPort;
         return c;
@@ -172,6 +175,15 @@ public final class TestPacket {
      * section 5, written out independently of the segmenter.
      */
     public Variant segment(int index, int count, int segmentSize, boolean fixedId, boolean partial) {
+        return segment(index, count, segmentSize, fixedId, fixedId, false, partial);
+    }
+
+    /**
+     * The variant of segment {@code index}, with the inner (or only) and the outer IPv4 ID modes apart and CWR
+     * either on the first segment only or on every segment (AccECN).
+     */
+    public Variant segment(int index, int count, int segmentSize, boolean fixedId, boolean outerFixedId,
+                           boolean cwrOnEverySegment, boolean partial) {
         Variant v = new Variant();
         v.seq = (seq + (long) index * segmentSize) & 0xFFFFFFFFL;
         int f = tcpFlags;
@@ -179,13 +191,13 @@ public final class TestPacket {
             if (index != count - 1) {
                 f &= ~(FIN | PSH);
             }
-            if (index != 0) {
+            if (index != 0 && !cwrOnEverySegment) {
                 f &= ~CWR;
             }
         }
         v.flags = f;
         v.ipv4Id = fixedId ? ipv4Id : (ipv4Id + index) & 0xFFFF;
-        v.outerIpv4Id = fixedId ? outerIpv4Id : (outerIpv4Id + index) & 0xFFFF;
+        v.outerIpv4Id = outerFixedId ? outerIpv4Id : (outerIpv4Id + index) & 0xFFFF;
         v.jumbo = jumbo && hopByHop ? Jumbo.PADN : Jumbo.NONE;
         v.partial = partial;
         return v;
@@ -358,7 +370,7 @@ public final class TestPacket {
         h[1] = (byte) tos;
         put16(h, 2, hl + c.length());
         put16(h, 4, id);
-        put16(h, 6, 0x4000); // DF
+        put16(h, 6, df ? 0x4000 : 0);
         h[8] = (byte) ttl;
         h[9] = (byte) protocol;
         System.arraycopy(src, 0, h, 12, 4);

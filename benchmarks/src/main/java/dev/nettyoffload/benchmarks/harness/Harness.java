@@ -1,6 +1,6 @@
 package dev.nettyoffload.benchmarks.harness;
 
-import dev.nettyoffload.benchmarks.Cli;
+import dev.nettyoffload.examples.Cli;
 import dev.nettyoffload.core.OffloadCapabilities;
 import dev.nettyoffload.core.Transport;
 import dev.nettyoffload.testkit.NetNs;

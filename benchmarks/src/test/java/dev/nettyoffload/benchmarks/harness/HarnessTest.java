@@ -2,7 +2,7 @@ package dev.nettyoffload.benchmarks.harness;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.nettyoffload.benchmarks.Cli;
+import dev.nettyoffload.examples.Cli;
 import dev.nettyoffload.core.OffloadCapabilities;
 import dev.nettyoffload.core.Transport;
 import dev.nettyoffload.testkit.CommandRunner;

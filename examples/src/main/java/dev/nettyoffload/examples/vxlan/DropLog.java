@@ -1,7 +1,7 @@
 package dev.nettyoffload.examples.vxlan;
 
-import java.lang.System.Logger;
-import java.lang.System.Logger.Level;
+import io.netty.util.internal.logging.InternalLogger;
+
 import java.util.EnumMap;
 import java.util.concurrent.TimeUnit;
 
@@ -13,13 +13,13 @@ final class DropLog {
     /** One log line per second at most: a flood of garbage must not become a flood of log lines. */
     static final long LOG_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(1);
 
-    private final Logger logger;
+    private final InternalLogger logger;
     private final String owner;
     private final long[] counts = new long[VxlanDropReason.values().length];
     private long lastLogNanos = System.nanoTime() - LOG_INTERVAL_NANOS;
     private long unlogged;
 
-    DropLog(Logger logger, String owner) {
+    DropLog(InternalLogger logger, String owner) {
         this.logger = logger;
         this.owner = owner;
     }
@@ -30,8 +30,7 @@ final class DropLog {
         long now = System.nanoTime();
         if (now - lastLogNanos >= LOG_INTERVAL_NANOS) {
             lastLogNanos = now;
-            logger.log(Level.WARNING, "{0}: dropped {1} ({2}); {3} drop(s) since the last line",
-                    owner, reason, detail, unlogged);
+            logger.warn("{}: dropped {} ({}); {} drop(s) since the last line", owner, reason, detail, unlogged);
             unlogged = 0;
         }
     }

@@ -6,8 +6,9 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.socket.DatagramPacket;
 import io.netty.handler.codec.MessageToMessageDecoder;
+import io.netty.util.internal.logging.InternalLogger;
+import io.netty.util.internal.logging.InternalLoggerFactory;
 
-import java.lang.System.Logger;
 import java.util.List;
 
 /**
@@ -25,7 +26,7 @@ public class VxlanDecoder extends MessageToMessageDecoder<DatagramPacket> {
     /** Accept every VNI. */
     public static final int ANY_VNI = -1;
 
-    private static final Logger logger = System.getLogger(VxlanDecoder.class.getName());
+    private static final InternalLogger logger = InternalLoggerFactory.getInstance(VxlanDecoder.class);
 
     private final int vni;
     private final DropLog drops = new DropLog(logger, "VxlanDecoder");

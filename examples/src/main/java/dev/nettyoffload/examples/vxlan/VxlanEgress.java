@@ -156,7 +156,7 @@ final class VxlanEgress {
         }
         resegmented++;
         return new GsoPacket(packet.content(), packet.gsoType(), packet.tunnelType(), allowed,
-                packet.ipv4IdMode(), 0);
+                packet.ipv4IdMode(), packet.outerIpv4IdMode(), packet.cwrOnEverySegment(), 0);
     }
 
     /** A single TCP segment larger than this side's MTU (from a jumbo side) as a packet to segment; else null. */

@@ -18,9 +18,9 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.socket.DatagramChannel;
+import io.netty.util.internal.logging.InternalLogger;
+import io.netty.util.internal.logging.InternalLoggerFactory;
 
-import java.lang.System.Logger;
-import java.lang.System.Logger.Level;
 import java.util.EnumMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
@@ -51,7 +51,7 @@ public final class VxlanGateway implements AutoCloseable {
     /** Receive slot: a whole jumbo datagram must fit, or the kernel truncates it. */
     static final int RECEIVE_BUFFER_SIZE = 65536;
 
-    private static final Logger logger = System.getLogger(VxlanGateway.class.getName());
+    private static final InternalLogger logger = InternalLoggerFactory.getInstance(VxlanGateway.class);
 
     private final Transport transport;
     private final boolean offload;
@@ -111,8 +111,8 @@ public final class VxlanGateway implements AutoCloseable {
                 close();
             }
         }
-        logger.log(Level.INFO, "VXLAN gateway on {0} ({1}, offload {2}): {3} <-> {4}", transport.displayName(),
-                transport, offload ? "on" : "off", segments[0], segments[1]);
+        logger.info("VXLAN gateway on {} ({}, offload {}): {} <-> {}", transport.displayName(), transport,
+                offload ? "on" : "off", segments[0], segments[1]);
         return this;
     }
 

@@ -44,7 +44,7 @@ class OffloadDemoTest {
                 "java -jar examples/target/netty-offload-examples.jar");
         CliRun version = CliRun.of(OffloadDemo::run, "--version");
         assertEquals(0, version.exitCode);
-        assertTrue(version.out.startsWith("netty-offload examples "), version.out);
+        assertTrue(version.out.startsWith("netty-offload "), version.out);
     }
 
     @Test

@@ -8,6 +8,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.channel.socket.DatagramPacket;
 import io.netty.channel.unix.SegmentedDatagramPacket;
+import io.netty.util.internal.logging.InternalLoggerFactory;
 import org.junit.jupiter.api.Test;
 
 import java.net.InetSocketAddress;
@@ -27,7 +28,7 @@ class VxlanEgressTest {
     private static VxlanEgress egress(EmbeddedChannel ch, int mtu, boolean offload) {
         VxlanSegment segment = new VxlanSegment("b", LOCAL, VNI, mtu, List.of(VTEP));
         VxlanEgress e = new VxlanEgress(segment, offload, 64,
-                new DropLog(System.getLogger(VxlanEgressTest.class.getName()), "test"));
+                new DropLog(InternalLoggerFactory.getInstance(VxlanEgressTest.class), "test"));
         e.channel(ch);
         return e;
     }

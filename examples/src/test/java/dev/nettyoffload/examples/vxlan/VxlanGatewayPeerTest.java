@@ -2,6 +2,8 @@ package dev.nettyoffload.examples.vxlan;
 
 import dev.nettyoffload.core.Transport;
 import dev.nettyoffload.testkit.Prerequisites;
+import io.netty.util.internal.logging.InternalLogger;
+import io.netty.util.internal.logging.InternalLoggerFactory;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -13,7 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * and with different MTUs on the two sides, and an iperf3 UDP stream.
  */
 class VxlanGatewayPeerTest {
-    private static final System.Logger logger = System.getLogger(VxlanGatewayPeerTest.class.getName());
+    private static final InternalLogger logger = InternalLoggerFactory.getInstance(VxlanGatewayPeerTest.class);
     private static final int SECONDS = 2;
     private static final long UDP_RATE = 8_000_000L;
 
@@ -35,7 +37,7 @@ class VxlanGatewayPeerTest {
             assertTrue(peers.ping(3), "ping across the overlay");
             LinuxPeers.IperfResult r = peers.iperf3(SECONDS, 0, 0);
             VxlanGatewayCounters c = gateway.counters();
-            logger.log(System.Logger.Level.INFO, "TCP 1450/1450: {0}; {1}", r, c);
+            logger.info("TCP 1450/1450: {}; {}", r, c);
             assertTcpCompleted(r);
             assertTrue(c.mergeRatio() > 1.0, "merge ratio > 1: " + c);
             assertTrue(c.mergedPacketsOut() > 0, "merged packets: " + c);
@@ -57,7 +59,7 @@ class VxlanGatewayPeerTest {
             assertTrue(peers.ping(3), "ping across the overlay");
             LinuxPeers.IperfResult r = peers.iperf3(SECONDS, 0, 0);
             VxlanGatewayCounters c = gateway.counters();
-            logger.log(System.Logger.Level.INFO, "TCP 8950/1450: {0}; {1}", r, c);
+            logger.info("TCP 8950/1450: {}; {}", r, c);
             assertTcpCompleted(r);
             assertTrue(c.resegmented() > 0, "re-segmented to the smaller MTU: " + c);
             assertTrue(c.framesOut() > c.framesIn(), "more frames out than in (cut to the smaller MTU): " + c);
@@ -75,7 +77,7 @@ class VxlanGatewayPeerTest {
             // Paranoid leak detection (every test run) makes the gateway slow: a rate it sustains with ease.
             LinuxPeers.IperfResult r = peers.iperf3(SECONDS, UDP_RATE, 1400);
             VxlanGatewayCounters c = gateway.counters();
-            logger.log(System.Logger.Level.INFO, "UDP {0} bit/s: {1}; {2}", UDP_RATE, r, c);
+            logger.info("UDP {} bit/s: {}; {}", UDP_RATE, r, c);
             assertTrue(r.packets >= SECONDS * UDP_RATE / 8 / 1400 * 9 / 10, "datagrams sent: " + r);
             assertEquals(0, r.lostPackets, "datagrams lost: " + r + "; " + c);
             // iperf3's loss count misses datagrams still in flight when it stops; B's vxlan device counts every

@@ -1,10 +1,10 @@
 package dev.nettyoffload.core.packet;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.CompositeByteBuf;
 import io.netty.util.IllegalReferenceCountException;
 
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
 /**
@@ -15,19 +15,17 @@ import java.nio.ByteOrder;
  * accumulators with {@code +} and {@link #fold(long)} once at the end. A range summed on its own must start at
  * an even offset from the start of the checksummed data (all header lengths used here are even).
  * <p>
- * The bulk loop reads eight bytes at a time in little-endian order and swaps the folded result: the
- * ones-complement sum is byte-order independent (RFC 1071 section 2(B)), and little-endian reads are native on
- * x86 and arm64, so no per-word byte swap is needed. Direct buffers are read with {@link ByteBuf#getLongLE}
- * (measured faster than a {@link VarHandle} view of their NIO buffer); ranges of 64 bytes or more of a heap
- * buffer are read through a {@link VarHandle} view of the backing array, which is safe and avoids the
- * per-read checks.
+ * {@link #sum} checks the range and the reference count once, then reads raw memory in a tight loop
+ * ({@code ChecksumKernel}): a direct buffer at its {@link ByteBuf#memoryAddress()}, a heap buffer in its backing
+ * array, a composite component by component, anything else through its NIO buffers. Every buffer class
+ * reaches the same loop, so the JIT's type profile of the loop does not depend on which buffers a program
+ * uses, and no per-read {@link ByteBuf} call (with its own index and reference-count checks) is made. The loop
+ * sums 32-bit words in native byte order and swaps the folded result: the ones-complement sum is byte-order
+ * independent (RFC 1071 section 2(B)). Ranges that start at an odd offset of the data (a composite component
+ * after an odd-length one) have their folded sums byte-swapped before they are added (RFC 1071 section 2(A)).
  */
 public final class InternetChecksum {
     private static final long LOW32 = 0xFFFFFFFFL;
-    /** Below this many bytes the per-call setup of an array view costs more than it saves. */
-    private static final int VIEW_THRESHOLD = 64;
-    private static final VarHandle LONGS_LE_ARRAY =
-            MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 
     private InternetChecksum() {
     }
@@ -35,50 +33,76 @@ public final class InternetChecksum {
     /**
      * The ones-complement sum of {@code length} bytes of {@code buf} starting at {@code index}, folded to 16 bits
      * (0..0xFFFF) in network byte order; an odd last byte is padded with zero as RFC 1071 requires.
+     *
+     * @throws IndexOutOfBoundsException if the range is not within the buffer's capacity
+     * @throws io.netty.util.IllegalReferenceCountException if the buffer was released
      */
     public static int sum(ByteBuf buf, int index, int length) {
-        if (length >= VIEW_THRESHOLD) {
-            if (buf.hasArray()) {
-                checkRange(buf, index, length);
-                return swapFold(sumLittleEndian(buf.array(), buf.arrayOffset() + index, length));
-            }
-        }
-        long a = 0;
-        long b = 0;
-        int i = index;
-        int end = index + length;
-        // Two accumulators of 32-bit halves: each add is below 2^33, so 2^30 iterations cannot overflow.
-        while (end - i >= 16) {
-            long x = buf.getLongLE(i);
-            long y = buf.getLongLE(i + 8);
-            a += (x & LOW32) + (x >>> 32);
-            b += (y & LOW32) + (y >>> 32);
-            i += 16;
-        }
-        a += b;
-        if (end - i >= 8) {
-            long x = buf.getLongLE(i);
-            a += (x & LOW32) + (x >>> 32);
-            i += 8;
-        }
-        if (end - i >= 4) {
-            a += buf.getUnsignedIntLE(i);
-            i += 4;
-        }
-        if (end - i >= 2) {
-            a += buf.getUnsignedShortLE(i);
-            i += 2;
-        }
-        if (end - i == 1) {
-            // The odd byte is the high byte of a big-endian word, i.e. the low byte of a little-endian one.
-            a += buf.getUnsignedByte(i);
-        }
-        return swapFold(a);
+        checkRange(buf, index, length);
+        return sumChecked(buf, index, length);
     }
 
-    private static int swapFold(long littleEndianSum) {
-        int folded = fold(littleEndianSum);
-        return ((folded & 0xFF) << 8) | (folded >>> 8);
+    private static int sumChecked(ByteBuf buf, int index, int length) {
+        if (length == 0) {
+            return 0;
+        }
+        if (ChecksumKernel.ADDRESSES && buf.hasMemoryAddress()) {
+            return ChecksumKernel.sumAddress(buf.memoryAddress() + index, length);
+        }
+        if (buf.hasArray()) {
+            return ChecksumKernel.sumArray(buf.array(), buf.arrayOffset() + index, length);
+        }
+        if (buf instanceof CompositeByteBuf) {
+            return sumComposite((CompositeByteBuf) buf, index, length);
+        }
+        int count = buf.nioBufferCount();
+        if (count == 1) {
+            return ChecksumKernel.sumNio(buf.nioBuffer(index, length).order(ByteOrder.LITTLE_ENDIAN));
+        }
+        if (count > 1) {
+            long total = 0;
+            int done = 0;
+            for (ByteBuffer b : buf.nioBuffers(index, length)) {
+                int s = ChecksumKernel.sumNio(b.order(ByteOrder.LITTLE_ENDIAN));
+                total += (done & 1) == 0 ? s : ChecksumKernel.swap16(s);
+                done += b.remaining();
+            }
+            return fold(total);
+        }
+        return sumWords(buf, index, length);
+    }
+
+    /** Component by component; each component's sum is swapped when it starts at an odd offset of the range. */
+    private static int sumComposite(CompositeByteBuf buf, int index, int length) {
+        long total = 0;
+        int done = 0;
+        int c = buf.toComponentIndex(index);
+        while (done < length) {
+            int start = buf.toByteIndex(c);
+            ByteBuf component = buf.internalComponent(c);
+            int from = index + done - start;
+            int n = Math.min(length - done, component.capacity() - from);
+            int s = n == 0 ? 0 : sumChecked(component, from, n);
+            total += (done & 1) == 0 ? s : ChecksumKernel.swap16(s);
+            done += n;
+            c++;
+        }
+        return fold(total);
+    }
+
+    /** For buffers with neither memory address, array nor NIO view: 16-bit big-endian reads. */
+    private static int sumWords(ByteBuf buf, int index, int length) {
+        long s = 0;
+        int i = index;
+        int end = index + length;
+        while (end - i >= 2) {
+            s += buf.getUnsignedShort(i);
+            i += 2;
+        }
+        if (i < end) {
+            s += buf.getUnsignedByte(i) << 8;
+        }
+        return fold(s);
     }
 
     private static void checkRange(ByteBuf buf, int index, int length) {
@@ -89,35 +113,6 @@ public final class InternetChecksum {
             throw new IndexOutOfBoundsException("index: " + index + ", length: " + length + " (expected: range(0, "
                     + buf.capacity() + "))");
         }
-    }
-
-    /** Little-endian ones-complement accumulation over a byte array; the caller checked the range. */
-    private static long sumLittleEndian(byte[] array, int from, int length) {
-        long a = 0;
-        long b = 0;
-        int i = from;
-        int end = from + length;
-        while (end - i >= 16) {
-            long x = (long) LONGS_LE_ARRAY.get(array, i);
-            long y = (long) LONGS_LE_ARRAY.get(array, i + 8);
-            a += (x & LOW32) + (x >>> 32);
-            b += (y & LOW32) + (y >>> 32);
-            i += 16;
-        }
-        a += b;
-        if (end - i >= 8) {
-            long x = (long) LONGS_LE_ARRAY.get(array, i);
-            a += (x & LOW32) + (x >>> 32);
-            i += 8;
-        }
-        while (end - i >= 2) {
-            a += (array[i] & 0xFF) | ((array[i + 1] & 0xFF) << 8);
-            i += 2;
-        }
-        if (end - i == 1) {
-            a += array[i] & 0xFF;
-        }
-        return a;
     }
 
     /** Folds an accumulator to 16 bits with end-around carry; the result is 0 only for an all-zero input. */

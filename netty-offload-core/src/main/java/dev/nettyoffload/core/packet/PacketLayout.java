@@ -118,7 +118,9 @@ public final class PacketLayout {
             int innerOff = innerL2 == ABSENT ? next + tunnelHeaderLength : lastL2End;
             parseIp(buf, base, innerOff, end, innerVersion, "inner ");
             if (jumboOption != ABSENT) {
-                throw new PacketOffloadException("IPv6 jumbogram inside a " + tunnelType + " tunnel is not supported");
+                // Linux has no BIG TCP across tunnels either: its GRO inserts the jumbo option only for plain IPv6.
+                throw new PacketOffloadException("IPv6 jumbogram inside a " + tunnelType + " tunnel is not supported "
+                        + "(only without a tunnel)");
             }
             setInnerL3(innerOff);
         }

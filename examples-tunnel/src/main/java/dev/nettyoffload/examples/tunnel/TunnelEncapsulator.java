@@ -1,0 +1,171 @@
+package dev.nettyoffload.examples.tunnel;
+
+import dev.nettyoffload.core.packet.GsoPacket;
+import dev.nettyoffload.core.packet.PacketOffloadException;
+import dev.nettyoffload.gso.PacketSegmenter;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.DatagramPacket;
+import io.netty.channel.unix.SegmentedDatagramPacket;
+import io.netty.util.ReferenceCountUtil;
+
+import java.net.InetSocketAddress;
+import java.security.GeneralSecurityException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The send side, last in the TUN channel's pipeline: each packet read from TUN (a {@link GsoPacket} is first cut
+ * by a {@link PacketSegmenter} into packets of its segment size, which the TUN MTU keeps within the tunnel MTU) is
+ * put behind a {@link TunnelHeader} and written to the UDP channel. With batching on, consecutive datagrams of
+ * one size (a shorter one ends the run) are built back to back in one buffer and written as one
+ * {@link SegmentedDatagramPacket}, which the UDP channel's {@code GsoEncoder} sends with {@code UDP_SEGMENT}: one
+ * system call per run instead of one per packet. Written at {@code channelReadComplete}, flushed with it.
+ */
+final class TunnelEncapsulator extends ChannelInboundHandlerAdapter {
+    /** Datagrams per batch: the kernel's legacy UDP_MAX_SEGMENTS, which every USO kernel takes. */
+    static final int MAX_SEGMENTS_PER_BATCH = 64;
+
+    private final Channel udp;
+    private final InetSocketAddress peer;
+    private final boolean batching;
+    private final TunnelCipher cipher;
+    private final TunnelCounters counters;
+    private final PacketSegmenter segmenter = new PacketSegmenter();
+    private final List<Object> segments = new ArrayList<>();
+
+    private ByteBuf batch;
+    private int batchSegmentSize;
+    private int batchCount;
+    private boolean batchEnded;
+
+    TunnelEncapsulator(Channel udp, InetSocketAddress peer, boolean batching, TunnelCipher cipher,
+                       TunnelCounters counters) {
+        this.udp = udp;
+        this.peer = peer;
+        this.batching = batching;
+        this.cipher = cipher;
+        this.counters = counters;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        try {
+            if (msg instanceof GsoPacket packet) {
+                counters.tunSuperPacketsIn++;
+                segments.clear();
+                try {
+                    int n = segmenter.segment(packet, ctx.alloc(), segments);
+                    counters.segmentsCut += n;
+                    for (int i = 0; i < n; i++) {
+                        send(ctx, (ByteBuf) segments.get(i));
+                    }
+                } catch (PacketOffloadException e) {
+                    counters.unsegmentable++;
+                } finally {
+                    for (int i = 0; i < segments.size(); i++) {
+                        ReferenceCountUtil.release(segments.get(i));
+                    }
+                    segments.clear();
+                }
+            } else if (msg instanceof ByteBuf packet) {
+                counters.tunPacketsIn++;
+                send(ctx, packet);
+            }
+        } finally {
+            ReferenceCountUtil.release(msg);
+        }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        writeBatch();
+        udp.flush();
+        ctx.fireChannelReadComplete();
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        if (batch != null) {
+            batch.release();
+            batch = null;
+        }
+    }
+
+    private void send(ChannelHandlerContext ctx, ByteBuf inner) {
+        if (!udp.isWritable()) {
+            // The socket's queue is over its high-water mark: drop, as a router with a full queue does.
+            counters.sendsDroppedUnwritable++;
+            return;
+        }
+        int size = TunnelHeader.datagramLength(inner.readableBytes(), cipher != null);
+        if (!batching) {
+            ByteBuf datagram = ctx.alloc().directBuffer(size, size);
+            if (encapsulate(inner, datagram)) {
+                counters.udpSends++;
+                udp.write(new DatagramPacket(datagram, peer), udp.voidPromise());
+            } else {
+                datagram.release();
+            }
+            return;
+        }
+        if (batch != null && (batchEnded || size > batchSegmentSize || batchCount == MAX_SEGMENTS_PER_BATCH)) {
+            writeBatch();
+        }
+        if (batch == null) {
+            int capacity = size * MAX_SEGMENTS_PER_BATCH;
+            batch = ctx.alloc().directBuffer(capacity, capacity);
+            batchSegmentSize = size;
+        }
+        if (!encapsulate(inner, batch)) {
+            return;
+        }
+        batchCount++;
+        if (size < batchSegmentSize) {
+            batchEnded = true;
+        }
+    }
+
+    /** Writes the datagram for {@code inner} at the end of {@code out}; false when sealing failed. */
+    private boolean encapsulate(ByteBuf inner, ByteBuf out) {
+        if (cipher == null) {
+            out.writeShort(TunnelHeader.MAGIC).writeByte(TunnelHeader.VERSION).writeByte(0);
+            out.writeBytes(inner, inner.readerIndex(), inner.readableBytes());
+        } else {
+            int mark = out.writerIndex();
+            try {
+                cipher.seal(inner, out);
+            } catch (GeneralSecurityException e) {
+                out.writerIndex(mark);
+                counters.sealFailures++;
+                return false;
+            }
+        }
+        counters.innerPacketsSent++;
+        return true;
+    }
+
+    private void writeBatch() {
+        ByteBuf b = batch;
+        if (b == null) {
+            return;
+        }
+        batch = null;
+        int count = batchCount;
+        batchCount = 0;
+        batchEnded = false;
+        if (count == 0) {
+            b.release();
+            return;
+        }
+        counters.udpSends++;
+        if (count == 1) {
+            udp.write(new DatagramPacket(b, peer), udp.voidPromise());
+        } else {
+            counters.udpBatchSends++;
+            udp.write(new SegmentedDatagramPacket(b, batchSegmentSize, peer), udp.voidPromise());
+        }
+    }
+}

@@ -1,0 +1,165 @@
+package dev.nettyoffload.examples.tunnel;
+
+import dev.nettyoffload.testkit.NetNs;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Two network namespaces joined by a veth pair (the underlay, MTU 1500), and either a {@link TunnelEndpoint} in
+ * each, run as a child JVM with {@code ip netns exec} (a TUN descriptor must be opened in the namespace that
+ * holds the device, and a JVM's threads cannot be moved), or the kernel's own VXLAN tunnel as the anchor. The
+ * tunnel addresses are {@link #A_INNER}/{@link #B_INNER} (and {@link #A_INNER6}/{@link #B_INNER6}) either way.
+ */
+public final class TunnelPair implements AutoCloseable {
+    public static final String A_UNDERLAY = "10.99.0.1";
+    public static final String B_UNDERLAY = "10.99.0.2";
+    public static final String A_INNER = "10.77.0.1";
+    public static final String B_INNER = "10.77.0.2";
+    public static final String A_INNER6 = "fd77::1";
+    public static final String B_INNER6 = "fd77::2";
+    public static final int PORT = 51820;
+    /** 1500 minus IPv4 (20), UDP (8), our header with counter (12) and the AEAD tag (16), rounded down. */
+    public static final int TUN_MTU = 1420;
+
+    public final NetNs a;
+    public final NetNs b;
+    private final List<Process> endpoints = new ArrayList<>();
+
+    private TunnelPair(NetNs a, NetNs b) {
+        this.a = a;
+        this.b = b;
+    }
+
+    /** Namespaces and underlay only. */
+    public static TunnelPair underlay() {
+        NetNs a = NetNs.create("tuna");
+        NetNs b = null;
+        try {
+            b = NetNs.create("tunb");
+            NetNs.veth(a, "ul0", A_UNDERLAY + "/24", b, "ul0", B_UNDERLAY + "/24", 1500);
+            return new TunnelPair(a, b);
+        } catch (RuntimeException e) {
+            a.close();
+            if (b != null) {
+                b.close();
+            }
+            throw e;
+        }
+    }
+
+    /** Namespaces, underlay and a userspace tunnel between them; {@code extra} go to both endpoints. */
+    public static TunnelPair userspace(String... extra) throws IOException {
+        TunnelPair p = underlay();
+        try {
+            p.startEndpoint(p.a, A_UNDERLAY, B_UNDERLAY, A_INNER, A_INNER6, extra);
+            p.startEndpoint(p.b, B_UNDERLAY, A_UNDERLAY, B_INNER, B_INNER6, extra);
+            return p;
+        } catch (IOException | RuntimeException e) {
+            p.close();
+            throw e;
+        }
+    }
+
+    /** Namespaces, underlay and the kernel's VXLAN tunnel (VNI 77, port 4789) with the same inner addresses. */
+    public static TunnelPair kernelVxlan() {
+        TunnelPair p = underlay();
+        try {
+            // VXLAN carries Ethernet: 50 bytes of overhead on IPv4, so 1450 fits the 1500-byte underlay.
+            p.a.vxlan("vx0", 77, A_UNDERLAY, B_UNDERLAY, 4789, "ul0", 1450);
+            p.b.vxlan("vx0", 77, B_UNDERLAY, A_UNDERLAY, 4789, "ul0", 1450);
+            NetNs.configure(p.a, "vx0", A_INNER + "/24");
+            NetNs.configure(p.b, "vx0", B_INNER + "/24");
+            NetNs.addAddress(p.a, "vx0", A_INNER6 + "/64");
+            NetNs.addAddress(p.b, "vx0", B_INNER6 + "/64");
+            return p;
+        } catch (RuntimeException e) {
+            p.close();
+            throw e;
+        }
+    }
+
+    private void startEndpoint(NetNs ns, String local, String peer, String inner, String inner6, String[] extra)
+            throws IOException {
+        List<String> cmd = new ArrayList<>(List.of(System.getProperty("java.home") + "/bin/java",
+                "--enable-native-access=ALL-UNNAMED", "-XX:+UseParallelGC", "-Xmx512m",
+                "-Dio.netty.leakDetection.level=disabled",
+                "-cp", System.getProperty("java.class.path"), TunnelEndpoint.class.getName(),
+                "--tun", "tun0", "--tun-cidr", inner + "/24", "--tun-cidr", inner6 + "/64",
+                "--mtu", Integer.toString(TUN_MTU),
+                "--local", local + ":" + PORT, "--peer", peer + ":" + PORT));
+        cmd.addAll(List.of(extra));
+        Process p = ns.processBuilder(cmd.toArray(new String[0]))
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        endpoints.add(p);
+        String line = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))
+                .readLine();
+        if (line == null || !line.startsWith("READY")) {
+            throw new IOException("endpoint in " + ns + " did not start: " + line);
+        }
+    }
+
+    /** The counters of endpoint A (0) or B (1), read from its standard output. */
+    public Map<String, String> stats(int endpoint) throws IOException {
+        Process p = endpoints.get(endpoint);
+        OutputStream in = p.getOutputStream();
+        in.write("stats\n".getBytes(StandardCharsets.US_ASCII));
+        in.flush();
+        StringBuilder line = new StringBuilder();
+        int c;
+        while ((c = p.getInputStream().read()) != -1 && c != '\n') {
+            line.append((char) c);
+        }
+        Map<String, String> m = new LinkedHashMap<>();
+        for (String kv : line.toString().split(" ")) {
+            int eq = kv.indexOf('=');
+            if (eq > 0) {
+                m.put(kv.substring(0, eq), kv.substring(eq + 1));
+            }
+        }
+        return m;
+    }
+
+    /** A count from {@link #stats(int)} as a number. */
+    public static long count(Map<String, String> stats, String name) {
+        String v = stats.get(name);
+        if (v == null) {
+            throw new IllegalArgumentException("no counter " + name + " in " + stats);
+        }
+        return Long.parseLong(v);
+    }
+
+    /** The process ids of the endpoints, to read their CPU time. */
+    public List<Long> endpointPids() {
+        List<Long> pids = new ArrayList<>();
+        for (Process p : endpoints) {
+            // ip netns exec replaces itself with java (execvp), so this is the JVM.
+            pids.add(p.pid());
+        }
+        return pids;
+    }
+
+    @Override
+    public void close() {
+        for (Process p : endpoints) {
+            try {
+                p.getOutputStream().close();
+                if (!p.waitFor(5, TimeUnit.SECONDS)) {
+                    p.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+                }
+            } catch (IOException | InterruptedException e) {
+                p.destroyForcibly();
+            }
+        }
+        b.close();
+        a.close();
+    }
+}

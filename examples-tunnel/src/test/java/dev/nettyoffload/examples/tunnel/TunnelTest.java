@@ -1,0 +1,165 @@
+package dev.nettyoffload.examples.tunnel;
+
+import dev.nettyoffload.testkit.CommandRunner;
+import dev.nettyoffload.testkit.NetNs;
+import dev.nettyoffload.testkit.Prerequisites;
+import dev.nettyoffload.testkit.TcpTransfer;
+import dev.nettyoffload.tun.TunChannel;
+import io.netty.channel.epoll.Epoll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static dev.nettyoffload.examples.tunnel.TunnelPair.count;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The userspace tunnel between two namespaces with real peers on both ends: ping, and iperf3 over the Linux TCP
+ * stack in both directions, IPv4 and IPv6; garbage at the tunnel port; TUN offloads refused.
+ */
+class TunnelTest {
+    private static final long BYTES = 40_000_000;
+
+    @BeforeAll
+    static void prerequisites() {
+        Prerequisites.requireNetns();
+        Prerequisites.requireCommand("iperf3", "iperf3");
+        Prerequisites.requireCommand("ping", "iputils-ping");
+        Prerequisites.require(TunChannel.isSupported(), "FFM system calls (Java 22+)");
+        Prerequisites.requireTransport("epoll", Epoll.unavailabilityCause());
+    }
+
+    @Test
+    void offloadsOnEndToEnd() throws Exception {
+        try (TunnelPair p = TunnelPair.userspace()) {
+            ping(p);
+            iperf(p, TunnelPair.B_INNER, false);
+            iperf(p, TunnelPair.B_INNER, true);
+            iperf(p, TunnelPair.B_INNER6, false);
+            transfer(p, false, TunnelPair.B_INNER);
+            transfer(p, true, TunnelPair.A_INNER);
+            transfer(p, false, TunnelPair.B_INNER6);
+            Map<String, String> a = p.stats(0);
+            Map<String, String> b = p.stats(1);
+            // Super-packets from TUN, sent as USO runs, read as UDP_GRO batches, merged and written whole.
+            assertTrue(count(a, "tun.gsoReads") > 0, a.toString());
+            assertTrue(count(a, "udpBatchSends") > 0, a.toString());
+            assertTrue(count(b, "udpBatchReads") > 0, b.toString());
+            assertTrue(count(b, "gro.mergedPacketsOut") > 0, b.toString());
+            assertTrue(count(b, "tun.gsoWrites") > 0, b.toString());
+            assertEquals(0, count(b, "gro.checksumFailures"), b.toString());
+            assertEquals(0, count(a, "tun.writeErrors") + count(b, "tun.writeErrors"));
+            assertEquals("[CSUM,TSO4,TSO6,USO4,USO6]", a.get("tun.offloads"));
+            System.out.println("A " + a);
+            System.out.println("B " + b);
+        }
+    }
+
+    @Test
+    void garbageAtTheTunnelPortIsCountedAndDropped() throws Exception {
+        try (TunnelPair p = TunnelPair.userspace()) {
+            // Random bytes, a short datagram and a valid header with a non-IP payload, from the peer's namespace.
+            p.a.exec("bash", "-c", "for i in $(seq 20); do head -c 300 /dev/urandom > /dev/udp/"
+                    + TunnelPair.B_UNDERLAY + "/" + TunnelPair.PORT + "; done; printf 'xy' > /dev/udp/"
+                    + TunnelPair.B_UNDERLAY + "/" + TunnelPair.PORT + "; printf 'NO\\001\\000%060d' 0 > /dev/udp/"
+                    + TunnelPair.B_UNDERLAY + "/" + TunnelPair.PORT);
+            ping(p);
+            Map<String, String> b = p.stats(1);
+            assertEquals(22, count(b, "garbageTooShort") + count(b, "garbageBadHeader") + count(b, "garbageBadInner"),
+                    b.toString());
+            assertEquals(1, count(b, "garbageTooShort"), b.toString());
+            assertEquals(1, count(b, "garbageBadInner"), b.toString());
+        }
+    }
+
+    @Test
+    void tunOffloadsRefusedFallBackToPerPacketIo() throws Exception {
+        try (TunnelPair p = TunnelPair.userspace("--tun-offloads", "off")) {
+            ping(p);
+            iperf(p, TunnelPair.B_INNER, false);
+            transfer(p, false, TunnelPair.B_INNER);
+            transfer(p, true, TunnelPair.A_INNER);
+            Map<String, String> a = p.stats(0);
+            Map<String, String> b = p.stats(1);
+            assertEquals("[]", a.get("tun.offloads"));
+            assertEquals(0, count(a, "tun.gsoReads") + count(b, "tun.gsoReads"));
+            assertEquals(0, count(a, "tun.gsoWrites") + count(b, "tun.gsoWrites"));
+            // GRO still merges on the UDP side; the TUN channel cuts those packets again, one write per packet.
+            assertTrue(count(b, "tun.segmentedWrites") > 0, b.toString());
+        }
+    }
+
+    @Test
+    void perPacketTunnelWithSealedDatagrams() throws Exception {
+        String key = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+        try (TunnelPair p = TunnelPair.userspace("--key", key, "--udp-offloads", "off")) {
+            ping(p);
+            transfer(p, false, TunnelPair.B_INNER);
+            Map<String, String> b = p.stats(1);
+            assertEquals(0, count(b, "garbageAuthFailed"), b.toString());
+            assertEquals(0, count(b, "udpBatchReads"), b.toString());
+        }
+    }
+
+    private static void ping(TunnelPair p) {
+        CommandRunner.Result r = p.a.tryExec(List.of("ping", "-c", "3", "-i", "0.2", "-W", "2", TunnelPair.B_INNER),
+                20);
+        assertTrue(r.ok(), r.toString());
+    }
+
+    /**
+     * Sends {@link #BYTES} pseudo-random bytes over TCP from A to B (B to A when {@code reverse}) with
+     * {@link TcpTransfer}, and checks that the receiver got exactly them (length and SHA-256).
+     */
+    private static void transfer(TunnelPair p, boolean reverse, String server) throws Exception {
+        NetNs receiver = reverse ? p.a : p.b;
+        NetNs sender = reverse ? p.b : p.a;
+        Process sink = receiver.processBuilder(TcpTransfer.command("serve", "5201").toArray(new String[0]))
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        try {
+            BufferedReader out = new BufferedReader(new InputStreamReader(sink.getInputStream(),
+                    StandardCharsets.UTF_8));
+            assertEquals("LISTENING", out.readLine());
+            CommandRunner.Result sent = sender.tryExec(
+                    TcpTransfer.command("send", server, "5201", Long.toString(BYTES)), 60);
+            assertTrue(sent.ok(), sent.toString());
+            assertEquals(sent.stdout.trim(), out.readLine());
+            assertTrue(sent.stdout.startsWith("bytes=" + BYTES + " "), sent.stdout);
+        } finally {
+            sink.destroyForcibly().waitFor();
+        }
+    }
+
+    /** iperf3 for two seconds from A to the server in B (B to A with reverse); returns bits per second. */
+    static double iperf(TunnelPair p, String server, boolean reverse) throws Exception {
+        Process s = p.b.processBuilder("iperf3", "-s", "-1", "-p", "5299").redirectErrorStream(true).start();
+        try {
+            Thread.sleep(300);
+            List<String> cmd = new java.util.ArrayList<>(List.of("iperf3", "-c", server, "-p", "5299", "-t", "2",
+                    "-J"));
+            if (reverse) {
+                cmd.add("-R");
+            }
+            CommandRunner.Result r = p.a.tryExec(cmd, 60);
+            assertTrue(r.ok(), r.toString());
+            Matcher m = Pattern.compile("\"sum_received\":\\s*\\{[^}]*?\"bits_per_second\":\\s*([0-9.e+]+)")
+                    .matcher(r.stdout);
+            assertTrue(m.find(), r.stdout);
+            double bps = Double.parseDouble(m.group(1));
+            System.out.printf("iperf3 %s%s: %.2f Gbit/s%n", server, reverse ? " reverse" : "", bps / 1e9);
+            assertTrue(bps > 1e6, r.stdout);
+            return bps;
+        } finally {
+            s.destroy();
+            s.waitFor();
+        }
+    }
+}

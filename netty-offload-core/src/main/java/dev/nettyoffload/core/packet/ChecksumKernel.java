@@ -1,0 +1,208 @@
+package dev.nettyoffload.core.packet;
+
+import java.lang.reflect.Field;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+/**
+ * The bulk loops of {@link InternetChecksum}, over memory whose range and reference count the caller has
+ * checked once. Every method returns the ones-complement sum of its bytes folded to 16 bits in network byte
+ * order, as if the range started at an even offset of the checksummed data.
+ * <p>
+ * Java 17 version (a multi-release jar replaces this class on Java 22+, see {@code src/main/java22}). Kernels,
+ * chosen once at class initialisation:
+ * <ul>
+ *   <li>{@code unsafe}: {@code sun.misc.Unsafe} (module jdk.unsupported, looked up reflectively) reads
+ *   zero-extended 32-bit words into four {@code long} accumulators, from a native address (direct buffers) or
+ *   a byte array (heap buffers), in two copies of the loop that each see one kind of memory.</li>
+ *   <li>{@code nio}: when Unsafe is missing, or on Java 24+ where its memory access methods print a warning
+ *   (JEP 498) and the multi-release variant was not built: the same loop over a little-endian
+ *   {@link ByteBuffer} with absolute reads (arrays are wrapped, direct memory is read through
+ *   {@code nioBuffer}).</li>
+ * </ul>
+ * The system property {@code dev.nettyoffload.checksum.kernel} forces {@code nio} (for comparisons).
+ */
+final class ChecksumKernel {
+    private static final long LOW32 = 0xFFFFFFFFL;
+    private static final boolean LITTLE = ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN;
+    /** The kernel in use: {@code unsafe} or {@code nio}. */
+    static final String NAME;
+    /** Whether {@link #sumAddress} may be called; otherwise direct memory goes through {@link #sumNio}. */
+    static final boolean ADDRESSES;
+
+    static {
+        String wanted = System.getProperty("dev.nettyoffload.checksum.kernel", "");
+        boolean unsafe = !"nio".equals(wanted) && Runtime.version().feature() < 24 && Raw.available();
+        NAME = unsafe ? "unsafe" : "nio";
+        ADDRESSES = unsafe;
+    }
+
+    private ChecksumKernel() {
+    }
+
+    /** {@code length} bytes at a native memory address; only when {@link #ADDRESSES}. */
+    static int sumAddress(long address, int length) {
+        return toNetwork(Raw.sumOffHeap(address, length));
+    }
+
+    /** {@code length} bytes of {@code array} from {@code offset}. */
+    static int sumArray(byte[] array, int offset, int length) {
+        if (ADDRESSES) {
+            return toNetwork(Raw.sumArray(array, offset, length));
+        }
+        return sumNio(ByteBuffer.wrap(array, offset, length));
+    }
+
+    /** The bytes of {@code buffer} from its position to its limit (any kind, read-only too), read little-endian. */
+    static int sumNio(ByteBuffer buffer) {
+        ByteBuffer b = buffer.order() == ByteOrder.LITTLE_ENDIAN ? buffer
+                : buffer.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+        int i = buffer.position();
+        int end = buffer.limit();
+        long a = 0;
+        long c = 0;
+        long d = 0;
+        long e = 0;
+        while (end - i >= 16) {
+            a += b.getInt(i) & LOW32;
+            c += b.getInt(i + 4) & LOW32;
+            d += b.getInt(i + 8) & LOW32;
+            e += b.getInt(i + 12) & LOW32;
+            i += 16;
+        }
+        while (end - i >= 4) {
+            a += b.getInt(i) & LOW32;
+            i += 4;
+        }
+        if (end - i >= 2) {
+            c += b.getShort(i) & 0xFFFF;
+            i += 2;
+        }
+        if (end - i == 1) {
+            // The odd byte is the high byte of a big-endian word, the low byte of a little-endian one.
+            d += b.get(i) & 0xFF;
+        }
+        return swap16(InternetChecksum.fold(a + c + d + e));
+    }
+
+    /** Native-order 16-bit fold to network order. */
+    private static int toNetwork(long nativeSum) {
+        int folded = InternetChecksum.fold(nativeSum);
+        return LITTLE ? swap16(folded) : folded;
+    }
+
+    static int swap16(int v) {
+        return ((v & 0xFF) << 8) | (v >>> 8);
+    }
+
+    /** Holds Unsafe, so that a runtime without jdk.unsupported never links against it. */
+    private static final class Raw {
+        private static final sun.misc.Unsafe UNSAFE;
+        static final long BYTE_ARRAY_BASE;
+
+        static {
+            sun.misc.Unsafe u = null;
+            long base = 0;
+            try {
+                Field f = sun.misc.Unsafe.class.getDeclaredField("theUnsafe");
+                f.setAccessible(true);
+                u = (sun.misc.Unsafe) f.get(null);
+                base = u.arrayBaseOffset(byte[].class);
+                if (u.arrayIndexScale(byte[].class) != 1) {
+                    u = null;
+                }
+            } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
+                u = null;
+            }
+            UNSAFE = u;
+            BYTE_ARRAY_BASE = base;
+        }
+
+        private Raw() {
+        }
+
+        static boolean available() {
+            try {
+                Class.forName("sun.misc.Unsafe", false, ChecksumKernel.class.getClassLoader());
+                return UNSAFE != null;
+            } catch (ClassNotFoundException | LinkageError e) {
+                return false;
+            }
+        }
+
+        /**
+         * Native-order sum of the 32-bit words at a native address, unfolded. Four accumulators of zero-extended
+         * words: each takes at most 2^29 words below 2^32 for a 2 GiB range, so none can overflow. Off-heap and
+         * array reads have separate loops: an Unsafe access whose base may be either null or an object is an
+         * "unknown" access to C2, which then fences every read and runs the loop about twice as slowly.
+         */
+        static long sumOffHeap(long address, int length) {
+            sun.misc.Unsafe u = UNSAFE;
+            long p = address;
+            long end = address + length;
+            long a = 0;
+            long b = 0;
+            long c = 0;
+            long d = 0;
+            while (end - p >= 32) {
+                a += u.getInt(p) & LOW32;
+                b += u.getInt(p + 4) & LOW32;
+                c += u.getInt(p + 8) & LOW32;
+                d += u.getInt(p + 12) & LOW32;
+                a += u.getInt(p + 16) & LOW32;
+                b += u.getInt(p + 20) & LOW32;
+                c += u.getInt(p + 24) & LOW32;
+                d += u.getInt(p + 28) & LOW32;
+                p += 32;
+            }
+            while (end - p >= 4) {
+                a += u.getInt(p) & LOW32;
+                p += 4;
+            }
+            if (end - p >= 2) {
+                b += u.getShort(p) & 0xFFFF;
+                p += 2;
+            }
+            if (end - p == 1) {
+                int last = u.getByte(p) & 0xFF;
+                c += LITTLE ? last : last << 8;
+            }
+            return a + b + c + d;
+        }
+
+        /** Like {@link #sumOffHeap} over {@code length} bytes of {@code array} from {@code offset}. */
+        static long sumArray(byte[] array, int offset, int length) {
+            sun.misc.Unsafe u = UNSAFE;
+            long p = BYTE_ARRAY_BASE + offset;
+            long end = p + length;
+            long a = 0;
+            long b = 0;
+            long c = 0;
+            long d = 0;
+            while (end - p >= 32) {
+                a += u.getInt(array, p) & LOW32;
+                b += u.getInt(array, p + 4) & LOW32;
+                c += u.getInt(array, p + 8) & LOW32;
+                d += u.getInt(array, p + 12) & LOW32;
+                a += u.getInt(array, p + 16) & LOW32;
+                b += u.getInt(array, p + 20) & LOW32;
+                c += u.getInt(array, p + 24) & LOW32;
+                d += u.getInt(array, p + 28) & LOW32;
+                p += 32;
+            }
+            while (end - p >= 4) {
+                a += u.getInt(array, p) & LOW32;
+                p += 4;
+            }
+            if (end - p >= 2) {
+                b += u.getShort(array, p) & 0xFFFF;
+                p += 2;
+            }
+            if (end - p == 1) {
+                int last = u.getByte(array, p) & 0xFF;
+                c += LITTLE ? last : last << 8;
+            }
+            return a + b + c + d;
+        }
+    }
+}
