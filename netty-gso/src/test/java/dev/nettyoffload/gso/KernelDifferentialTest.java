@@ -462,7 +462,7 @@ class KernelDifferentialTest {
     @EnumSource(ChecksumMode.class)
     void tcpInGreWithChecksum(ChecksumMode mode) throws Exception {
         captureTunnels();
-        Prerequisites.require(greSupported, "gre devices ('ip link add type gre' failed: kernel without "
+        Prerequisites.requireKernelFeature(greSupported, "gre devices ('ip link add type gre' failed: "
                 + "CONFIG_NET_IPGRE)");
         int compared = compareTunnelBursts(mode, TunnelType.GRE, true, true);
         assertTrue(compared >= TUNNEL_TCP_BYTES / 1400, "compared " + compared + " packets");
@@ -472,7 +472,7 @@ class KernelDifferentialTest {
     @EnumSource(ChecksumMode.class)
     void udpSegmentInGre(ChecksumMode mode) throws Exception {
         captureTunnels();
-        Prerequisites.require(greSupported, "gre devices ('ip link add type gre' failed: kernel without "
+        Prerequisites.requireKernelFeature(greSupported, "gre devices ('ip link add type gre' failed: "
                 + "CONFIG_NET_IPGRE)");
         assertEquals(UDP_BYTES / UDP_SEGMENT_SIZE, compareTunnelBursts(mode, TunnelType.GRE, true, false));
     }

@@ -15,7 +15,6 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.unix.SegmentedDatagramPacket;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -92,11 +91,10 @@ class PacingWireTest {
         Prerequisites.require(caps.isKernelSegmentationAvailable(Transport.EPOLL), "UDP_SEGMENT on epoll: "
                 + caps.udpSegmentProblem());
         CommandRunner.Result fq = CommandRunner.tryRun("tc", "qdisc", "replace", "dev", dev, "root", "fq");
-        if (fq.exitCode != 0 && fq.stderr.contains("qdisc kind is unknown")) {
-            // A kernel built without CONFIG_NET_SCH_FQ (no package can add it): nothing paces UDP there, which
-            // udpIsNotPacedWithoutFq checks instead. Skipped even under OFFLOAD_REQUIRE_ALL=1.
-            Assumptions.abort("skipped: this kernel has no fq qdisc (CONFIG_NET_SCH_FQ), which UDP pacing needs");
-        }
+        // A kernel built without CONFIG_NET_SCH_FQ: nothing paces UDP there, which udpIsNotPacedWithoutFq checks
+        // instead.
+        Prerequisites.requireKernelFeature(fq.exitCode == 0 || !fq.stderr.contains("qdisc kind is unknown"),
+                "the fq qdisc (CONFIG_NET_SCH_FQ), which UDP pacing needs");
         assertEquals(0, fq.exitCode, () -> "tc qdisc replace dev " + dev + " root fq: " + fq.stderr);
         assertTrue(Qdisc.isFqAttached(dev));
         // Let the kernel cut each send before the veth, as for a NIC without USO: the far end then sees

@@ -33,6 +33,15 @@ public final class Prerequisites {
         Assumptions.abort("skipped, prerequisite missing: " + missing);
     }
 
+    /**
+     * Skips unless the running kernel was built with a feature ({@code CONFIG_...}) that no package can add: a
+     * test machine's kernel is what it is. Unlike {@link #require}, this skips even under
+     * {@code OFFLOAD_REQUIRE_ALL=1}, with the reason, so the skip shows in the test report.
+     */
+    public static void requireKernelFeature(boolean present, String missing) {
+        Assumptions.assumeTrue(present, () -> "skipped: this kernel lacks " + missing + " (no package can add it)");
+    }
+
     public static boolean isRoot() {
         try {
             for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
