@@ -36,6 +36,10 @@ public final class GroAggregatorMetrics implements MeterBinder {
                 GroCounters::segmentedBatchesOut);
         count(m, "netty.offload.gro.kernel.batches", "batches the kernel's UDP_GRO formed",
                 GroCounters::kernelGroBatches);
+        count(m, "netty.offload.gro.presegmented.batches", "batches that arrived already batched (a batch reader)",
+                GroCounters::presegmentedPackets);
+        count(m, "netty.offload.gro.presegmented.datagrams", "datagrams inside those batches",
+                GroCounters::presegmentedDatagrams);
         count(m, "netty.offload.gro.truncation.suspected", "datagrams that filled their whole receive buffer",
                 GroCounters::truncationSuspected);
         count(m, "netty.offload.gro.zero.length", "zero-length datagrams", GroCounters::zeroLengthDatagrams);
