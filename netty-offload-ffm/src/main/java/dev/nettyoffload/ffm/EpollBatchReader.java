@@ -1,7 +1,6 @@
 package dev.nettyoffload.ffm;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
@@ -22,7 +21,6 @@ import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 
 import java.io.IOException;
-import java.lang.foreign.MemorySegment;
 import java.net.InetSocketAddress;
 import java.net.PortUnreachableException;
 import java.nio.channels.ClosedChannelException;
@@ -38,8 +36,8 @@ import java.nio.channels.ClosedChannelException;
  * {@link EpollIoHandle} for {@code EPOLLIN} on the channel's own event loop, and on readiness calls
  * {@code recvmsg} into a pooled direct buffer of {@link EpollBatchReaderConfig#receiveBufferSize()} bytes, up to
  * {@link EpollBatchReaderConfig#maxReadsPerWakeup()} times or until {@code EAGAIN}. The segment size comes from
- * the {@code UDP_GRO} control message ({@code SOL_UDP}, type 104, an int gso_size); {@link RecvmsgMessage} holds
- * the native {@code msghdr} and decodes it.
+ * the {@code UDP_GRO} control message ({@code SOL_UDP}, type 104, an int gso_size). {@link RecvmsgMessage} holds
+ * the native {@code msghdr} and decodes it; {@link ReceiveBuffer} owns the buffer it points at.
  * <p>
  * {@link #install} turns {@code AUTO_READ} off and puts a guard first in the pipeline that swallows every
  * {@code read()} travelling to the head, so Netty's reader never starts beside this one; see
@@ -70,12 +68,12 @@ public final class EpollBatchReader {
     private final IoEventLoop loop;
     private final EpollBatchReaderGuard guard;
     private final Handle handle = new Handle();
+    private final ReceiveBuffer receiveBuffer;
 
     private ChannelHandlerContext ctx;
     private DuplicateDescriptor duplicate;
     private IoRegistration registration;
     private RecvmsgMessage message;
-    private ByteBuf receiveBuffer;
     private boolean running;
     private boolean closed;
 
@@ -85,7 +83,6 @@ public final class EpollBatchReader {
     private long segmentedBatches;
     private long datagrams;
     private long bytes;
-    private long copiedReads;
     private long truncatedReads;
     private long controlTruncatedReads;
     private long budgetExhausted;
@@ -99,6 +96,7 @@ public final class EpollBatchReader {
         this.config = config;
         this.loop = loop;
         this.guard = new EpollBatchReaderGuard(this);
+        this.receiveBuffer = new ReceiveBuffer(channel, config);
     }
 
     /**
@@ -225,10 +223,7 @@ public final class EpollBatchReader {
         if (duplicate != null) {
             duplicate.closeNow();
         }
-        if (receiveBuffer != null) {
-            receiveBuffer.release();
-            receiveBuffer = null;
-        }
+        receiveBuffer.release();
         if (message != null) {
             message.close();
             message = null;
@@ -252,8 +247,9 @@ public final class EpollBatchReader {
         try {
             while (attempts < budget && running) {
                 attempts++;
-                ByteBuf buffer = receiveBuffer();
                 RecvmsgMessage msg = message;
+                // A new buffer (and the iovec pointed at it) only when the last read took the old one along.
+                receiveBuffer.current(msg);
                 msg.reset();
                 long n = Syscalls.recvmsg(duplicate.intValue(), msg.msghdr(), Syscalls.MSG_DONTWAIT);
                 if (n < 0) {
@@ -288,7 +284,7 @@ public final class EpollBatchReader {
                 }
                 int segmentSize = msg.segmentSize();
                 InetSocketAddress sender = msg.sender();
-                ByteBuf data = take(buffer, length);
+                ByteBuf data = receiveBuffer.take(length);
                 InetSocketAddress recipient = channel.localAddress();
                 DatagramPacket packet;
                 if (segmentSize > 0 && length > segmentSize) {
@@ -325,36 +321,6 @@ public final class EpollBatchReader {
                 }
             });
         }
-    }
-
-    /** The receive buffer, allocated (and its address written into the iovec) when the last one was handed on. */
-    private ByteBuf receiveBuffer() {
-        ByteBuf buffer = receiveBuffer;
-        if (buffer == null) {
-            int size = config.receiveBufferSize();
-            ByteBufAllocator alloc = channel.config().getAllocator();
-            buffer = alloc.directBuffer(size, size);
-            long address = buffer.hasMemoryAddress()
-                    ? buffer.memoryAddress()
-                    : MemorySegment.ofBuffer(buffer.internalNioBuffer(0, size)).address();
-            message.receiveInto(address, size);
-            receiveBuffer = buffer;
-        }
-        return buffer;
-    }
-
-    /** Hands on a copy of a short read and keeps the receive buffer, or hands on the receive buffer itself. */
-    private ByteBuf take(ByteBuf buffer, int length) {
-        buffer.setIndex(0, length);
-        if (length < config.copyThreshold()) {
-            copiedReads++;
-            ByteBuf copy = channel.config().getAllocator().directBuffer(length, length);
-            copy.writeBytes(buffer, 0, length);
-            buffer.clear();
-            return copy;
-        }
-        receiveBuffer = null;
-        return buffer;
     }
 
     void readCallSuppressed() {
@@ -412,7 +378,7 @@ public final class EpollBatchReader {
 
     /** Reads shorter than {@link EpollBatchReaderConfig#copyThreshold()}, copied to a buffer of their size. */
     public long copiedReads() {
-        return copiedReads;
+        return receiveBuffer.copiedReads();
     }
 
     /** Reads the kernel flagged {@code MSG_TRUNC}: the datagram or batch was longer than the buffer. */
@@ -458,7 +424,7 @@ public final class EpollBatchReader {
         return "EpollBatchReader(channel=" + channel.id().asShortText() + ", reader=" + reader
                 + ", wakeups=" + wakeups + ", reads=" + reads + ", batches=" + batches
                 + ", segmentedBatches=" + segmentedBatches + ", datagrams=" + datagrams + ", bytes=" + bytes
-                + ", copiedReads=" + copiedReads + ", truncatedReads=" + truncatedReads
+                + ", copiedReads=" + copiedReads() + ", truncatedReads=" + truncatedReads
                 + ", controlTruncatedReads=" + controlTruncatedReads + ", budgetExhausted=" + budgetExhausted
                 + ", portUnreachable=" + portUnreachable + ", readErrors=" + readErrors
                 + ", strayNettyReads=" + strayNettyReads + ", suppressedReadCalls=" + suppressedReadCalls + ')';
