@@ -1,7 +1,6 @@
 package dev.nettyoffload.ffm;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
@@ -22,44 +21,9 @@ import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 
 import java.io.IOException;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.net.Inet6Address;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.PortUnreachableException;
-import java.net.UnknownHostException;
-import java.nio.ByteOrder;
 import java.nio.channels.ClosedChannelException;
-
-import static dev.nettyoffload.ffm.NativeLayouts.AF_INET;
-import static dev.nettyoffload.ffm.NativeLayouts.AF_INET6;
-import static dev.nettyoffload.ffm.NativeLayouts.CMSG_DATA;
-import static dev.nettyoffload.ffm.NativeLayouts.CMSG_LEN;
-import static dev.nettyoffload.ffm.NativeLayouts.CMSG_LEVEL;
-import static dev.nettyoffload.ffm.NativeLayouts.CMSG_TYPE;
-import static dev.nettyoffload.ffm.NativeLayouts.IOV_BASE;
-import static dev.nettyoffload.ffm.NativeLayouts.IOV_LEN;
-import static dev.nettyoffload.ffm.NativeLayouts.MSG_CONTROL;
-import static dev.nettyoffload.ffm.NativeLayouts.MSG_CONTROLLEN;
-import static dev.nettyoffload.ffm.NativeLayouts.MSG_FLAGS;
-import static dev.nettyoffload.ffm.NativeLayouts.MSG_IOV;
-import static dev.nettyoffload.ffm.NativeLayouts.MSG_IOVLEN;
-import static dev.nettyoffload.ffm.NativeLayouts.MSG_NAME;
-import static dev.nettyoffload.ffm.NativeLayouts.MSG_NAMELEN;
-import static dev.nettyoffload.ffm.NativeLayouts.SA_FAMILY;
-import static dev.nettyoffload.ffm.NativeLayouts.SIN6_ADDR;
-import static dev.nettyoffload.ffm.NativeLayouts.SIN6_SCOPE_ID;
-import static dev.nettyoffload.ffm.NativeLayouts.SIN_ADDR;
-import static dev.nettyoffload.ffm.NativeLayouts.SIN_PORT;
-import static dev.nettyoffload.ffm.NativeLayouts.SOCKADDR_STORAGE_SIZE;
-import static dev.nettyoffload.ffm.NativeLayouts.SOL_UDP;
-import static dev.nettyoffload.ffm.NativeLayouts.UDP_GRO;
-import static java.lang.foreign.ValueLayout.JAVA_BYTE;
-import static java.lang.foreign.ValueLayout.JAVA_INT;
-import static java.lang.foreign.ValueLayout.JAVA_LONG;
-import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 /**
  * Reads an {@link EpollDatagramChannel}'s datagrams with {@code recvmsg} through {@code java.lang.foreign} and
@@ -72,7 +36,8 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
  * {@link EpollIoHandle} for {@code EPOLLIN} on the channel's own event loop, and on readiness calls
  * {@code recvmsg} into a pooled direct buffer of {@link EpollBatchReaderConfig#receiveBufferSize()} bytes, up to
  * {@link EpollBatchReaderConfig#maxReadsPerWakeup()} times or until {@code EAGAIN}. The segment size comes from
- * the {@code UDP_GRO} control message ({@code SOL_UDP}, type 104, an int gso_size).
+ * the {@code UDP_GRO} control message ({@code SOL_UDP}, type 104, an int gso_size). {@link RecvmsgMessage} holds
+ * the native {@code msghdr} and decodes it; {@link ReceiveBuffer} owns the buffer it points at.
  * <p>
  * {@link #install} turns {@code AUTO_READ} off and puts a guard first in the pipeline that swallows every
  * {@code read()} travelling to the head, so Netty's reader never starts beside this one; see
@@ -98,34 +63,17 @@ public final class EpollBatchReader {
      */
     private static final int MAX_READS_ON_ERROR = 1024;
 
-    private static final long IOVEC_OFFSET = NativeLayouts.MSGHDR.byteSize();
-    private static final long NAME_OFFSET = IOVEC_OFFSET + NativeLayouts.IOVEC.byteSize();
-    /** The last sender's address, to build a new {@link InetSocketAddress} only when the sender changes. */
-    private static final long LAST_NAME_OFFSET = NAME_OFFSET + SOCKADDR_STORAGE_SIZE;
-    private static final long CONTROL_OFFSET = LAST_NAME_OFFSET + SOCKADDR_STORAGE_SIZE;
-    /** Room for the UDP_GRO int and a few other messages (timestamps) a user may have turned on. */
-    private static final long CONTROL_SIZE = 128;
-    private static final long AREA_SIZE = CONTROL_OFFSET + CONTROL_SIZE;
-
-    private static final int SOCKADDR_IN_SIZE = 16;
-    private static final int SOCKADDR_IN6_SIZE = 28;
-    /** Ports are in network byte order. */
-    private static final ValueLayout.OfShort PORT = JAVA_SHORT.withOrder(ByteOrder.BIG_ENDIAN);
-
     private final EpollDatagramChannel channel;
     private final EpollBatchReaderConfig config;
     private final IoEventLoop loop;
     private final EpollBatchReaderGuard guard;
     private final Handle handle = new Handle();
+    private final ReceiveBuffer receiveBuffer;
 
     private ChannelHandlerContext ctx;
     private DuplicateDescriptor duplicate;
     private IoRegistration registration;
-    private Arena arena;
-    private MemorySegment area;
-    private ByteBuf receiveBuffer;
-    private InetSocketAddress lastSender;
-    private int lastNameLength;
+    private RecvmsgMessage message;
     private boolean running;
     private boolean closed;
 
@@ -135,7 +83,6 @@ public final class EpollBatchReader {
     private long segmentedBatches;
     private long datagrams;
     private long bytes;
-    private long copiedReads;
     private long truncatedReads;
     private long controlTruncatedReads;
     private long budgetExhausted;
@@ -149,6 +96,7 @@ public final class EpollBatchReader {
         this.config = config;
         this.loop = loop;
         this.guard = new EpollBatchReaderGuard(this);
+        this.receiveBuffer = new ReceiveBuffer(channel, config);
     }
 
     /**
@@ -228,12 +176,7 @@ public final class EpollBatchReader {
                         + " failed: errno " + -fd);
             }
             duplicate = new DuplicateDescriptor(fd);
-            arena = Arena.ofShared();
-            area = arena.allocate(AREA_SIZE, JAVA_LONG.byteSize());
-            area.set(JAVA_LONG, MSG_NAME, area.address() + NAME_OFFSET);
-            area.set(JAVA_LONG, MSG_IOV, area.address() + IOVEC_OFFSET);
-            area.set(JAVA_LONG, MSG_IOVLEN, 1);
-            area.set(JAVA_LONG, MSG_CONTROL, area.address() + CONTROL_OFFSET);
+            message = new RecvmsgMessage();
 
             Future<IoRegistration> registered = loop.register(handle);
             if (!registered.isSuccess()) {
@@ -280,13 +223,10 @@ public final class EpollBatchReader {
         if (duplicate != null) {
             duplicate.closeNow();
         }
-        if (receiveBuffer != null) {
-            receiveBuffer.release();
-            receiveBuffer = null;
-        }
-        if (arena != null) {
-            arena.close();
-            area = null;
+        receiveBuffer.release();
+        if (message != null) {
+            message.close();
+            message = null;
         }
         if (removeGuard && ctx != null && !ctx.isRemoved()) {
             channel.pipeline().remove(guard);
@@ -307,12 +247,11 @@ public final class EpollBatchReader {
         try {
             while (attempts < budget && running) {
                 attempts++;
-                ByteBuf buffer = receiveBuffer();
-                MemorySegment msg = area;
-                msg.set(JAVA_INT, MSG_NAMELEN, (int) SOCKADDR_STORAGE_SIZE);
-                msg.set(JAVA_LONG, MSG_CONTROLLEN, CONTROL_SIZE);
-                msg.set(JAVA_INT, MSG_FLAGS, 0);
-                long n = Syscalls.recvmsg(duplicate.intValue(), msg, Syscalls.MSG_DONTWAIT);
+                RecvmsgMessage msg = message;
+                // A new buffer (and the iovec pointed at it) only when the last read took the old one along.
+                receiveBuffer.current(msg);
+                msg.reset();
+                long n = Syscalls.recvmsg(duplicate.intValue(), msg.msghdr(), Syscalls.MSG_DONTWAIT);
                 if (n < 0) {
                     int errno = (int) -n;
                     if (errno == Syscalls.EAGAIN) {
@@ -336,16 +275,16 @@ public final class EpollBatchReader {
                 }
                 reads++;
                 int length = (int) n;
-                int flags = msg.get(JAVA_INT, MSG_FLAGS);
+                int flags = msg.flags();
                 if ((flags & Syscalls.MSG_TRUNC) != 0) {
                     truncatedReads++;
                 }
                 if ((flags & Syscalls.MSG_CTRUNC) != 0) {
                     controlTruncatedReads++;
                 }
-                int segmentSize = segmentSize(msg);
-                InetSocketAddress sender = sender(msg);
-                ByteBuf data = take(buffer, length);
+                int segmentSize = msg.segmentSize();
+                InetSocketAddress sender = msg.sender();
+                ByteBuf data = receiveBuffer.take(length);
                 InetSocketAddress recipient = channel.localAddress();
                 DatagramPacket packet;
                 if (segmentSize > 0 && length > segmentSize) {
@@ -382,98 +321,6 @@ public final class EpollBatchReader {
                 }
             });
         }
-    }
-
-    /** The receive buffer, allocated (and its address written into the iovec) when the last one was handed on. */
-    private ByteBuf receiveBuffer() {
-        ByteBuf buffer = receiveBuffer;
-        if (buffer == null) {
-            int size = config.receiveBufferSize();
-            ByteBufAllocator alloc = channel.config().getAllocator();
-            buffer = alloc.directBuffer(size, size);
-            long address = buffer.hasMemoryAddress()
-                    ? buffer.memoryAddress()
-                    : MemorySegment.ofBuffer(buffer.internalNioBuffer(0, size)).address();
-            area.set(JAVA_LONG, IOVEC_OFFSET + IOV_BASE, address);
-            area.set(JAVA_LONG, IOVEC_OFFSET + IOV_LEN, size);
-            receiveBuffer = buffer;
-        }
-        return buffer;
-    }
-
-    /** Hands on a copy of a short read and keeps the receive buffer, or hands on the receive buffer itself. */
-    private ByteBuf take(ByteBuf buffer, int length) {
-        buffer.setIndex(0, length);
-        if (length < config.copyThreshold()) {
-            copiedReads++;
-            ByteBuf copy = channel.config().getAllocator().directBuffer(length, length);
-            copy.writeBytes(buffer, 0, length);
-            buffer.clear();
-            return copy;
-        }
-        receiveBuffer = null;
-        return buffer;
-    }
-
-    /** The gso_size of a UDP_GRO control message, or 0 when the read carries none. */
-    private static int segmentSize(MemorySegment msg) {
-        long controlLength = msg.get(JAVA_LONG, MSG_CONTROLLEN);
-        long offset = 0;
-        while (offset + CMSG_DATA <= controlLength) {
-            long base = CONTROL_OFFSET + offset;
-            long cmsgLength = msg.get(JAVA_LONG, base + CMSG_LEN);
-            if (cmsgLength < CMSG_DATA || offset + cmsgLength > controlLength) {
-                break;
-            }
-            if (msg.get(JAVA_INT, base + CMSG_LEVEL) == SOL_UDP && msg.get(JAVA_INT, base + CMSG_TYPE) == UDP_GRO
-                    && cmsgLength >= CMSG_DATA + JAVA_INT.byteSize()) {
-                return msg.get(JAVA_INT, base + CMSG_DATA);
-            }
-            offset += NativeLayouts.cmsgAlign(cmsgLength);
-        }
-        return 0;
-    }
-
-    /** The sender of the last read; the previous object when its address bytes are unchanged. */
-    private InetSocketAddress sender(MemorySegment msg) {
-        int nameLength = msg.get(JAVA_INT, MSG_NAMELEN);
-        if (nameLength == lastNameLength && lastSender != null && MemorySegment.mismatch(
-                msg, NAME_OFFSET, NAME_OFFSET + nameLength, msg, LAST_NAME_OFFSET, LAST_NAME_OFFSET + nameLength) < 0) {
-            return lastSender;
-        }
-        InetSocketAddress sender = decode(msg, nameLength);
-        if (sender != null) {
-            MemorySegment.copy(msg, NAME_OFFSET, msg, LAST_NAME_OFFSET, nameLength);
-            lastNameLength = nameLength;
-            lastSender = sender;
-        }
-        return sender;
-    }
-
-    private static InetSocketAddress decode(MemorySegment msg, int nameLength) {
-        if (nameLength < JAVA_SHORT.byteSize()) {
-            return null;
-        }
-        int family = msg.get(JAVA_SHORT, NAME_OFFSET + SA_FAMILY);
-        int port = Short.toUnsignedInt(msg.get(PORT, NAME_OFFSET + SIN_PORT));
-        try {
-            if (family == AF_INET && nameLength >= SOCKADDR_IN_SIZE) {
-                byte[] address = msg.asSlice(NAME_OFFSET + SIN_ADDR, 4).toArray(JAVA_BYTE);
-                return new InetSocketAddress(InetAddress.getByAddress(address), port);
-            }
-            if (family == AF_INET6 && nameLength >= SOCKADDR_IN6_SIZE) {
-                byte[] address = msg.asSlice(NAME_OFFSET + SIN6_ADDR, 16).toArray(JAVA_BYTE);
-                int scope = msg.get(JAVA_INT, NAME_OFFSET + SIN6_SCOPE_ID);
-                InetAddress inet = scope == 0
-                        ? InetAddress.getByAddress(address)
-                        : Inet6Address.getByAddress(null, address, scope);
-                return new InetSocketAddress(inet, port);
-            }
-        } catch (UnknownHostException e) {
-            // Only thrown for an address of the wrong length, which the checks above exclude.
-            throw new IllegalStateException(e);
-        }
-        return null;
     }
 
     void readCallSuppressed() {
@@ -531,7 +378,7 @@ public final class EpollBatchReader {
 
     /** Reads shorter than {@link EpollBatchReaderConfig#copyThreshold()}, copied to a buffer of their size. */
     public long copiedReads() {
-        return copiedReads;
+        return receiveBuffer.copiedReads();
     }
 
     /** Reads the kernel flagged {@code MSG_TRUNC}: the datagram or batch was longer than the buffer. */
@@ -577,7 +424,7 @@ public final class EpollBatchReader {
         return "EpollBatchReader(channel=" + channel.id().asShortText() + ", reader=" + reader
                 + ", wakeups=" + wakeups + ", reads=" + reads + ", batches=" + batches
                 + ", segmentedBatches=" + segmentedBatches + ", datagrams=" + datagrams + ", bytes=" + bytes
-                + ", copiedReads=" + copiedReads + ", truncatedReads=" + truncatedReads
+                + ", copiedReads=" + copiedReads() + ", truncatedReads=" + truncatedReads
                 + ", controlTruncatedReads=" + controlTruncatedReads + ", budgetExhausted=" + budgetExhausted
                 + ", portUnreachable=" + portUnreachable + ", readErrors=" + readErrors
                 + ", strayNettyReads=" + strayNettyReads + ", suppressedReadCalls=" + suppressedReadCalls + ')';
@@ -612,19 +459,6 @@ public final class EpollBatchReader {
         @Override
         public void close() {
             closeWithChannel();
-        }
-    }
-
-    /** The duplicate descriptor; closed through {@link Syscalls}, so that Netty sees it closed. */
-    private static final class DuplicateDescriptor extends FileDescriptor {
-        DuplicateDescriptor(int fd) {
-            super(fd);
-        }
-
-        void closeNow() {
-            if (markClosed()) {
-                Syscalls.close(intValue());
-            }
         }
     }
 }

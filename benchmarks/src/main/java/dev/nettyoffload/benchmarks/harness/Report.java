@@ -22,7 +22,7 @@ import java.util.function.ToDoubleFunction;
 
 /**
  * The harness's report: every run as JSON, a Markdown table of medians (with min and max) and ratios, and an
- * SVG bar chart of the medians.
+ * SVG bar chart of the medians (drawn by {@link ReportChart}).
  */
 final class Report {
     static final String JSON = "results.json";
@@ -31,11 +31,11 @@ final class Report {
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
     private final List<RunRecord> records;
-    private final HarnessOptions options;
+    final HarnessOptions options;
     private final OffloadCapabilities caps;
     private final MachineLoad load;
     private final List<Summary> summaries = new ArrayList<>();
-    private final String generated = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
+    final String generated = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
 
     Report(List<RunRecord> records, HarnessOptions options, OffloadCapabilities caps, MachineLoad load) {
         this.records = records;
@@ -135,7 +135,7 @@ final class Report {
         Files.createDirectories(dir);
         Files.writeString(dir.resolve(JSON), json(), StandardCharsets.UTF_8);
         Files.writeString(dir.resolve(MARKDOWN), markdown(), StandardCharsets.UTF_8);
-        Files.writeString(dir.resolve(SVG), svg(), StandardCharsets.UTF_8);
+        Files.writeString(dir.resolve(SVG), new ReportChart(this).svg(), StandardCharsets.UTF_8);
     }
 
     /** The command that reproduces this report (the jar path as the README builds it). */
@@ -147,7 +147,7 @@ final class Report {
         return sb.toString();
     }
 
-    private String machine() {
+    String machine() {
         return String.format(Locale.ROOT, "Linux %s, %d CPUs, Java %s", caps.kernelRelease(),
                 Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"));
     }
@@ -250,42 +250,6 @@ final class Report {
         return sb.toString();
     }
 
-    /** A named ratio for the chart's second panel. */
-    static final class Ratio {
-        final String label;
-        final double value;
-
-        Ratio(String label, double value) {
-            this.label = label;
-            this.value = value;
-        }
-    }
-
-    /** Path 2 and path 3 over path 1, and Java over C, for every network and transport measured. */
-    List<Ratio> ratios() {
-        List<Ratio> list = new ArrayList<>();
-        for (String network : List.of("loopback", "veth")) {
-            for (Transport t : Transport.values()) {
-                Summary p1 = find(network, t, BenchPath.PLAIN);
-                Summary p2 = find(network, t, BenchPath.GSO);
-                Summary p3 = find(network, t, BenchPath.GSO_GRO);
-                String prefix = network + " " + t + ": ";
-                if (p1 != null && p2 != null) {
-                    list.add(new Ratio(prefix + "path 2 / path 1", p2.gbps / p1.gbps));
-                }
-                if (p1 != null && p3 != null) {
-                    list.add(new Ratio(prefix + "path 3 / path 1", p3.gbps / p1.gbps));
-                }
-                if (p3 != null && !Double.isNaN(overC(p3))) {
-                    list.add(new Ratio(prefix + "path 3 / C3", overC(p3)));
-                } else if (p2 != null && !Double.isNaN(overC(p2))) {
-                    list.add(new Ratio(prefix + "path 2 / C2", overC(p2)));
-                }
-            }
-        }
-        return list;
-    }
-
     // ---- JSON
 
     String json() {
@@ -386,141 +350,15 @@ final class Report {
         }
     }
 
-    // ---- SVG
-
-    private static final int SVG_WIDTH = 1000;
-    private static final int LABEL_WIDTH = 330;
-    private static final int BAR_AREA = 470;
-    private static final int ROW = 22;
-
-    private String svg() {
-        List<Summary> rows = new ArrayList<>();
-        double max = 0;
-        for (Summary s : summaries) {
-            if (s.runs > 0) {
-                rows.add(s);
-                max = Math.max(max, s.maxGbps);
-            }
-        }
-        if (max <= 0) {
-            max = 1;
-        }
-        List<String> networks = new ArrayList<>();
-        for (Summary s : rows) {
-            if (!networks.contains(s.config.network)) {
-                networks.add(s.config.network);
-            }
-        }
-        List<Ratio> ratios = ratios();
-        double maxRatio = 1;
-        for (Ratio r : ratios) {
-            maxRatio = Math.max(maxRatio, r.value);
-        }
-        int height = 86 + rows.size() * ROW + networks.size() * 28 + 40
-                + (ratios.isEmpty() ? 0 : 50 + ratios.size() * ROW);
-        StringBuilder sb = new StringBuilder();
-        sb.append("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"").append(SVG_WIDTH).append("\" height=\"")
-                .append(height).append("\" font-family=\"sans-serif\" font-size=\"12\">\n");
-        sb.append("<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n");
-        sb.append("<text x=\"10\" y=\"22\" font-size=\"16\" font-weight=\"bold\">")
-                .append(xml("Received UDP payload, Gbit/s (median of " + options.runs
-                        + " interleaved rounds; whiskers: min-max; xN: over path 1 / C1)"))
-                .append("</text>\n");
-        sb.append("<text x=\"10\" y=\"42\" fill=\"#555\">").append(xml(machine() + " | " + generated))
-                .append("</text>\n");
-        sb.append("<text x=\"10\" y=\"58\" fill=\"#555\">").append(xml(command())).append("</text>\n");
-        int y = 78;
-        for (String network : networks) {
-            y += 22;
-            sb.append("<text x=\"10\" y=\"").append(y).append("\" font-weight=\"bold\">").append(xml(network))
-                    .append("</text>\n");
-            y += 6;
-            for (Summary s : rows) {
-                if (!s.config.network.equals(network)) {
-                    continue;
-                }
-                int barY = y;
-                int w = (int) Math.round(s.gbps / max * BAR_AREA);
-                int x0 = LABEL_WIDTH;
-                sb.append("<text x=\"").append(LABEL_WIDTH - 8).append("\" y=\"").append(barY + 14)
-                        .append("\" text-anchor=\"end\">")
-                        .append(xml(s.config.transportName() + "  " + s.config.path.label + " "
-                                + s.config.path.description)).append("</text>\n");
-                sb.append("<rect x=\"").append(x0).append("\" y=\"").append(barY + 3).append("\" width=\"")
-                        .append(Math.max(1, w)).append("\" height=\"").append(ROW - 6).append("\" fill=\"")
-                        .append(color(s.config.path)).append("\"/>\n");
-                int xMin = x0 + (int) Math.round(s.minGbps / max * BAR_AREA);
-                int xMax = x0 + (int) Math.round(s.maxGbps / max * BAR_AREA);
-                int mid = barY + ROW / 2;
-                sb.append("<line x1=\"").append(xMin).append("\" y1=\"").append(mid).append("\" x2=\"")
-                        .append(xMax).append("\" y2=\"").append(mid).append("\" stroke=\"#222\"/>\n");
-                sb.append("<line x1=\"").append(xMin).append("\" y1=\"").append(mid - 4).append("\" x2=\"")
-                        .append(xMin).append("\" y2=\"").append(mid + 4).append("\" stroke=\"#222\"/>\n");
-                sb.append("<line x1=\"").append(xMax).append("\" y1=\"").append(mid - 4).append("\" x2=\"")
-                        .append(xMax).append("\" y2=\"").append(mid + 4).append("\" stroke=\"#222\"/>\n");
-                double r = overPath1(s);
-                String label = f2(s.gbps) + (Double.isNaN(r) ? "" : "  x" + String.format(Locale.ROOT, "%.1f", r));
-                sb.append("<text x=\"").append(Math.max(x0 + w, xMax) + 6).append("\" y=\"").append(barY + 14)
-                        .append("\">").append(xml(label)).append("</text>\n");
-                y += ROW;
-            }
-        }
-        if (!ratios.isEmpty()) {
-            y += 34;
-            sb.append("<text x=\"10\" y=\"").append(y).append("\" font-weight=\"bold\">")
-                    .append("Ratios of medians (dashed line: 1x)</text>\n");
-            y += 8;
-            int one = LABEL_WIDTH + (int) Math.round(1 / maxRatio * BAR_AREA);
-            // The 1x line first, so that bars and labels are drawn over it.
-            sb.append("<line x1=\"").append(one).append("\" y1=\"").append(y).append("\" x2=\"").append(one)
-                    .append("\" y2=\"").append(y + ratios.size() * ROW)
-                    .append("\" stroke=\"#999\" stroke-dasharray=\"4 3\"/>\n");
-            for (Ratio r : ratios) {
-                int w = (int) Math.round(r.value / maxRatio * BAR_AREA);
-                sb.append("<text x=\"").append(LABEL_WIDTH - 8).append("\" y=\"").append(y + 14)
-                        .append("\" text-anchor=\"end\">").append(xml(r.label)).append("</text>\n");
-                sb.append("<rect x=\"").append(LABEL_WIDTH).append("\" y=\"").append(y + 3).append("\" width=\"")
-                        .append(Math.max(1, w)).append("\" height=\"").append(ROW - 6).append("\" fill=\"")
-                        .append(r.label.contains("/ C") ? "#e65100" : "#1565c0").append("\"/>\n");
-                sb.append("<text x=\"").append(LABEL_WIDTH + w + 6).append("\" y=\"").append(y + 14).append("\">")
-                        .append(xml(ratio(r.value))).append("</text>\n");
-                y += ROW;
-            }
-        }
-        sb.append("</svg>\n");
-        return sb.toString();
-    }
-
-    private static String color(BenchPath p) {
-        switch (p) {
-            case PLAIN:
-                return "#9e9e9e";
-            case GSO:
-                return "#64b5f6";
-            case GSO_GRO:
-                return "#1565c0";
-            case C_MMSG:
-                return "#ffcc80";
-            case C_GSO:
-                return "#ffa726";
-            default:
-                return "#e65100";
-        }
-    }
-
-    private static String xml(String s) {
-        return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;");
-    }
-
-    private static String f1(double d) {
+    static String f1(double d) {
         return Double.isNaN(d) ? "-" : String.format(Locale.ROOT, "%.1f", d);
     }
 
-    private static String f2(double d) {
+    static String f2(double d) {
         return Double.isNaN(d) ? "-" : String.format(Locale.ROOT, "%.2f", d);
     }
 
-    private static String ratio(double d) {
+    static String ratio(double d) {
         return Double.isNaN(d) || Double.isInfinite(d) ? "-" : String.format(Locale.ROOT, "%.2fx", d);
     }
 }
