@@ -113,6 +113,16 @@ class GsoEncoderTest {
             }
             assertConcatenationEquals(payload, out);
             assertSharesMemory(payload, out);
+            long plain = expected.stream().filter(o -> o.segmentSize == 0).count();
+            GsoCounters.Snapshot c = encoder.counters().snapshot();
+            boolean passed = length <= segmentSize;
+            assertEquals(passed ? 1 : 0, c.passedThrough(), c.toString());
+            // Also when the rest of the write waited behind the channel's first kernel send.
+            assertEquals(passed ? 0 : 1, c.writes(), c.toString());
+            // A one-segment piece of a kernel-path write is a single datagram, not a software one.
+            assertEquals(passed ? 0 : plain, c.singleDatagrams(), c.toString());
+            assertEquals(expected.size() - plain, c.kernelSends(), c.toString());
+            assertEquals(0, c.softwareDatagrams(), c.toString());
         } finally {
             releaseAll(out);
         }

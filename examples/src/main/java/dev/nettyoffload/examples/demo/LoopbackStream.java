@@ -120,7 +120,8 @@ final class LoopbackStream {
             sender.close().sync();
             receiver.close().sync();
             GsoCounters.Snapshot counters = encoder != null ? encoder.counters().snapshot() : null;
-            long sendOps = gso ? counters.kernelSends() + counters.softwareDatagrams() : loop.datagrams;
+            long sendOps = gso
+                    ? counters.kernelSends() + counters.singleDatagrams() + counters.softwareDatagrams() : loop.datagrams;
             return new Result(elapsed, loop.bytes, loop.datagrams, sendOps, receivedBytes.get(),
                     receivedDatagrams.get(), counters);
         } finally {
