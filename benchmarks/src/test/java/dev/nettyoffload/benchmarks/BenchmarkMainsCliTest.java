@@ -61,4 +61,13 @@ class BenchmarkMainsCliTest {
         assertRefused(PacketSegmentCpuTime::run, "SECONDS", "0.01-3600", "two");
         assertRefused(PacketSegmentCpuTime::run, "--bogus", "--help", "--bogus");
     }
+
+    @Test
+    void gsoSoftwareCpuTimeHelpAndRefusals() {
+        String help = run(GsoSoftwareCpuTime::run, 0, "--help")[0];
+        assertTrue(help.contains("Usage: GsoSoftwareCpuTime") && help.contains("[SECONDS]")
+                && help.contains("(default: 4)"), help);
+        assertRefused(GsoSoftwareCpuTime::run, "SECONDS", "0.01-3600", "0");
+        assertRefused(GsoSoftwareCpuTime::run, "--bogus", "--help", "--bogus");
+    }
 }

@@ -18,7 +18,8 @@ public final class GsoCounters {
     static final int FALLBACKS = 5;
     static final int INVALID = 6;
     static final int PACED_SENDS = 7;
-    private static final int COUNTS = 8;
+    static final int SINGLE_DATAGRAMS = 8;
+    private static final int COUNTS = 9;
     /** Rejections by errno follow the counts: slot {@code REJECTIONS + errno}. */
     private static final int REJECTIONS = COUNTS - 1;
 
@@ -44,7 +45,20 @@ public final class GsoCounters {
         return values.get(KERNEL_SEGMENTS);
     }
 
-    /** Datagrams cut by the software path (including fallbacks). */
+    /**
+     * Datagrams the kernel path handed down on their own, as plain datagrams, because that piece of a write was one
+     * segment or less: typically the tail after the full kernel sends (a 65536-byte write in 1400-byte segments to
+     * IPv4 is one kernel send of 46 segments, 64400 bytes, the most under the 65507-byte limit, and one single
+     * datagram of 1136 bytes). Each is one send operation, like a kernel send; none is a fallback.
+     */
+    public long singleDatagrams() {
+        return values.get(SINGLE_DATAGRAMS);
+    }
+
+    /**
+     * Datagrams cut by the software path: on NIO, in {@link GsoMode#SOFTWARE}, without kernel support, and the
+     * resends after a fallback. The kernel path's own single datagrams are {@link #singleDatagrams()}.
+     */
     public long softwareDatagrams() {
         return values.get(SOFTWARE_DATAGRAMS);
     }
@@ -126,6 +140,11 @@ public final class GsoCounters {
             return values[KERNEL_SEGMENTS];
         }
 
+        /** See {@link GsoCounters#singleDatagrams()}. */
+        public long singleDatagrams() {
+            return values[SINGLE_DATAGRAMS];
+        }
+
         /** See {@link GsoCounters#softwareDatagrams()}. */
         public long softwareDatagrams() {
             return values[SOFTWARE_DATAGRAMS];
@@ -157,6 +176,7 @@ public final class GsoCounters {
                     .append(", passedThrough=").append(passedThrough())
                     .append(", kernelSends=").append(kernelSends())
                     .append(", kernelSegments=").append(kernelSegments())
+                    .append(", singleDatagrams=").append(singleDatagrams())
                     .append(", softwareDatagrams=").append(softwareDatagrams())
                     .append(", fallbacks=").append(fallbacks())
                     .append(", invalid=").append(invalid())

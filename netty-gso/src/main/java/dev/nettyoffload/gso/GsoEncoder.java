@@ -40,7 +40,8 @@ import java.util.ArrayDeque;
  * <ul>
  *   <li>Kernel path (epoll or io_uring, kernel supports UDP_SEGMENT): the payload goes down as
  *   {@code SegmentedDatagramPacket}s of at most the probed segment count and at most 65507 (IPv4) or
- *   65527 (IPv6) payload bytes each; a payload of one segment goes as a plain datagram.</li>
+ *   65527 (IPv6) payload bytes each; a piece of one segment (such as the 1136-byte tail of a 65536-byte write in
+ *   1400-byte segments) goes as a plain datagram, counted in {@link GsoCounters#singleDatagrams()}.</li>
  *   <li>Software path (NIO, no kernel support, {@link GsoMode#SOFTWARE}, or after a refusal): retained
  *   slices of the payload as plain datagrams, so NIO never sends one oversized datagram.</li>
  *   <li>When the kernel refuses a segmented send as such (EIO, EINVAL: UDP checksums off, a segment count
@@ -155,7 +156,7 @@ public class GsoEncoder extends ChannelOutboundHandlerAdapter {
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
         if (held != null) {
-            held.add(new HeldWrite(msg, promise));
+            held.add(new HeldWrite(msg, promise, false));
             return;
         }
         if (!(msg instanceof DatagramPacket)) {
@@ -260,7 +261,10 @@ public class GsoEncoder extends ChannelOutboundHandlerAdapter {
             int n = Math.min(bytesPerSend, end - offset);
             ChannelPromise sendPromise = combine ? ctx.newPromise() : promise;
             if (n <= segmentSize) {
-                counters.increment(GsoCounters.SOFTWARE_DATAGRAMS);
+                // A send of one segment needs no UDP_SEGMENT: usually the tail of the write (65536 bytes in 1400-byte
+                // segments: 46 of them fill a send to the 65507-byte limit, 1136 bytes remain). It cannot join a
+                // neighbouring send: the one before is full, and only the last segment of a send may be short.
+                counters.increment(GsoCounters.SINGLE_DATAGRAMS);
                 emit(ctx, new DatagramPacket(content.retainedSlice(offset, n), recipient, sender), sendPromise);
             } else {
                 counters.increment(GsoCounters.KERNEL_SENDS);
@@ -293,7 +297,7 @@ public class GsoEncoder extends ChannelOutboundHandlerAdapter {
                 // The rest of this write waits, like any later write, for the first send's outcome.
                 ChannelPromise restPromise = combine ? ctx.newPromise() : promise;
                 held.add(new HeldWrite(new SegmentedDatagramPacket(content.retainedSlice(offset + n, rest),
-                        segmentSize, recipient, sender), restPromise));
+                        segmentSize, recipient, sender), restPromise, true));
                 if (combine) {
                     combiner.add(restPromise);
                 }
@@ -305,25 +309,25 @@ public class GsoEncoder extends ChannelOutboundHandlerAdapter {
         }
     }
 
-    /** Writes {@code length} bytes of {@code buf} from {@code offset} as retained slices, one per datagram. */
+    /**
+     * Writes {@code length} bytes of {@code buf} from {@code offset} as retained slices, one per datagram, all with
+     * one {@link SlicesPromise}: on NIO this path has to cost no more than the application writing the same
+     * datagrams itself, and a promise and a listener per slice were most of the difference.
+     */
     private void writeSoftware(ChannelHandlerContext ctx, ByteBuf buf, int offset, int length, int segmentSize,
                                InetSocketAddress recipient, InetSocketAddress sender, ChannelPromise promise) {
-        boolean combine = !promise.isVoid();
-        PromiseCombiner combiner = combine ? new PromiseCombiner(ctx.executor()) : null;
+        SlicesPromise slices = length > segmentSize && !promise.isVoid() ? new SlicesPromise(ctx, promise) : null;
+        ChannelPromise slicePromise = slices != null ? slices : promise;
         for (int end = offset + length; offset < end; offset += segmentSize) {
             int n = Math.min(segmentSize, end - offset);
             counters.increment(GsoCounters.SOFTWARE_DATAGRAMS);
-            DatagramPacket datagram = new DatagramPacket(buf.retainedSlice(offset, n), recipient, sender);
-            if (combine) {
-                ChannelPromise p = ctx.newPromise();
-                emit(ctx, datagram, p);
-                combiner.add(p);
-            } else {
-                emit(ctx, datagram, promise);
+            if (slices != null) {
+                slices.add();
             }
+            emit(ctx, new DatagramPacket(buf.retainedSlice(offset, n), recipient, sender), slicePromise);
         }
-        if (combine) {
-            combiner.finish(promise);
+        if (slices != null) {
+            slices.seal();
         }
     }
 
@@ -449,6 +453,8 @@ public class GsoEncoder extends ChannelOutboundHandlerAdapter {
                 // A released write became the next first kernel send (the previous one failed for another
                 // reason, such as EMSGSIZE): the rest keep waiting behind it.
                 held.add(w);
+            } else if (w.rest) {
+                writeRest(ctx, (SegmentedDatagramPacket) w.msg, w.promise);
             } else {
                 write(ctx, w.msg, w.promise);
             }
@@ -458,14 +464,36 @@ public class GsoEncoder extends ChannelOutboundHandlerAdapter {
         }
     }
 
+    /**
+     * Sends the rest of a write that waited behind the first kernel send. It was counted and checked with its
+     * write, so it goes straight to the path now known: a one-segment rest is a single datagram, as it would
+     * have been without the wait, not a datagram passed through.
+     */
+    private void writeRest(ChannelHandlerContext ctx, SegmentedDatagramPacket rest, ChannelPromise promise) {
+        try {
+            if (kernelPath) {
+                writeKernel(ctx, rest, rest.segmentSize(), promise);
+            } else {
+                ByteBuf content = rest.content();
+                writeSoftware(ctx, content, content.readerIndex(), content.readableBytes(), rest.segmentSize(),
+                        rest.recipient(), rest.sender(), promise);
+            }
+        } finally {
+            rest.release();
+        }
+    }
+
     /** A write waiting for the outcome of the first kernel send. */
     private static final class HeldWrite {
         final Object msg;
         final ChannelPromise promise;
+        /** The rest of a write this encoder has begun to send, rather than a write of the application. */
+        final boolean rest;
 
-        HeldWrite(Object msg, ChannelPromise promise) {
+        HeldWrite(Object msg, ChannelPromise promise, boolean rest) {
             this.msg = msg;
             this.promise = promise;
+            this.rest = rest;
         }
     }
 }

@@ -28,8 +28,8 @@ class GsoCountersTest {
         assertEquals(3, first.softwareDatagrams());
         assertEquals(0, first.passedThrough());
         assertEquals(1, second.passedThrough());
-        assertEquals("GsoCounters(writes=1, passedThrough=1, kernelSends=0, kernelSegments=0, softwareDatagrams=3,"
-                + " fallbacks=0, invalid=0, pacedSends=0)", second.toString());
+        assertEquals("GsoCounters(writes=1, passedThrough=1, kernelSends=0, kernelSegments=0, singleDatagrams=0,"
+                + " softwareDatagrams=3, fallbacks=0, invalid=0, pacedSends=0)", second.toString());
         assertEquals(second.toString(), encoder.counters().toString());
         assertTrue(ch.finishAndReleaseAll());
     }

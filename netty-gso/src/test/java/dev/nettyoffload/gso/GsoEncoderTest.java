@@ -113,6 +113,16 @@ class GsoEncoderTest {
             }
             assertConcatenationEquals(payload, out);
             assertSharesMemory(payload, out);
+            long plain = expected.stream().filter(o -> o.segmentSize == 0).count();
+            GsoCounters.Snapshot c = encoder.counters().snapshot();
+            boolean passed = length <= segmentSize;
+            assertEquals(passed ? 1 : 0, c.passedThrough(), c.toString());
+            // Also when the rest of the write waited behind the channel's first kernel send.
+            assertEquals(passed ? 0 : 1, c.writes(), c.toString());
+            // A one-segment piece of a kernel-path write is a single datagram, not a software one.
+            assertEquals(passed ? 0 : plain, c.singleDatagrams(), c.toString());
+            assertEquals(expected.size() - plain, c.kernelSends(), c.toString());
+            assertEquals(0, c.softwareDatagrams(), c.toString());
         } finally {
             releaseAll(out);
         }
@@ -141,6 +151,67 @@ class GsoEncoderTest {
         } finally {
             releaseAll(out);
         }
+        assertEquals(0, payload.refCnt());
+        assertFalse(ch.finish());
+    }
+
+    @Test
+    void softwareWriteCompletesWhenItsLastSliceIsWritten() {
+        SliceSink sink = new SliceSink();
+        EmbeddedChannel ch = new EmbeddedChannel(sink,
+                new GsoEncoder(GsoConfig.newBuilder().segmentSize(1000).mode(GsoMode.SOFTWARE).build()));
+        ChannelFuture f = ch.writeOneOutbound(new DatagramPacket(sequence(3500), V4));
+        ch.flushOutbound();
+        assertEquals(4, sink.promises.size());
+        for (int i = 0; i < 3; i++) {
+            assertTrue(sink.promises.get(i).trySuccess());
+            assertFalse(f.isDone(), "slice " + i + " of 4 written");
+        }
+        sink.promises.get(3).setSuccess();
+        assertTrue(f.isSuccess(), String.valueOf(f.cause()));
+        sink.releaseAll();
+        assertFalse(ch.finish());
+    }
+
+    @Test
+    void softwareWriteFailsWithItsFirstFailedSliceOnceAllAreDone() {
+        SliceSink sink = new SliceSink();
+        EmbeddedChannel ch = new EmbeddedChannel(sink,
+                new GsoEncoder(GsoConfig.newBuilder().segmentSize(1000).mode(GsoMode.SOFTWARE).build()));
+        ChannelFuture f = ch.writeOneOutbound(new DatagramPacket(sequence(4000), V4));
+        ChannelFuture next = ch.writeOneOutbound(new DatagramPacket(sequence(2000), V4));
+        ch.flushOutbound();
+        assertEquals(6, sink.promises.size());
+        IllegalStateException first = new IllegalStateException("first");
+        sink.promises.get(0).setSuccess();
+        assertTrue(sink.promises.get(1).tryFailure(first));
+        sink.promises.get(2).setFailure(new IllegalStateException("second"));
+        assertFalse(f.isDone(), "one slice is still being written");
+        sink.promises.get(3).trySuccess();
+        assertSame(first, f.cause());
+        assertFalse(next.isDone(), "the next write has promises of its own");
+        sink.promises.get(4).trySuccess();
+        sink.promises.get(5).trySuccess();
+        assertTrue(next.isSuccess(), String.valueOf(next.cause()));
+        sink.releaseAll();
+        assertFalse(ch.finish());
+    }
+
+    @Test
+    void softwareWriteFailsWhenEverySliceIsRefusedAtOnce() {
+        GsoEncoder encoder = new GsoEncoder(GsoConfig.newBuilder().segmentSize(1000).mode(GsoMode.SOFTWARE).build());
+        EmbeddedChannel ch = new EmbeddedChannel(new ChannelOutboundHandlerAdapter() {
+            @Override
+            public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+                // As a closed channel does: release and fail within the write call.
+                ReferenceCountUtil.release(msg);
+                promise.setFailure(new java.nio.channels.ClosedChannelException());
+            }
+        }, encoder);
+        ByteBuf payload = sequence(3000);
+        ChannelFuture f = ch.writeOneOutbound(new DatagramPacket(payload, V4));
+        assertInstanceOf(java.nio.channels.ClosedChannelException.class, f.cause());
+        assertEquals(3, encoder.counters().softwareDatagrams());
         assertEquals(0, payload.refCnt());
         assertFalse(ch.finish());
     }
@@ -487,6 +558,23 @@ class GsoEncoderTest {
                 promises.poll().setFailure(new java.nio.channels.ClosedChannelException());
             }
             ctx.close(promise);
+        }
+    }
+
+    /** Keeps every write and its promise, for a test to complete one by one. */
+    static final class SliceSink extends ChannelOutboundHandlerAdapter {
+        final List<Object> messages = new ArrayList<>();
+        final List<ChannelPromise> promises = new ArrayList<>();
+
+        @Override
+        public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+            messages.add(msg);
+            promises.add(promise);
+        }
+
+        void releaseAll() {
+            messages.forEach(ReferenceCountUtil::release);
+            messages.clear();
         }
     }
 

@@ -38,6 +38,9 @@ public final class GsoEncoderMetrics implements MeterBinder {
                 GsoCounters::kernelSends);
         m.counter("netty.offload.gso.kernel.segments", "datagrams inside the kernel sends", counters,
                 GsoCounters::kernelSegments);
+        m.counter("netty.offload.gso.single.datagrams",
+                "datagrams the kernel path sent on their own (a write's one-segment tail); not a fallback", counters,
+                GsoCounters::singleDatagrams);
         m.counter("netty.offload.gso.software.datagrams", "datagrams cut by the software path", counters,
                 GsoCounters::softwareDatagrams);
         m.counter("netty.offload.gso.fallbacks", "kernel sends refused and resent in software", counters,

@@ -3,7 +3,9 @@ package dev.nettyoffload.micrometer;
 import dev.nettyoffload.gro.GroAggregator;
 import dev.nettyoffload.gro.PacketGroAggregator;
 import dev.nettyoffload.gro.PacketPassReason;
+import dev.nettyoffload.gso.GsoConfig;
 import dev.nettyoffload.gso.GsoEncoder;
+import dev.nettyoffload.gso.GsoMode;
 import dev.nettyoffload.gso.PacketGsoEncoder;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -70,6 +72,25 @@ class OffloadMetricsTest {
 
         assertFalse(ch.finishAndReleaseAll());
         assertTrue(registry.getMeters().isEmpty(), "meters left after close: " + registry.getMeters());
+    }
+
+    @Test
+    void theKernelPathsOneSegmentTailIsASingleDatagramNotASoftwareOne() {
+        MeterRegistry registry = new SimpleMeterRegistry();
+        GsoEncoder encoder = new GsoEncoder(GsoConfig.newBuilder().segmentSize(1400).mode(GsoMode.KERNEL).build());
+        EmbeddedChannel ch = new EmbeddedChannel(encoder);
+        new GsoEncoderMetrics(encoder, Tags.of("app", "test")).bindTo(registry);
+        // 65536 = 46 x 1400 (one kernel send, 64400 bytes: the most under the 65507-byte limit) + 1136.
+        assertTrue(ch.writeOutbound(new DatagramPacket(Unpooled.wrappedBuffer(new byte[65536]), PEER)));
+        for (Object o; (o = ch.readOutbound()) != null; ) {
+            ((DatagramPacket) o).release();
+        }
+        assertEquals(1, registry.get("netty.offload.gso.kernel.sends").functionCounter().count());
+        assertEquals(46, registry.get("netty.offload.gso.kernel.segments").functionCounter().count());
+        assertEquals(1, registry.get("netty.offload.gso.single.datagrams").functionCounter().count());
+        assertEquals(0, registry.get("netty.offload.gso.software.datagrams").functionCounter().count());
+        assertEquals(0, registry.get("netty.offload.gso.fallbacks").functionCounter().count());
+        assertFalse(ch.finishAndReleaseAll());
     }
 
     private static double count(MeterRegistry registry, String name, String handler, String channel) {

@@ -41,8 +41,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * slices of one buffer); the GSO paths write it as one {@link DatagramPacket} that {@link GsoEncoder} cuts. A
  * round is {@code writesPerFlush} chunks and one flush; the next round starts when the last write of the round
  * has completed, which bounds what is queued. Operations are counted at the API: one per datagram for path 1
- * (epoll still sends them with sendmmsg, many per system call), kernel sends plus software datagrams of the
- * encoder for the GSO paths.
+ * (epoll still sends them with sendmmsg, many per system call), kernel sends plus single and software datagrams
+ * of the encoder for the GSO paths.
  */
 final class JavaSender {
     /** Asked of the kernel for every sender (Java and C); capped at net.core.wmem_max. */
@@ -184,7 +184,7 @@ final class JavaSender {
                 return plainOps;
             }
             GsoCounters c = encoder.counters();
-            return c.kernelSends() + c.softwareDatagrams();
+            return c.kernelSends() + c.singleDatagrams() + c.softwareDatagrams();
         }
 
         private void begin(long now) {

@@ -203,7 +203,7 @@ final class Report {
         sb.append("- Received Gbit/s counts UDP payload at the receiver during its window.\n");
         sb.append("- ops/MB: for C, system calls; for Java, messages at the Netty API (path 1: one per datagram, "
                 + "though epoll sends them with sendmmsg and reads them with recvmmsg, many per system call; "
-                + "GsoEncoder: kernel sends plus software datagrams; receiver: channelRead messages).\n");
+                + "GsoEncoder: kernel sends plus single and software datagrams; receiver: channelRead messages).\n");
         sb.append("- CPU s/GB: the sending or receiving process's own CPU time (all threads, user+system) during "
                 + "its window, per GB of payload it sent or received.\n");
         sb.append("- Gbit per CPU s: payload moved per CPU second of sender and receiver together (8 / the sum "

@@ -8,20 +8,23 @@ import java.util.Locale;
 /** A copy of a {@link GsoEncoder}'s counters taken on its event loop, with the figures the examples print. */
 public final class SendStats {
     /** Stats of a channel without an encoder. */
-    public static final SendStats NONE = new SendStats(false, 0, 0, 0, 0, 0);
+    public static final SendStats NONE = new SendStats(false, 0, 0, 0, 0, 0, 0);
 
     public final boolean kernelPath;
     public final long kernelSends;
     public final long kernelSegments;
+    /** Datagrams the kernel path sent on their own (the one-segment tail of a write). */
+    public final long singleDatagrams;
     public final long softwareDatagrams;
     public final long passedThrough;
     public final long fallbacks;
 
-    SendStats(boolean kernelPath, long kernelSends, long kernelSegments, long softwareDatagrams, long passedThrough,
-              long fallbacks) {
+    SendStats(boolean kernelPath, long kernelSends, long kernelSegments, long singleDatagrams, long softwareDatagrams,
+              long passedThrough, long fallbacks) {
         this.kernelPath = kernelPath;
         this.kernelSends = kernelSends;
         this.kernelSegments = kernelSegments;
+        this.singleDatagrams = singleDatagrams;
         this.softwareDatagrams = softwareDatagrams;
         this.passedThrough = passedThrough;
         this.fallbacks = fallbacks;
@@ -33,18 +36,18 @@ public final class SendStats {
             return NONE;
         }
         GsoCounters.Snapshot c = encoder.counters().snapshot();
-        return new SendStats(encoder.isKernelPath(), c.kernelSends(), c.kernelSegments(), c.softwareDatagrams(),
-                c.passedThrough(), c.fallbacks());
+        return new SendStats(encoder.isKernelPath(), c.kernelSends(), c.kernelSegments(), c.singleDatagrams(),
+                c.softwareDatagrams(), c.passedThrough(), c.fallbacks());
     }
 
-    /** Datagrams that left through the encoder: kernel segments, software slices and passed-through ones. */
+    /** Datagrams that left through the encoder: kernel segments, single, software and passed-through datagrams. */
     public long datagrams() {
-        return kernelSegments + softwareDatagrams + passedThrough;
+        return kernelSegments + singleDatagrams + softwareDatagrams + passedThrough;
     }
 
-    /** Messages the socket was handed: one per kernel send, software datagram or passed-through datagram. */
+    /** Messages the socket was handed: one per kernel send, single, software or passed-through datagram. */
     public long sendOperations() {
-        return kernelSends + softwareDatagrams + passedThrough;
+        return kernelSends + singleDatagrams + softwareDatagrams + passedThrough;
     }
 
     @Override
@@ -53,9 +56,10 @@ public final class SendStats {
             return "no GsoEncoder";
         }
         return String.format(Locale.ROOT, "%s path, %d datagrams in %d send operations (%.1f per send; %d kernel"
-                        + " sends of %d segments, %d software datagrams, %d passed through), %d fallbacks",
+                        + " sends of %d segments, %d single datagrams, %d software datagrams, %d passed through),"
+                        + " %d fallbacks",
                 kernelPath ? "kernel" : "software", datagrams(), sendOperations(),
                 sendOperations() == 0 ? 0.0 : (double) datagrams() / sendOperations(), kernelSends, kernelSegments,
-                softwareDatagrams, passedThrough, fallbacks);
+                singleDatagrams, softwareDatagrams, passedThrough, fallbacks);
     }
 }

@@ -172,7 +172,7 @@ public final class VxlanGateway implements AutoCloseable {
     /** The counters; call on the event loop (or from a test driving embedded channels). */
     VxlanGatewayCounters snapshot() {
         long in = 0, groIn = 0, merged = 0, mergedFrames = 0, csum = 0, ePackets = 0, reseg = 0, segs = 0;
-        long out = 0, datagrams = 0, writes = 0, kSends = 0, kSegs = 0, sw = 0;
+        long out = 0, datagrams = 0, writes = 0, kSends = 0, kSegs = 0, single = 0, sw = 0;
         EnumMap<VxlanDropReason, Long> d = new EnumMap<>(VxlanDropReason.class);
         for (int i = 0; i < 2; i++) {
             in += framesIn[i];
@@ -192,6 +192,7 @@ public final class VxlanGateway implements AutoCloseable {
             if (encoders[i] != null) {
                 kSends += encoders[i].counters().kernelSends();
                 kSegs += encoders[i].counters().kernelSegments();
+                single += encoders[i].counters().singleDatagrams();
                 sw += encoders[i].counters().softwareDatagrams();
             }
             drops[i].addTo(d);
@@ -200,7 +201,7 @@ public final class VxlanGateway implements AutoCloseable {
             }
         }
         return new VxlanGatewayCounters(in, groIn, merged, mergedFrames, csum, ePackets, reseg, segs, out,
-                datagrams, writes, kSends, kSegs, sw, macTable.size(), d);
+                datagrams, writes, kSends, kSegs, single, sw, macTable.size(), d);
     }
 
     @Override

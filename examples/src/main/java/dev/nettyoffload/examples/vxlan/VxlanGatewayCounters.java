@@ -21,6 +21,7 @@ public final class VxlanGatewayCounters {
     final long outerWrites;
     final long kernelSends;
     final long kernelSegments;
+    final long singleDatagrams;
     final long softwareDatagrams;
     final int macs;
     final EnumMap<VxlanDropReason, Long> drops;
@@ -28,7 +29,8 @@ public final class VxlanGatewayCounters {
     VxlanGatewayCounters(long framesIn, long groPacketsIn, long mergedPacketsOut, long packetsMerged,
                          long checksumFailures, long egressPacketsIn, long resegmented, long segmentsOut,
                          long framesOut, long outerDatagrams, long outerWrites, long kernelSends,
-                         long kernelSegments, long softwareDatagrams, int macs, EnumMap<VxlanDropReason, Long> drops) {
+                         long kernelSegments, long singleDatagrams, long softwareDatagrams, int macs,
+                         EnumMap<VxlanDropReason, Long> drops) {
         this.framesIn = framesIn;
         this.groPacketsIn = groPacketsIn;
         this.mergedPacketsOut = mergedPacketsOut;
@@ -42,6 +44,7 @@ public final class VxlanGatewayCounters {
         this.outerWrites = outerWrites;
         this.kernelSends = kernelSends;
         this.kernelSegments = kernelSegments;
+        this.singleDatagrams = singleDatagrams;
         this.softwareDatagrams = softwareDatagrams;
         this.macs = macs;
         this.drops = drops;
@@ -130,7 +133,8 @@ public final class VxlanGatewayCounters {
                 .append(", segments out ").append(segmentsOut)
                 .append("; outer datagrams ").append(outerDatagrams).append(" in ").append(outerWrites)
                 .append(" writes (").append(String.format("%.1f", datagramsPerWrite())).append(" per write), kernel ")
-                .append(kernelSends).append(" USO sends of ").append(kernelSegments).append(" datagrams, software ")
+                .append(kernelSends).append(" USO sends of ").append(kernelSegments).append(" datagrams + ")
+                .append(singleDatagrams).append(" single, software ")
                 .append(softwareDatagrams).append("; MACs ").append(macs).append("; drops");
         boolean any = false;
         for (Map.Entry<VxlanDropReason, Long> e : drops.entrySet()) {
