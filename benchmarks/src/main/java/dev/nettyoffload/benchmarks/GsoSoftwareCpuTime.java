@@ -1,5 +1,6 @@
 package dev.nettyoffload.benchmarks;
 
+import dev.nettyoffload.examples.Cli;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
