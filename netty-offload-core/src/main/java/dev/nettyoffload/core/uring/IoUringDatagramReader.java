@@ -28,8 +28,10 @@ import io.netty.util.concurrent.Promise;
 import io.netty.util.internal.logging.InternalLogger;
 import io.netty.util.internal.logging.InternalLoggerFactory;
 
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.channels.ClosedChannelException;
+import java.util.concurrent.RejectedExecutionException;
 
 /**
  * Receives for an {@link IoUringDatagramChannel} with our own IORING_OP_RECVMSG and hands the pipeline one
@@ -47,14 +49,20 @@ import java.nio.channels.ClosedChannelException;
  *   <li>turns on UDP_GRO ({@link OffloadChannelOption#UDP_GRO}) on the socket, after Netty's cancelled read
  *       is gone (an IORING_OP_NOP queued behind the cancel tells when) so that no batch lands in Netty's
  *       small buffer;</li>
- *   <li>registers an {@link IoUringIoHandle} of its own on the channel's {@link IoEventLoop} and keeps one
- *       RECVMSG in flight into a {@value #DEFAULT_BUFFER_SIZE}-byte direct buffer.</li>
+ *   <li>registers an {@link IoUringIoHandle} of its own on the channel's {@link IoEventLoop} and keeps
+ *       {@value #DEFAULT_RECEIVES_IN_FLIGHT} RECVMSGs in flight, each into its own
+ *       {@value #DEFAULT_BUFFER_SIZE}-byte direct buffer ({@link RecvSlot}).</li>
  * </ul>
- * Each completion reaches the pipeline as {@code fireChannelRead} then {@code fireChannelReadComplete}: a
- * {@link SegmentedDatagramPacket} (segment size from the UDP_GRO control message) when the kernel coalesced
- * several datagrams, else a plain {@link DatagramPacket}; the sender is parsed from the returned
- * {@code sockaddr}, the recipient is the channel's local address. The reader reads continuously while the
- * channel is open: {@code read()} and AUTO_READ no longer pace it.
+ * Each completion reaches the pipeline as a {@code fireChannelRead}: a {@link SegmentedDatagramPacket} (segment
+ * size from the UDP_GRO control message) when the kernel coalesced several datagrams, else a plain
+ * {@link DatagramPacket}; the sender is parsed from the returned {@code sockaddr}, the recipient is the channel's
+ * local address. Completions are delivered in the order the kernel posted them, which is the order it took the
+ * datagrams off the socket: each RECVMSG dequeues and posts its completion in one step on the event loop's task,
+ * whichever request of ours the data went to. One {@code fireChannelReadComplete} follows all the reads of one
+ * event-loop wakeup: the first read of a round schedules it as a task, and Netty runs tasks only after it has
+ * handled every completion it could reap (re-armed receives that find data complete within the same round). So
+ * a codec that flushes on read-complete, QUIC's, answers a whole round at once. The reader reads continuously
+ * while the channel is open: {@code read()} and AUTO_READ no longer pace it.
  * <p>
  * Attach right after bind/connect, before traffic: a datagram that Netty's reader had already taken reaches the
  * pipeline the usual way. Errors: EAGAIN, EINTR and ECANCELED re-arm silently; errors of a connected socket
@@ -63,7 +71,7 @@ import java.nio.channels.ClosedChannelException;
  * this reader and hands reading back to Netty. A batch larger than the buffer (MSG_TRUNC) is cut to its whole
  * segments, and a datagram cut short is dropped; both are counted in {@link #truncated()}.
  * <p>
- * Close: when the channel closes (or its event loop shuts down) the reader cancels its RECVMSG with
+ * Close: when the channel closes (or its event loop shuts down) the reader cancels its RECVMSGs with
  * IORING_OP_ASYNC_CANCEL and cancels its registration; Netty calls {@code unregistered()} only after the last
  * completion of the registration arrived, and only then is the memory the kernel writes into released.
  * <p>
@@ -72,13 +80,15 @@ import java.nio.channels.ClosedChannelException;
 public final class IoUringDatagramReader {
     /** Bytes of each receive buffer: room for the largest UDP_GRO batch (64 KiB of payload). */
     public static final int DEFAULT_BUFFER_SIZE = 65536;
+    /** RECVMSGs kept in flight: enough that one wakeup reaps several batches. */
+    public static final int DEFAULT_RECEIVES_IN_FLIGHT = 4;
 
     private static final InternalLogger logger = InternalLoggerFactory.getInstance(IoUringDatagramReader.class);
     private static final AttributeKey<IoUringDatagramReader> KEY =
             AttributeKey.valueOf(IoUringDatagramReader.class, "reader");
-    private static final short RECVMSG_DATA = 1;
-    private static final short CANCEL_DATA = 2;
-    private static final short NOP_DATA = 3;
+    // The data field of our other ops; a RECVMSG carries its slot's index.
+    private static final short CANCEL_DATA = -2;
+    private static final short NOP_DATA = -3;
     private static volatile boolean truncationLogged;
 
     private enum State { STARTING, READING, STOPPED }
@@ -86,9 +96,11 @@ public final class IoUringDatagramReader {
     private final Channel channel;
     private final FileDescriptor fd;
     private final int bufferSize;
+    private final RecvSlot[] slots;
     private final ByteBufAllocator allocator;
     private final Handle handle = new Handle();
     private final GenericFutureListener<Future<Object>> loopTerminated = f -> onLoopTerminated();
+    private final Runnable readCompleteTask = this::fireReadComplete;
 
     private InetSocketAddress localAddress;
     private Promise<IoUringDatagramReader> startPromise;
@@ -96,30 +108,28 @@ public final class IoUringDatagramReader {
     private String stopReason;
     private boolean udpGroEnabled;
     private IoRegistration registration;
-    private RecvMsgMemory memory;
-    private ByteBuf payload;
-    private boolean inFlight;
-    private long inFlightId;
+    private boolean readCompleteScheduled;
     // Volatile only for the loop-termination listener and for tests; everything else runs on the event loop.
     private volatile boolean released;
 
-    private long reads;
-    private long batches;
-    private long datagrams;
-    private long bytes;
-    private long truncated;
-    private long errors;
+    private final ReaderCounters counters = new ReaderCounters();
 
-    private IoUringDatagramReader(Channel channel, int bufferSize, ByteBufAllocator allocator) {
+    private IoUringDatagramReader(Channel channel, int bufferSize, int receives, ByteBufAllocator allocator) {
         this.channel = channel;
         this.fd = ((UnixChannel) channel).fd();
         this.bufferSize = bufferSize;
+        this.slots = new RecvSlot[receives];
         this.allocator = allocator;
     }
 
     /** Same as {@link #attach(Channel, int)} with {@value #DEFAULT_BUFFER_SIZE}-byte buffers. */
     public static Future<IoUringDatagramReader> attach(Channel channel) {
         return attach(channel, DEFAULT_BUFFER_SIZE);
+    }
+
+    /** Same as {@link #attach(Channel, int, int)} with {@value #DEFAULT_RECEIVES_IN_FLIGHT} receives in flight. */
+    public static Future<IoUringDatagramReader> attach(Channel channel, int bufferSize) {
+        return attach(channel, bufferSize, DEFAULT_RECEIVES_IN_FLIGHT);
     }
 
     /**
@@ -130,18 +140,23 @@ public final class IoUringDatagramReader {
      * @throws IllegalArgumentException when the reader is not {@link #isSupported() supported} here, or
      *                                  {@code channel} is not a registered io_uring datagram channel
      * @param bufferSize bytes of each receive buffer; a batch or datagram longer than this is truncated
+     * @param receives   RECVMSGs kept in flight, 1 to 64, each with its own buffer
      */
-    public static Future<IoUringDatagramReader> attach(Channel channel, int bufferSize) {
+    public static Future<IoUringDatagramReader> attach(Channel channel, int bufferSize, int receives) {
         if (bufferSize <= 0) {
             throw new IllegalArgumentException("bufferSize: " + bufferSize + " (expected > 0)");
         }
-        String problem = problem(channel);
+        if (receives < 1 || receives > 64) {
+            throw new IllegalArgumentException("receives: " + receives + " (expected 1-64)");
+        }
+        String problem = ReaderSupport.problem(channel, Handle.class);
         if (problem != null) {
             throw new IllegalArgumentException("channel: " + problem);
         }
         EventLoop loop = channel.eventLoop();
         Promise<IoUringDatagramReader> promise = loop.newPromise();
-        IoUringDatagramReader reader = new IoUringDatagramReader(channel, bufferSize, PooledByteBufAllocator.DEFAULT);
+        IoUringDatagramReader reader = new IoUringDatagramReader(channel, bufferSize, receives,
+                PooledByteBufAllocator.DEFAULT);
         if (loop.inEventLoop()) {
             reader.start(promise);
         } else {
@@ -157,39 +172,12 @@ public final class IoUringDatagramReader {
 
     /** Why {@link #isSupported()} is false, or {@code null}. */
     public static String unavailabilityReason() {
-        if (!RecvMsgMemory.isLayoutSupported()) {
-            return "struct layout known only for 64-bit little-endian Linux (x86_64, aarch64), not "
-                    + System.getProperty("os.name") + "/" + System.getProperty("os.arch");
-        }
-        try {
-            Throwable cause = IoUring.unavailabilityCause();
-            return cause == null ? null : "io_uring unavailable: " + cause;
-        } catch (LinkageError e) {
-            return "io_uring unavailable: " + e;
-        }
+        return ReaderSupport.unavailabilityReason();
     }
 
     /** The reader attached to {@code channel}, or {@code null}. */
     public static IoUringDatagramReader of(Channel channel) {
         return channel.hasAttr(KEY) ? channel.attr(KEY).get() : null;
-    }
-
-    private static String problem(Channel channel) {
-        String reason = unavailabilityReason();
-        if (reason != null) {
-            return reason;
-        }
-        if (!(channel instanceof IoUringDatagramChannel)) {
-            return "not an IoUringDatagramChannel: " + channel.getClass().getName();
-        }
-        if (!channel.isRegistered()) {
-            return "not registered with an event loop";
-        }
-        if (!(channel.eventLoop() instanceof IoEventLoop)
-                || !((IoEventLoop) channel.eventLoop()).isCompatible(Handle.class)) {
-            return "event loop does not take io_uring handles: " + channel.eventLoop();
-        }
-        return null;
     }
 
     private void start(Promise<IoUringDatagramReader> promise) {
@@ -212,8 +200,11 @@ public final class IoUringDatagramReader {
         boolean nettyReading = channel.config().isAutoRead();
         channel.config().setAutoRead(false);
         try {
-            memory = new RecvMsgMemory(PooledByteBufAllocator.DEFAULT.directBuffer(RecvMsgMemory.SIZE));
+            for (int i = 0; i < slots.length; i++) {
+                slots[i] = RecvSlot.allocate(i, PooledByteBufAllocator.DEFAULT);
+            }
         } catch (Throwable t) {
+            releaseSlots();
             handBack(null);
             state = State.STOPPED;
             stopReason = "memory: " + t;
@@ -271,9 +262,15 @@ public final class IoUringDatagramReader {
         }
     }
 
-    /** Keeps one RECVMSG in flight; called on the event loop. */
+    /** Puts every idle slot's RECVMSG in flight, in slot order; called on the event loop. */
     private void arm() {
-        if (state != State.READING || inFlight) {
+        for (RecvSlot slot : slots) {
+            arm(slot);
+        }
+    }
+
+    private void arm(RecvSlot slot) {
+        if (state != State.READING || slot.isInFlight()) {
             return;
         }
         if (!fd.isOpen()) {
@@ -281,94 +278,98 @@ public final class IoUringDatagramReader {
             // on it again. The close future stops us.
             return;
         }
-        if (payload == null) {
-            ByteBuf buf = allocator.directBuffer(bufferSize);
-            if (!buf.hasMemoryAddress()) {
-                buf.release();
-                fail(new IllegalStateException("direct buffers have no memory address (sun.misc.Unsafe unavailable)"));
-                return;
-            }
-            payload = buf;
+        IoUringIoOps op;
+        try {
+            op = slot.prepare(fd.intValue(), allocator, bufferSize);
+        } catch (IllegalStateException e) {
+            fail(e);
+            return;
         }
-        payload.clear();
-        memory.prepare(payload.memoryAddress(), bufferSize);
-        long id = registration.submit(new IoUringIoOps(UringConstants.IORING_OP_RECVMSG, (byte) 0, (short) 0,
-                fd.intValue(), 0L, memory.msghdrAddress(), 1, 0, RECVMSG_DATA, (short) 0, (short) 0, 0, 0L));
+        long id = registration.submit(op);
         if (id == 0) {
             stop("registration no longer valid");
             return;
         }
-        inFlight = true;
-        inFlightId = id;
+        slot.submitted(id);
     }
 
-    private void onRecvmsg(int res) {
-        inFlight = false;
+    private void onRecvmsg(RecvSlot slot, int res) {
+        slot.completed();
         if (state != State.READING) {
             return; // stopping: the buffers are released in unregistered()
         }
         if (res >= 0) {
-            deliver(res);
+            deliver(slot, res);
         } else if (!onError(-res)) {
             return;
         }
-        arm();
+        // Re-armed at once: if the socket holds more, Netty's completion loop submits it and reaps the result
+        // in this same round.
+        arm(slot);
     }
 
-    private void deliver(int length) {
+    private void deliver(RecvSlot slot, int length) {
+        RecvMsgMemory memory = slot.memory();
         int flags = memory.msgFlags();
         int segmentSize = udpGroEnabled ? memory.segmentSize() : 0;
         if ((flags & UringConstants.MSG_TRUNC) != 0) {
-            truncated++;
+            counters.truncated++;
             logTruncation(length);
             // Whole segments of a batch are intact; a datagram cut short is not, and is dropped.
             length = segmentSize > 0 ? length - length % segmentSize : 0;
             if (length == 0) {
-                return; // keep the payload buffer for the next receive
+                return; // the slot keeps its payload buffer for the next receive
             }
         }
-        ByteBuf buf = payload;
-        payload = null;
-        buf.writerIndex(length);
+        ByteBuf buf = slot.takePayload(length);
         InetSocketAddress sender = memory.sender();
         DatagramPacket packet;
         if (segmentSize > 0 && length > segmentSize) {
             packet = new SegmentedDatagramPacket(buf, segmentSize, localAddress, sender);
-            batches++;
-            datagrams += (length + segmentSize - 1) / segmentSize;
         } else {
             packet = new DatagramPacket(buf, localAddress, sender);
-            datagrams++;
         }
-        reads++;
-        bytes += length;
-        ChannelPipeline pipeline = channel.pipeline();
-        pipeline.fireChannelRead(packet);
-        pipeline.fireChannelReadComplete();
+        counters.delivered(length, segmentSize);
+        channel.pipeline().fireChannelRead(packet);
+        scheduleReadComplete();
+    }
+
+    /**
+     * Schedules the one read-complete of this round. Netty's io_uring loop handles every completion it can reap
+     * (re-submitting what the handlers queued) before it runs tasks, so the task runs after the round's last read.
+     */
+    private void scheduleReadComplete() {
+        if (readCompleteScheduled) {
+            return;
+        }
+        readCompleteScheduled = true;
+        try {
+            channel.eventLoop().execute(readCompleteTask);
+        } catch (RejectedExecutionException e) {
+            fireReadComplete(); // the loop is shutting down: do not leave the reads without their read-complete
+        }
+    }
+
+    private void fireReadComplete() {
+        readCompleteScheduled = false;
+        counters.readCompletes++;
+        channel.pipeline().fireChannelReadComplete();
     }
 
     /** Returns whether to keep reading. */
     private boolean onError(int errno) {
-        switch (errno) {
-            case UringConstants.EAGAIN:
-            case UringConstants.EINTR:
-            case UringConstants.ECANCELED: // not ours (we only cancel when stopping): re-arm
-                return true;
-            case UringConstants.EBADF:
-            case UringConstants.ENOTSOCK:
-            case UringConstants.EINVAL:
-            case UringConstants.EFAULT:
-            case UringConstants.EOPNOTSUPP:
-                errors++;
-                fail(Errors.newIOException("io_uring recvmsg", -errno));
-                return false;
-            default:
-                // A connected socket's pending ICMP error (ECONNREFUSED, EHOSTUNREACH, ...) is reported once,
-                // by this receive; the socket is fine afterwards.
-                errors++;
-                channel.pipeline().fireExceptionCaught(Errors.newIOException("io_uring recvmsg", -errno));
-                return true;
+        RecvError action = RecvError.of(errno);
+        if (action == RecvError.RETRY) {
+            return true;
         }
+        counters.errors++;
+        IOException cause = Errors.newIOException("io_uring recvmsg", -errno);
+        if (action == RecvError.FATAL) {
+            fail(cause);
+            return false;
+        }
+        channel.pipeline().fireExceptionCaught(cause);
+        return true;
     }
 
     /** Stops on an error the reader cannot recover from and hands reading back to Netty's reader. */
@@ -409,11 +410,13 @@ public final class IoUringDatagramReader {
             releaseMemory();
             return;
         }
-        if (inFlight) {
-            // addr = user_data of the request to cancel; the RECVMSG then completes with -ECANCELED (or with
-            // data that had already arrived, which is dropped).
-            r.submit(new IoUringIoOps(UringConstants.IORING_OP_ASYNC_CANCEL, (byte) 0, (short) 0, -1, 0L, inFlightId,
-                    0, 0, CANCEL_DATA, (short) 0, (short) 0, 0, 0L));
+        for (RecvSlot slot : slots) {
+            if (slot != null && slot.isInFlight()) {
+                // addr = user_data of the request to cancel; the RECVMSG then completes with -ECANCELED (or with
+                // data that had already arrived, which is dropped).
+                r.submit(new IoUringIoOps(UringConstants.IORING_OP_ASYNC_CANCEL, (byte) 0, (short) 0, -1, 0L,
+                        slot.id(), 0, 0, CANCEL_DATA, (short) 0, (short) 0, 0, 0L));
+            }
         }
         // Netty calls unregistered() once every submitted op has completed, so the memory outlives the RECVMSG.
         r.cancel();
@@ -449,12 +452,15 @@ public final class IoUringDatagramReader {
         if (registration != null) {
             terminationFuture().removeListener(loopTerminated);
         }
-        if (memory != null) {
-            memory.release();
-        }
-        if (payload != null) {
-            payload.release();
-            payload = null;
+        releaseSlots();
+    }
+
+    private void releaseSlots() {
+        for (int i = 0; i < slots.length; i++) {
+            if (slots[i] != null) {
+                slots[i].release();
+                slots[i] = null;
+            }
         }
     }
 
@@ -476,6 +482,11 @@ public final class IoUringDatagramReader {
         return bufferSize;
     }
 
+    /** RECVMSGs kept in flight. */
+    public int receivesInFlight() {
+        return slots.length;
+    }
+
     /** Whether the kernel accepted UDP_GRO on the socket, so that completions can carry batches. */
     public boolean isUdpGroEnabled() {
         return udpGroEnabled;
@@ -488,37 +499,46 @@ public final class IoUringDatagramReader {
 
     /** Completions that delivered a message to the pipeline. */
     public long reads() {
-        return reads;
+        return counters.reads;
     }
 
     /** Messages that carried more than one datagram ({@link SegmentedDatagramPacket}s). */
     public long batches() {
-        return batches;
+        return counters.batches;
     }
 
     /** Datagrams delivered, counting each segment of a batch. */
     public long datagrams() {
-        return datagrams;
+        return counters.datagrams;
     }
 
     /** Payload bytes delivered. */
     public long bytes() {
-        return bytes;
+        return counters.bytes;
     }
 
     /** Receives the kernel truncated (MSG_TRUNC): the datagram or batch was larger than {@link #bufferSize()}. */
     public long truncated() {
-        return truncated;
+        return counters.truncated;
     }
 
     /** Failed receives other than EAGAIN, EINTR and ECANCELED (ICMP errors of a connected socket, mostly). */
     public long errors() {
-        return errors;
+        return counters.errors;
     }
 
-    /** Whether a RECVMSG is in flight (tests; event loop only). */
-    boolean isInFlight() {
-        return inFlight;
+    /** {@code channelReadComplete}s fired: one per round that delivered at least one message. */
+    public long readCompletes() {
+        return counters.readCompletes;
+    }
+
+    /** RECVMSGs in flight (tests; event loop only). */
+    int inFlight() {
+        int n = 0;
+        for (RecvSlot slot : slots) {
+            n += slot != null && slot.isInFlight() ? 1 : 0;
+        }
+        return n;
     }
 
     /** Whether the memory the kernel writes into has been released (tests). */
@@ -547,14 +567,8 @@ public final class IoUringDatagramReader {
         }
         sb.append(", UDP_GRO ").append(udpGroEnabled ? "on" : "off")
                 .append(", fd ").append(fd.intValue())
-                .append(", ").append(bufferSize).append("-byte buffers: ")
-                .append(reads).append(" reads, ")
-                .append(batches).append(" batches, ")
-                .append(datagrams).append(" datagrams, ")
-                .append(bytes).append(" bytes, ")
-                .append(truncated).append(" truncated, ")
-                .append(errors).append(" errors)");
-        return sb.toString();
+                .append(", ").append(slots.length).append(" x ").append(bufferSize).append("-byte buffers: ");
+        return counters.appendTo(sb).append(')').toString();
     }
 
     /** The io_uring side: completions of our ops arrive here on the event loop. */
@@ -563,7 +577,10 @@ public final class IoUringDatagramReader {
         public void handle(IoRegistration registration, IoEvent event) {
             IoUringIoEvent e = (IoUringIoEvent) event;
             if (e.opcode() == UringConstants.IORING_OP_RECVMSG) {
-                onRecvmsg(e.res());
+                RecvSlot slot = e.data() >= 0 && e.data() < slots.length ? slots[e.data()] : null;
+                if (slot != null) {
+                    onRecvmsg(slot, e.res());
+                }
             } else if (e.opcode() == UringConstants.IORING_OP_NOP) {
                 enableUdpGroAndArm();
             }
