@@ -1,14 +1,11 @@
 package dev.nettyoffload.core.uring;
 
 import dev.nettyoffload.core.OffloadChannelOption;
-import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelException;
-import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoop;
-import io.netty.channel.IoEvent;
 import io.netty.channel.IoEventLoop;
 import io.netty.channel.IoRegistration;
 import io.netty.channel.socket.DatagramPacket;
@@ -16,7 +13,6 @@ import io.netty.channel.unix.Errors;
 import io.netty.channel.unix.FileDescriptor;
 import io.netty.channel.unix.SegmentedDatagramPacket;
 import io.netty.channel.unix.UnixChannel;
-import io.netty.channel.uring.IoUring;
 import io.netty.channel.uring.IoUringDatagramChannel;
 import io.netty.channel.uring.IoUringIoEvent;
 import io.netty.channel.uring.IoUringIoHandle;
@@ -31,7 +27,6 @@ import io.netty.util.internal.logging.InternalLoggerFactory;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.channels.ClosedChannelException;
-import java.util.concurrent.RejectedExecutionException;
 
 /**
  * Receives for an {@link IoUringDatagramChannel} with our own IORING_OP_RECVMSG and hands the pipeline one
@@ -56,26 +51,24 @@ import java.util.concurrent.RejectedExecutionException;
  * Each completion reaches the pipeline as a {@code fireChannelRead}: a {@link SegmentedDatagramPacket} (segment
  * size from the UDP_GRO control message) when the kernel coalesced several datagrams, else a plain
  * {@link DatagramPacket}; the sender is parsed from the returned {@code sockaddr}, the recipient is the channel's
- * local address. Completions are delivered in the order the kernel posted them, which is the order it took the
- * datagrams off the socket: each RECVMSG dequeues and posts its completion in one step on the event loop's task,
- * whichever request of ours the data went to. One {@code fireChannelReadComplete} follows all the reads of one
- * event-loop wakeup: the first read of a round schedules it as a task, and Netty runs tasks only after it has
- * handled every completion it could reap (re-armed receives that find data complete within the same round). So
- * a codec that flushes on read-complete, QUIC's, answers a whole round at once. The reader reads continuously
- * while the channel is open: {@code read()} and AUTO_READ no longer pace it.
+ * local address. Messages reach the pipeline in completion-queue order, which is the order the kernel took the
+ * datagrams off the socket, whichever of our RECVMSGs each went to: a receive dequeues and posts its completion
+ * in one step on the event loop's thread (see {@link RecvSlot}). One {@code fireChannelReadComplete} follows all
+ * the reads of one event-loop round ({@link RoundReadComplete}), so a codec that flushes on read-complete, QUIC's,
+ * answers a whole round at once. The reader reads continuously while the channel is open: {@code read()} and
+ * AUTO_READ no longer pace it.
  * <p>
  * Attach right after bind/connect, before traffic: a datagram that Netty's reader had already taken reaches the
- * pipeline the usual way. Errors: EAGAIN, EINTR and ECANCELED re-arm silently; errors of a connected socket
- * reported by ICMP (ECONNREFUSED, EHOSTUNREACH, ...) are fired as {@code exceptionCaught} and re-armed; an
- * error that says the request itself cannot work (EBADF, ENOTSOCK, EINVAL, EFAULT, EOPNOTSUPP) is fired, stops
- * this reader and hands reading back to Netty. A batch larger than the buffer (MSG_TRUNC) is cut to its whole
- * segments, and a datagram cut short is dropped; both are counted in {@link #truncated()}.
+ * pipeline the usual way. Errors ({@link RecvError}): EAGAIN, EINTR and ECANCELED re-arm silently; errors of a
+ * connected socket reported by ICMP (ECONNREFUSED, EHOSTUNREACH, ...) are fired as {@code exceptionCaught} and
+ * re-armed; an error that says the request itself cannot work (EBADF, ENOTSOCK, EINVAL, EFAULT, EOPNOTSUPP) is
+ * fired, stops this reader and hands reading back to Netty. A batch larger than the buffer (MSG_TRUNC) is cut to
+ * its whole segments, and a datagram cut short is dropped; both are counted in {@link #truncated()}.
  * <p>
  * Close: when the channel closes (or its event loop shuts down) the reader cancels its RECVMSGs with
  * IORING_OP_ASYNC_CANCEL and cancels its registration; Netty calls {@code unregistered()} only after the last
- * completion of the registration arrived, and only then is the memory the kernel writes into released.
- * <p>
- * Counters are plain fields written on the event loop; read them there for exact values.
+ * completion of the registration arrived, and only then is the memory the kernel writes into released. Counters
+ * are plain fields written on the event loop; read them there for exact values.
  */
 public final class IoUringDatagramReader {
     /** Bytes of each receive buffer: room for the largest UDP_GRO batch (64 KiB of payload). */
@@ -89,18 +82,17 @@ public final class IoUringDatagramReader {
     // The data field of our other ops; a RECVMSG carries its slot's index.
     private static final short CANCEL_DATA = -2;
     private static final short NOP_DATA = -3;
-    private static volatile boolean truncationLogged;
 
     private enum State { STARTING, READING, STOPPED }
 
     private final Channel channel;
     private final FileDescriptor fd;
     private final int bufferSize;
-    private final RecvSlot[] slots;
+    private final RecvSlots slots;
     private final ByteBufAllocator allocator;
-    private final Handle handle = new Handle();
+    private final ReaderHandle handle = new ReaderHandle(this);
     private final GenericFutureListener<Future<Object>> loopTerminated = f -> onLoopTerminated();
-    private final Runnable readCompleteTask = this::fireReadComplete;
+    private final RoundReadComplete readComplete;
 
     private InetSocketAddress localAddress;
     private Promise<IoUringDatagramReader> startPromise;
@@ -108,17 +100,16 @@ public final class IoUringDatagramReader {
     private String stopReason;
     private boolean udpGroEnabled;
     private IoRegistration registration;
-    private boolean readCompleteScheduled;
     // Volatile only for the loop-termination listener and for tests; everything else runs on the event loop.
     private volatile boolean released;
-
     private final ReaderCounters counters = new ReaderCounters();
 
     private IoUringDatagramReader(Channel channel, int bufferSize, int receives, ByteBufAllocator allocator) {
         this.channel = channel;
         this.fd = ((UnixChannel) channel).fd();
         this.bufferSize = bufferSize;
-        this.slots = new RecvSlot[receives];
+        this.slots = new RecvSlots(receives);
+        this.readComplete = new RoundReadComplete(channel);
         this.allocator = allocator;
     }
 
@@ -149,7 +140,7 @@ public final class IoUringDatagramReader {
         if (receives < 1 || receives > 64) {
             throw new IllegalArgumentException("receives: " + receives + " (expected 1-64)");
         }
-        String problem = ReaderSupport.problem(channel, Handle.class);
+        String problem = ReaderSupport.problem(channel, ReaderHandle.class);
         if (problem != null) {
             throw new IllegalArgumentException("channel: " + problem);
         }
@@ -194,18 +185,11 @@ public final class IoUringDatagramReader {
             promise.setFailure(new IllegalStateException("a reader is already attached to " + channel));
             return;
         }
-        ChannelPipeline pipeline = channel.pipeline();
-        pipeline.addFirst(ReadSuppressor.NAME, ReadSuppressor.INSTANCE);
-        // With AUTO_READ on, Netty has a RECVMSG of its own in flight; turning AUTO_READ off queues its cancel.
-        boolean nettyReading = channel.config().isAutoRead();
-        channel.config().setAutoRead(false);
+        boolean nettyReading = ReadSuppressor.takeOver(channel);
         try {
-            for (int i = 0; i < slots.length; i++) {
-                slots[i] = RecvSlot.allocate(i, PooledByteBufAllocator.DEFAULT);
-            }
+            slots.allocate(PooledByteBufAllocator.DEFAULT);
         } catch (Throwable t) {
-            releaseSlots();
-            handBack(null);
+            ReadSuppressor.handBack(channel, null);
             state = State.STOPPED;
             stopReason = "memory: " + t;
             released = true;
@@ -216,7 +200,7 @@ public final class IoUringDatagramReader {
         ((IoEventLoop) channel.eventLoop()).register(handle).addListener(f -> {
             if (!f.isSuccess()) {
                 stop("registration failed: " + f.cause());
-                handBack(null);
+                ReadSuppressor.handBack(channel, null);
                 promise.tryFailure(f.cause());
                 return;
             }
@@ -264,8 +248,8 @@ public final class IoUringDatagramReader {
 
     /** Puts every idle slot's RECVMSG in flight, in slot order; called on the event loop. */
     private void arm() {
-        for (RecvSlot slot : slots) {
-            arm(slot);
+        for (int i = 0; i < slots.count(); i++) {
+            arm(slots.get(i));
         }
     }
 
@@ -309,51 +293,11 @@ public final class IoUringDatagramReader {
     }
 
     private void deliver(RecvSlot slot, int length) {
-        RecvMsgMemory memory = slot.memory();
-        int flags = memory.msgFlags();
-        int segmentSize = udpGroEnabled ? memory.segmentSize() : 0;
-        if ((flags & UringConstants.MSG_TRUNC) != 0) {
-            counters.truncated++;
-            logTruncation(length);
-            // Whole segments of a batch are intact; a datagram cut short is not, and is dropped.
-            length = segmentSize > 0 ? length - length % segmentSize : 0;
-            if (length == 0) {
-                return; // the slot keeps its payload buffer for the next receive
-            }
+        DatagramPacket packet = slot.message(length, udpGroEnabled, localAddress, counters, this);
+        if (packet != null) {
+            channel.pipeline().fireChannelRead(packet);
+            readComplete.readDelivered();
         }
-        ByteBuf buf = slot.takePayload(length);
-        InetSocketAddress sender = memory.sender();
-        DatagramPacket packet;
-        if (segmentSize > 0 && length > segmentSize) {
-            packet = new SegmentedDatagramPacket(buf, segmentSize, localAddress, sender);
-        } else {
-            packet = new DatagramPacket(buf, localAddress, sender);
-        }
-        counters.delivered(length, segmentSize);
-        channel.pipeline().fireChannelRead(packet);
-        scheduleReadComplete();
-    }
-
-    /**
-     * Schedules the one read-complete of this round. Netty's io_uring loop handles every completion it can reap
-     * (re-submitting what the handlers queued) before it runs tasks, so the task runs after the round's last read.
-     */
-    private void scheduleReadComplete() {
-        if (readCompleteScheduled) {
-            return;
-        }
-        readCompleteScheduled = true;
-        try {
-            channel.eventLoop().execute(readCompleteTask);
-        } catch (RejectedExecutionException e) {
-            fireReadComplete(); // the loop is shutting down: do not leave the reads without their read-complete
-        }
-    }
-
-    private void fireReadComplete() {
-        readCompleteScheduled = false;
-        counters.readCompletes++;
-        channel.pipeline().fireChannelReadComplete();
     }
 
     /** Returns whether to keep reading. */
@@ -376,21 +320,7 @@ public final class IoUringDatagramReader {
     private void fail(Throwable cause) {
         logger.info("{} stops and hands reading back to Netty's reader", this, cause);
         stop("failed: " + cause);
-        handBack(cause);
-    }
-
-    private void handBack(Throwable cause) {
-        if (!channel.isOpen()) {
-            return;
-        }
-        ChannelPipeline pipeline = channel.pipeline();
-        if (pipeline.get(ReadSuppressor.NAME) != null) {
-            pipeline.remove(ReadSuppressor.NAME);
-        }
-        channel.config().setAutoRead(true);
-        if (cause != null) {
-            pipeline.fireExceptionCaught(cause);
-        }
+        ReadSuppressor.handBack(channel, cause);
     }
 
     private void stop(String reason) {
@@ -410,14 +340,7 @@ public final class IoUringDatagramReader {
             releaseMemory();
             return;
         }
-        for (RecvSlot slot : slots) {
-            if (slot != null && slot.isInFlight()) {
-                // addr = user_data of the request to cancel; the RECVMSG then completes with -ECANCELED (or with
-                // data that had already arrived, which is dropped).
-                r.submit(new IoUringIoOps(UringConstants.IORING_OP_ASYNC_CANCEL, (byte) 0, (short) 0, -1, 0L,
-                        slot.id(), 0, 0, CANCEL_DATA, (short) 0, (short) 0, 0, 0L));
-            }
-        }
+        slots.cancelAll(r, CANCEL_DATA);
         // Netty calls unregistered() once every submitted op has completed, so the memory outlives the RECVMSG.
         r.cancel();
     }
@@ -452,24 +375,7 @@ public final class IoUringDatagramReader {
         if (registration != null) {
             terminationFuture().removeListener(loopTerminated);
         }
-        releaseSlots();
-    }
-
-    private void releaseSlots() {
-        for (int i = 0; i < slots.length; i++) {
-            if (slots[i] != null) {
-                slots[i].release();
-                slots[i] = null;
-            }
-        }
-    }
-
-    private void logTruncation(int length) {
-        if (!truncationLogged) {
-            truncationLogged = true;
-            logger.warn("{}: a datagram or batch was larger than the {}-byte receive buffer and cut to {} bytes "
-                    + "(logged once per JVM; see truncated())", this, bufferSize, length);
-        }
+        slots.release();
     }
 
     /** The channel this reader reads. */
@@ -484,7 +390,7 @@ public final class IoUringDatagramReader {
 
     /** RECVMSGs kept in flight. */
     public int receivesInFlight() {
-        return slots.length;
+        return slots.count();
     }
 
     /** Whether the kernel accepted UDP_GRO on the socket, so that completions can carry batches. */
@@ -529,16 +435,12 @@ public final class IoUringDatagramReader {
 
     /** {@code channelReadComplete}s fired: one per round that delivered at least one message. */
     public long readCompletes() {
-        return counters.readCompletes;
+        return readComplete.fired();
     }
 
     /** RECVMSGs in flight (tests; event loop only). */
     int inFlight() {
-        int n = 0;
-        for (RecvSlot slot : slots) {
-            n += slot != null && slot.isInFlight() ? 1 : 0;
-        }
-        return n;
+        return slots.inFlight();
     }
 
     /** Whether the memory the kernel writes into has been released (tests). */
@@ -560,47 +462,37 @@ public final class IoUringDatagramReader {
                 break;
             default:
                 sb.append("stopped (").append(stopReason).append(')');
-                if (channel.isOpen() && channel.pipeline().get(ReadSuppressor.NAME) == null) {
+                if (ReadSuppressor.isHandedBack(channel)) {
                     sb.append(", Netty's reader reads");
                 }
                 break;
         }
         sb.append(", UDP_GRO ").append(udpGroEnabled ? "on" : "off")
                 .append(", fd ").append(fd.intValue())
-                .append(", ").append(slots.length).append(" x ").append(bufferSize).append("-byte buffers: ");
-        return counters.appendTo(sb).append(')').toString();
+                .append(", ").append(slots.count()).append(" x ").append(bufferSize).append("-byte buffers: ");
+        return counters.appendTo(sb, readComplete.fired()).append(')').toString();
     }
 
-    /** The io_uring side: completions of our ops arrive here on the event loop. */
-    private final class Handle implements IoUringIoHandle {
-        @Override
-        public void handle(IoRegistration registration, IoEvent event) {
-            IoUringIoEvent e = (IoUringIoEvent) event;
-            if (e.opcode() == UringConstants.IORING_OP_RECVMSG) {
-                RecvSlot slot = e.data() >= 0 && e.data() < slots.length ? slots[e.data()] : null;
-                if (slot != null) {
-                    onRecvmsg(slot, e.res());
-                }
-            } else if (e.opcode() == UringConstants.IORING_OP_NOP) {
-                enableUdpGroAndArm();
+    /** A completion of one of our ops (from {@link ReaderHandle}). */
+    void onCompletion(IoUringIoEvent e) {
+        if (e.opcode() == UringConstants.IORING_OP_RECVMSG) {
+            RecvSlot slot = slots.get(e.data());
+            if (slot != null) {
+                onRecvmsg(slot, e.res());
             }
-            // IORING_OP_ASYNC_CANCEL completes with 0, -ENOENT or -EALREADY: nothing to do.
+        } else if (e.opcode() == UringConstants.IORING_OP_NOP) {
+            enableUdpGroAndArm();
         }
+        // IORING_OP_ASYNC_CANCEL completes with 0, -ENOENT or -EALREADY: nothing to do.
+    }
 
-        @Override
-        public void close() {
-            // The event loop is shutting down.
-            stop("event loop shut down");
-        }
+    /** The event loop is shutting down and closes its handles (from {@link ReaderHandle}). */
+    void onLoopClosing() {
+        stop("event loop shut down");
+    }
 
-        @Override
-        public void unregistered() {
-            releaseMemory();
-        }
-
-        @Override
-        public String toString() {
-            return IoUringDatagramReader.this.toString();
-        }
+    /** Every op of the registration has completed (from {@link ReaderHandle}): the kernel is done with the memory. */
+    void onUnregistered() {
+        releaseMemory();
     }
 }

@@ -1,13 +1,17 @@
 package dev.nettyoffload.core.uring;
 
+import io.netty.util.internal.logging.InternalLogger;
+import io.netty.util.internal.logging.InternalLoggerFactory;
+
 /**
  * What {@link IoUringDatagramReader} delivered: plain fields written on the event loop, so exact only there.
  */
 final class ReaderCounters {
+    private static final InternalLogger logger = InternalLoggerFactory.getInstance(IoUringDatagramReader.class);
+    private static volatile boolean truncationLogged;
+
     /** Completions that delivered a message. */
     long reads;
-    /** {@code channelReadComplete}s fired: rounds that delivered at least one message. */
-    long readCompletes;
     /** Messages of more than one datagram. */
     long batches;
     /** Datagrams, counting each segment of a batch. */
@@ -31,10 +35,20 @@ final class ReaderCounters {
         }
     }
 
-    /** Appends "N reads in R rounds, ..." for the reader's {@code toString()}. */
-    StringBuilder appendTo(StringBuilder sb) {
+    /** Counts a receive the kernel cut to {@code length} bytes (MSG_TRUNC); logs the first of this JVM. */
+    void truncated(Object reader, int bufferSize, int length) {
+        truncated++;
+        if (!truncationLogged) {
+            truncationLogged = true;
+            logger.warn("{}: a datagram or batch was larger than the {}-byte receive buffer and cut to {} bytes "
+                    + "(logged once per JVM; see truncated())", reader, bufferSize, length);
+        }
+    }
+
+    /** Appends "N reads in R rounds, ..." for the reader's {@code toString()}; {@code rounds}: read-completes. */
+    StringBuilder appendTo(StringBuilder sb, long rounds) {
         return sb.append(reads).append(" reads in ")
-                .append(readCompletes).append(" rounds, ")
+                .append(rounds).append(" rounds, ")
                 .append(batches).append(" batches, ")
                 .append(datagrams).append(" datagrams, ")
                 .append(bytes).append(" bytes, ")

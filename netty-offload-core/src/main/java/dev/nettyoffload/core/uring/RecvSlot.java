@@ -2,13 +2,24 @@ package dev.nettyoffload.core.uring;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.socket.DatagramPacket;
+import io.netty.channel.unix.SegmentedDatagramPacket;
 import io.netty.channel.uring.IoUringIoOps;
+
+import java.net.InetSocketAddress;
 
 /**
  * One of the reader's RECVMSG requests: the {@link RecvMsgMemory} the kernel reads the {@code msghdr} from and
  * writes the sender and control messages into, the payload buffer the iovec points at, and the id of the request
  * while the kernel holds them. The slot's index travels in the op's {@code data} field, so a completion finds its
  * slot. Event loop only.
+ * <p>
+ * Order with several slots in flight on one socket: the kernel does not fill them in submission order (a waiting
+ * receive sits on the socket's wait queue, where io_uring adds at the head, and the data goes to whichever woken
+ * receive runs its {@code recvmsg} first), but each receive takes its datagram or batch off the socket and queues
+ * its completion in one step on the submitting thread's task work (or inline at submission), so the completion
+ * queue is in the order the data left the socket. Netty dispatches completions in queue order, and the reader
+ * delivers each as it comes, whatever its slot.
  */
 final class RecvSlot {
     private final short index;
@@ -86,11 +97,30 @@ final class RecvSlot {
         id = 0;
     }
 
-    /** Hands the payload buffer, holding {@code length} received bytes, to the caller; the next receive gets a new one. */
-    ByteBuf takePayload(int length) {
+    /**
+     * The message of a RECVMSG that completed with {@code length} bytes, counted in {@code counters}: a
+     * {@link SegmentedDatagramPacket} when UDP_GRO ({@code udpGro}) coalesced several datagrams, else a plain
+     * {@link DatagramPacket}, owning the payload buffer (the next receive gets a new one). A batch cut by MSG_TRUNC
+     * keeps its whole segments; a datagram cut short is dropped and {@code null} returned, the buffer kept.
+     */
+    DatagramPacket message(int length, boolean udpGro, InetSocketAddress recipient, ReaderCounters counters,
+                           Object reader) {
+        int segmentSize = udpGro ? memory.segmentSize() : 0;
+        if ((memory.msgFlags() & UringConstants.MSG_TRUNC) != 0) {
+            counters.truncated(reader, payload.capacity(), length);
+            length = segmentSize > 0 ? length - length % segmentSize : 0;
+            if (length == 0) {
+                return null;
+            }
+        }
         ByteBuf buf = payload;
         payload = null;
-        return buf.writerIndex(length);
+        buf.writerIndex(length);
+        InetSocketAddress sender = memory.sender();
+        counters.delivered(length, segmentSize);
+        return segmentSize > 0 && length > segmentSize
+                ? new SegmentedDatagramPacket(buf, segmentSize, recipient, sender)
+                : new DatagramPacket(buf, recipient, sender);
     }
 
     /** Releases the memory and payload buffer; only when no RECVMSG of this slot is in flight. */
