@@ -348,6 +348,58 @@ class IoUringDatagramReaderTest {
     }
 
     @Test
+    void kernelBatchesReapedInOneRoundShareOneReadComplete() throws Exception {
+        requireUso();
+        AtomicInteger readCompletes = new AtomicInteger();
+        Channel rx = receiver("127.0.0.1", readCompletes);
+        IoUringDatagramReader reader = IoUringDatagramReader.attach(rx).sync().getNow();
+        Channel tx = usoSender("127.0.0.1");
+        int count = 24;
+        byte[][] sent = new byte[count][];
+        CountDownLatch release = new CountDownLatch(1);
+        rx.eventLoop().execute(() -> awaitQuietly(release));
+        try {
+            for (int i = 0; i < count; i++) {
+                sent[i] = sequenced(i, 4 * 1000 + i); // 4 segments of 1000 and a short tail: one batch each
+                sendSegmented(tx, sent[i], 1000, rx.localAddress());
+            }
+        } finally {
+            release.countDown();
+        }
+        for (int i = 0; i < count; i++) {
+            DatagramPacket p = take();
+            try {
+                assertEquals(1000, assertInstanceOf(SegmentedDatagramPacket.class, p).segmentSize());
+                assertArrayEquals(sent[i], bytes(p.content()), "batch " + i);
+            } finally {
+                p.release();
+            }
+        }
+        awaitTrue(() -> onLoop(rx, reader::readCompletes) == readCompletes.get(), "read-completes counted");
+        assertEquals((long) count, onLoop(rx, reader::batches));
+        assertTrue(readCompletes.get() <= count / 4, readCompletes + " read-completes for " + count + " batches: "
+                + reader);
+    }
+
+    @Test
+    void attachChecksTheReceiveCount() throws Exception {
+        Channel rx = receiver("127.0.0.1");
+        for (int bad : new int[] {0, -1, 65}) {
+            try {
+                IoUringDatagramReader.attach(rx, 2048, bad);
+                fail("attached with " + bad + " receives");
+            } catch (IllegalArgumentException expected) {
+                assertTrue(expected.getMessage().contains("receives"), expected.getMessage());
+            }
+        }
+        IoUringDatagramReader reader = IoUringDatagramReader.attach(rx, 2048, 1).sync().getNow();
+        assertEquals(1, reader.receivesInFlight());
+        assertEquals(1, (int) onLoop(rx, reader::inFlight));
+        jdkSender("127.0.0.1").send(ByteBuffer.wrap(sequenced(7, 50)), rx.localAddress());
+        assertSequence(7, 1);
+    }
+
+    @Test
     void orderIsKeptAcrossSeveralReadsInFlight() throws Exception {
         AtomicInteger readCompletes = new AtomicInteger();
         Channel rx = receiver("127.0.0.1", readCompletes);
