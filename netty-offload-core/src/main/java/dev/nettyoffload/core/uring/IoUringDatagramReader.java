@@ -1,14 +1,11 @@
 package dev.nettyoffload.core.uring;
 
 import dev.nettyoffload.core.OffloadChannelOption;
-import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelException;
-import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoop;
-import io.netty.channel.IoEvent;
 import io.netty.channel.IoEventLoop;
 import io.netty.channel.IoRegistration;
 import io.netty.channel.socket.DatagramPacket;
@@ -16,7 +13,6 @@ import io.netty.channel.unix.Errors;
 import io.netty.channel.unix.FileDescriptor;
 import io.netty.channel.unix.SegmentedDatagramPacket;
 import io.netty.channel.unix.UnixChannel;
-import io.netty.channel.uring.IoUring;
 import io.netty.channel.uring.IoUringDatagramChannel;
 import io.netty.channel.uring.IoUringIoEvent;
 import io.netty.channel.uring.IoUringIoHandle;
@@ -28,6 +24,7 @@ import io.netty.util.concurrent.Promise;
 import io.netty.util.internal.logging.InternalLogger;
 import io.netty.util.internal.logging.InternalLoggerFactory;
 
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.channels.ClosedChannelException;
 
@@ -47,48 +44,55 @@ import java.nio.channels.ClosedChannelException;
  *   <li>turns on UDP_GRO ({@link OffloadChannelOption#UDP_GRO}) on the socket, after Netty's cancelled read
  *       is gone (an IORING_OP_NOP queued behind the cancel tells when) so that no batch lands in Netty's
  *       small buffer;</li>
- *   <li>registers an {@link IoUringIoHandle} of its own on the channel's {@link IoEventLoop} and keeps one
- *       RECVMSG in flight into a {@value #DEFAULT_BUFFER_SIZE}-byte direct buffer.</li>
+ *   <li>registers an {@link IoUringIoHandle} of its own on the channel's {@link IoEventLoop} and keeps
+ *       {@value #DEFAULT_RECEIVES_IN_FLIGHT} RECVMSGs in flight, each into its own
+ *       {@value #DEFAULT_BUFFER_SIZE}-byte direct buffer ({@link RecvSlot}).</li>
  * </ul>
- * Each completion reaches the pipeline as {@code fireChannelRead} then {@code fireChannelReadComplete}: a
- * {@link SegmentedDatagramPacket} (segment size from the UDP_GRO control message) when the kernel coalesced
- * several datagrams, else a plain {@link DatagramPacket}; the sender is parsed from the returned
- * {@code sockaddr}, the recipient is the channel's local address. The reader reads continuously while the
- * channel is open: {@code read()} and AUTO_READ no longer pace it.
+ * Each completion reaches the pipeline as a {@code fireChannelRead}: a {@link SegmentedDatagramPacket} (segment
+ * size from the UDP_GRO control message) when the kernel coalesced several datagrams, else a plain
+ * {@link DatagramPacket}; the sender is parsed from the returned {@code sockaddr}, the recipient is the channel's
+ * local address. Messages reach the pipeline in completion-queue order, which is the order the kernel took the
+ * datagrams off the socket, whichever of our RECVMSGs each went to: a receive dequeues and posts its completion
+ * in one step on the event loop's thread (see {@link RecvSlot}). One {@code fireChannelReadComplete} follows all
+ * the reads of one event-loop round ({@link RoundReadComplete}), so a codec that flushes on read-complete, QUIC's,
+ * answers a whole round at once. The reader reads continuously while the channel is open: {@code read()} and
+ * AUTO_READ no longer pace it.
  * <p>
  * Attach right after bind/connect, before traffic: a datagram that Netty's reader had already taken reaches the
- * pipeline the usual way. Errors: EAGAIN, EINTR and ECANCELED re-arm silently; errors of a connected socket
- * reported by ICMP (ECONNREFUSED, EHOSTUNREACH, ...) are fired as {@code exceptionCaught} and re-armed; an
- * error that says the request itself cannot work (EBADF, ENOTSOCK, EINVAL, EFAULT, EOPNOTSUPP) is fired, stops
- * this reader and hands reading back to Netty. A batch larger than the buffer (MSG_TRUNC) is cut to its whole
- * segments, and a datagram cut short is dropped; both are counted in {@link #truncated()}.
+ * pipeline the usual way. Errors ({@link RecvError}): EAGAIN, EINTR and ECANCELED re-arm silently; errors of a
+ * connected socket reported by ICMP (ECONNREFUSED, EHOSTUNREACH, ...) are fired as {@code exceptionCaught} and
+ * re-armed; an error that says the request itself cannot work (EBADF, ENOTSOCK, EINVAL, EFAULT, EOPNOTSUPP) is
+ * fired, stops this reader and hands reading back to Netty. A batch larger than the buffer (MSG_TRUNC) is cut to
+ * its whole segments, and a datagram cut short is dropped; both are counted in {@link #truncated()}.
  * <p>
- * Close: when the channel closes (or its event loop shuts down) the reader cancels its RECVMSG with
+ * Close: when the channel closes (or its event loop shuts down) the reader cancels its RECVMSGs with
  * IORING_OP_ASYNC_CANCEL and cancels its registration; Netty calls {@code unregistered()} only after the last
- * completion of the registration arrived, and only then is the memory the kernel writes into released.
- * <p>
- * Counters are plain fields written on the event loop; read them there for exact values.
+ * completion of the registration arrived, and only then is the memory the kernel writes into released. Counters
+ * are plain fields written on the event loop; read them there for exact values.
  */
 public final class IoUringDatagramReader {
     /** Bytes of each receive buffer: room for the largest UDP_GRO batch (64 KiB of payload). */
     public static final int DEFAULT_BUFFER_SIZE = 65536;
+    /** RECVMSGs kept in flight: enough that one wakeup reaps several batches. */
+    public static final int DEFAULT_RECEIVES_IN_FLIGHT = 4;
 
     private static final InternalLogger logger = InternalLoggerFactory.getInstance(IoUringDatagramReader.class);
     private static final AttributeKey<IoUringDatagramReader> KEY =
             AttributeKey.valueOf(IoUringDatagramReader.class, "reader");
-    private static final short RECVMSG_DATA = 1;
-    private static final short CANCEL_DATA = 2;
-    private static final short NOP_DATA = 3;
-    private static volatile boolean truncationLogged;
+    // The data field of our other ops; a RECVMSG carries its slot's index.
+    private static final short CANCEL_DATA = -2;
+    private static final short NOP_DATA = -3;
 
     private enum State { STARTING, READING, STOPPED }
 
     private final Channel channel;
     private final FileDescriptor fd;
     private final int bufferSize;
+    private final RecvSlots slots;
     private final ByteBufAllocator allocator;
-    private final Handle handle = new Handle();
+    private final ReaderHandle handle = new ReaderHandle(this);
     private final GenericFutureListener<Future<Object>> loopTerminated = f -> onLoopTerminated();
+    private final RoundReadComplete readComplete;
 
     private InetSocketAddress localAddress;
     private Promise<IoUringDatagramReader> startPromise;
@@ -96,30 +100,27 @@ public final class IoUringDatagramReader {
     private String stopReason;
     private boolean udpGroEnabled;
     private IoRegistration registration;
-    private RecvMsgMemory memory;
-    private ByteBuf payload;
-    private boolean inFlight;
-    private long inFlightId;
     // Volatile only for the loop-termination listener and for tests; everything else runs on the event loop.
     private volatile boolean released;
+    private final ReaderCounters counters = new ReaderCounters();
 
-    private long reads;
-    private long batches;
-    private long datagrams;
-    private long bytes;
-    private long truncated;
-    private long errors;
-
-    private IoUringDatagramReader(Channel channel, int bufferSize, ByteBufAllocator allocator) {
+    private IoUringDatagramReader(Channel channel, int bufferSize, int receives, ByteBufAllocator allocator) {
         this.channel = channel;
         this.fd = ((UnixChannel) channel).fd();
         this.bufferSize = bufferSize;
+        this.slots = new RecvSlots(receives);
+        this.readComplete = new RoundReadComplete(channel);
         this.allocator = allocator;
     }
 
     /** Same as {@link #attach(Channel, int)} with {@value #DEFAULT_BUFFER_SIZE}-byte buffers. */
     public static Future<IoUringDatagramReader> attach(Channel channel) {
         return attach(channel, DEFAULT_BUFFER_SIZE);
+    }
+
+    /** Same as {@link #attach(Channel, int, int)} with {@value #DEFAULT_RECEIVES_IN_FLIGHT} receives in flight. */
+    public static Future<IoUringDatagramReader> attach(Channel channel, int bufferSize) {
+        return attach(channel, bufferSize, DEFAULT_RECEIVES_IN_FLIGHT);
     }
 
     /**
@@ -130,18 +131,23 @@ public final class IoUringDatagramReader {
      * @throws IllegalArgumentException when the reader is not {@link #isSupported() supported} here, or
      *                                  {@code channel} is not a registered io_uring datagram channel
      * @param bufferSize bytes of each receive buffer; a batch or datagram longer than this is truncated
+     * @param receives   RECVMSGs kept in flight, 1 to 64, each with its own buffer
      */
-    public static Future<IoUringDatagramReader> attach(Channel channel, int bufferSize) {
+    public static Future<IoUringDatagramReader> attach(Channel channel, int bufferSize, int receives) {
         if (bufferSize <= 0) {
             throw new IllegalArgumentException("bufferSize: " + bufferSize + " (expected > 0)");
         }
-        String problem = problem(channel);
+        if (receives < 1 || receives > 64) {
+            throw new IllegalArgumentException("receives: " + receives + " (expected 1-64)");
+        }
+        String problem = ReaderSupport.problem(channel, ReaderHandle.class);
         if (problem != null) {
             throw new IllegalArgumentException("channel: " + problem);
         }
         EventLoop loop = channel.eventLoop();
         Promise<IoUringDatagramReader> promise = loop.newPromise();
-        IoUringDatagramReader reader = new IoUringDatagramReader(channel, bufferSize, PooledByteBufAllocator.DEFAULT);
+        IoUringDatagramReader reader = new IoUringDatagramReader(channel, bufferSize, receives,
+                PooledByteBufAllocator.DEFAULT);
         if (loop.inEventLoop()) {
             reader.start(promise);
         } else {
@@ -157,39 +163,12 @@ public final class IoUringDatagramReader {
 
     /** Why {@link #isSupported()} is false, or {@code null}. */
     public static String unavailabilityReason() {
-        if (!RecvMsgMemory.isLayoutSupported()) {
-            return "struct layout known only for 64-bit little-endian Linux (x86_64, aarch64), not "
-                    + System.getProperty("os.name") + "/" + System.getProperty("os.arch");
-        }
-        try {
-            Throwable cause = IoUring.unavailabilityCause();
-            return cause == null ? null : "io_uring unavailable: " + cause;
-        } catch (LinkageError e) {
-            return "io_uring unavailable: " + e;
-        }
+        return ReaderSupport.unavailabilityReason();
     }
 
     /** The reader attached to {@code channel}, or {@code null}. */
     public static IoUringDatagramReader of(Channel channel) {
         return channel.hasAttr(KEY) ? channel.attr(KEY).get() : null;
-    }
-
-    private static String problem(Channel channel) {
-        String reason = unavailabilityReason();
-        if (reason != null) {
-            return reason;
-        }
-        if (!(channel instanceof IoUringDatagramChannel)) {
-            return "not an IoUringDatagramChannel: " + channel.getClass().getName();
-        }
-        if (!channel.isRegistered()) {
-            return "not registered with an event loop";
-        }
-        if (!(channel.eventLoop() instanceof IoEventLoop)
-                || !((IoEventLoop) channel.eventLoop()).isCompatible(Handle.class)) {
-            return "event loop does not take io_uring handles: " + channel.eventLoop();
-        }
-        return null;
     }
 
     private void start(Promise<IoUringDatagramReader> promise) {
@@ -206,15 +185,11 @@ public final class IoUringDatagramReader {
             promise.setFailure(new IllegalStateException("a reader is already attached to " + channel));
             return;
         }
-        ChannelPipeline pipeline = channel.pipeline();
-        pipeline.addFirst(ReadSuppressor.NAME, ReadSuppressor.INSTANCE);
-        // With AUTO_READ on, Netty has a RECVMSG of its own in flight; turning AUTO_READ off queues its cancel.
-        boolean nettyReading = channel.config().isAutoRead();
-        channel.config().setAutoRead(false);
+        boolean nettyReading = ReadSuppressor.takeOver(channel);
         try {
-            memory = new RecvMsgMemory(PooledByteBufAllocator.DEFAULT.directBuffer(RecvMsgMemory.SIZE));
+            slots.allocate(PooledByteBufAllocator.DEFAULT);
         } catch (Throwable t) {
-            handBack(null);
+            ReadSuppressor.handBack(channel, null);
             state = State.STOPPED;
             stopReason = "memory: " + t;
             released = true;
@@ -225,7 +200,7 @@ public final class IoUringDatagramReader {
         ((IoEventLoop) channel.eventLoop()).register(handle).addListener(f -> {
             if (!f.isSuccess()) {
                 stop("registration failed: " + f.cause());
-                handBack(null);
+                ReadSuppressor.handBack(channel, null);
                 promise.tryFailure(f.cause());
                 return;
             }
@@ -271,9 +246,15 @@ public final class IoUringDatagramReader {
         }
     }
 
-    /** Keeps one RECVMSG in flight; called on the event loop. */
+    /** Puts every idle slot's RECVMSG in flight, in slot order; called on the event loop. */
     private void arm() {
-        if (state != State.READING || inFlight) {
+        for (int i = 0; i < slots.count(); i++) {
+            arm(slots.get(i));
+        }
+    }
+
+    private void arm(RecvSlot slot) {
+        if (state != State.READING || slot.isInFlight()) {
             return;
         }
         if (!fd.isOpen()) {
@@ -281,115 +262,65 @@ public final class IoUringDatagramReader {
             // on it again. The close future stops us.
             return;
         }
-        if (payload == null) {
-            ByteBuf buf = allocator.directBuffer(bufferSize);
-            if (!buf.hasMemoryAddress()) {
-                buf.release();
-                fail(new IllegalStateException("direct buffers have no memory address (sun.misc.Unsafe unavailable)"));
-                return;
-            }
-            payload = buf;
+        IoUringIoOps op;
+        try {
+            op = slot.prepare(fd.intValue(), allocator, bufferSize);
+        } catch (IllegalStateException e) {
+            fail(e);
+            return;
         }
-        payload.clear();
-        memory.prepare(payload.memoryAddress(), bufferSize);
-        long id = registration.submit(new IoUringIoOps(UringConstants.IORING_OP_RECVMSG, (byte) 0, (short) 0,
-                fd.intValue(), 0L, memory.msghdrAddress(), 1, 0, RECVMSG_DATA, (short) 0, (short) 0, 0, 0L));
+        long id = registration.submit(op);
         if (id == 0) {
             stop("registration no longer valid");
             return;
         }
-        inFlight = true;
-        inFlightId = id;
+        slot.submitted(id);
     }
 
-    private void onRecvmsg(int res) {
-        inFlight = false;
+    private void onRecvmsg(RecvSlot slot, int res) {
+        slot.completed();
         if (state != State.READING) {
             return; // stopping: the buffers are released in unregistered()
         }
         if (res >= 0) {
-            deliver(res);
+            deliver(slot, res);
         } else if (!onError(-res)) {
             return;
         }
-        arm();
+        // Re-armed at once: if the socket holds more, Netty's completion loop submits it and reaps the result
+        // in this same round.
+        arm(slot);
     }
 
-    private void deliver(int length) {
-        int flags = memory.msgFlags();
-        int segmentSize = udpGroEnabled ? memory.segmentSize() : 0;
-        if ((flags & UringConstants.MSG_TRUNC) != 0) {
-            truncated++;
-            logTruncation(length);
-            // Whole segments of a batch are intact; a datagram cut short is not, and is dropped.
-            length = segmentSize > 0 ? length - length % segmentSize : 0;
-            if (length == 0) {
-                return; // keep the payload buffer for the next receive
-            }
+    private void deliver(RecvSlot slot, int length) {
+        DatagramPacket packet = slot.message(length, udpGroEnabled, localAddress, counters, this);
+        if (packet != null) {
+            channel.pipeline().fireChannelRead(packet);
+            readComplete.readDelivered();
         }
-        ByteBuf buf = payload;
-        payload = null;
-        buf.writerIndex(length);
-        InetSocketAddress sender = memory.sender();
-        DatagramPacket packet;
-        if (segmentSize > 0 && length > segmentSize) {
-            packet = new SegmentedDatagramPacket(buf, segmentSize, localAddress, sender);
-            batches++;
-            datagrams += (length + segmentSize - 1) / segmentSize;
-        } else {
-            packet = new DatagramPacket(buf, localAddress, sender);
-            datagrams++;
-        }
-        reads++;
-        bytes += length;
-        ChannelPipeline pipeline = channel.pipeline();
-        pipeline.fireChannelRead(packet);
-        pipeline.fireChannelReadComplete();
     }
 
     /** Returns whether to keep reading. */
     private boolean onError(int errno) {
-        switch (errno) {
-            case UringConstants.EAGAIN:
-            case UringConstants.EINTR:
-            case UringConstants.ECANCELED: // not ours (we only cancel when stopping): re-arm
-                return true;
-            case UringConstants.EBADF:
-            case UringConstants.ENOTSOCK:
-            case UringConstants.EINVAL:
-            case UringConstants.EFAULT:
-            case UringConstants.EOPNOTSUPP:
-                errors++;
-                fail(Errors.newIOException("io_uring recvmsg", -errno));
-                return false;
-            default:
-                // A connected socket's pending ICMP error (ECONNREFUSED, EHOSTUNREACH, ...) is reported once,
-                // by this receive; the socket is fine afterwards.
-                errors++;
-                channel.pipeline().fireExceptionCaught(Errors.newIOException("io_uring recvmsg", -errno));
-                return true;
+        RecvError action = RecvError.of(errno);
+        if (action == RecvError.RETRY) {
+            return true;
         }
+        counters.errors++;
+        IOException cause = Errors.newIOException("io_uring recvmsg", -errno);
+        if (action == RecvError.FATAL) {
+            fail(cause);
+            return false;
+        }
+        channel.pipeline().fireExceptionCaught(cause);
+        return true;
     }
 
     /** Stops on an error the reader cannot recover from and hands reading back to Netty's reader. */
     private void fail(Throwable cause) {
         logger.info("{} stops and hands reading back to Netty's reader", this, cause);
         stop("failed: " + cause);
-        handBack(cause);
-    }
-
-    private void handBack(Throwable cause) {
-        if (!channel.isOpen()) {
-            return;
-        }
-        ChannelPipeline pipeline = channel.pipeline();
-        if (pipeline.get(ReadSuppressor.NAME) != null) {
-            pipeline.remove(ReadSuppressor.NAME);
-        }
-        channel.config().setAutoRead(true);
-        if (cause != null) {
-            pipeline.fireExceptionCaught(cause);
-        }
+        ReadSuppressor.handBack(channel, cause);
     }
 
     private void stop(String reason) {
@@ -409,12 +340,7 @@ public final class IoUringDatagramReader {
             releaseMemory();
             return;
         }
-        if (inFlight) {
-            // addr = user_data of the request to cancel; the RECVMSG then completes with -ECANCELED (or with
-            // data that had already arrived, which is dropped).
-            r.submit(new IoUringIoOps(UringConstants.IORING_OP_ASYNC_CANCEL, (byte) 0, (short) 0, -1, 0L, inFlightId,
-                    0, 0, CANCEL_DATA, (short) 0, (short) 0, 0, 0L));
-        }
+        slots.cancelAll(r, CANCEL_DATA);
         // Netty calls unregistered() once every submitted op has completed, so the memory outlives the RECVMSG.
         r.cancel();
     }
@@ -449,21 +375,7 @@ public final class IoUringDatagramReader {
         if (registration != null) {
             terminationFuture().removeListener(loopTerminated);
         }
-        if (memory != null) {
-            memory.release();
-        }
-        if (payload != null) {
-            payload.release();
-            payload = null;
-        }
-    }
-
-    private void logTruncation(int length) {
-        if (!truncationLogged) {
-            truncationLogged = true;
-            logger.warn("{}: a datagram or batch was larger than the {}-byte receive buffer and cut to {} bytes "
-                    + "(logged once per JVM; see truncated())", this, bufferSize, length);
-        }
+        slots.release();
     }
 
     /** The channel this reader reads. */
@@ -474,6 +386,11 @@ public final class IoUringDatagramReader {
     /** Bytes of each receive buffer. */
     public int bufferSize() {
         return bufferSize;
+    }
+
+    /** RECVMSGs kept in flight. */
+    public int receivesInFlight() {
+        return slots.count();
     }
 
     /** Whether the kernel accepted UDP_GRO on the socket, so that completions can carry batches. */
@@ -488,37 +405,42 @@ public final class IoUringDatagramReader {
 
     /** Completions that delivered a message to the pipeline. */
     public long reads() {
-        return reads;
+        return counters.reads;
     }
 
     /** Messages that carried more than one datagram ({@link SegmentedDatagramPacket}s). */
     public long batches() {
-        return batches;
+        return counters.batches;
     }
 
     /** Datagrams delivered, counting each segment of a batch. */
     public long datagrams() {
-        return datagrams;
+        return counters.datagrams;
     }
 
     /** Payload bytes delivered. */
     public long bytes() {
-        return bytes;
+        return counters.bytes;
     }
 
     /** Receives the kernel truncated (MSG_TRUNC): the datagram or batch was larger than {@link #bufferSize()}. */
     public long truncated() {
-        return truncated;
+        return counters.truncated;
     }
 
     /** Failed receives other than EAGAIN, EINTR and ECANCELED (ICMP errors of a connected socket, mostly). */
     public long errors() {
-        return errors;
+        return counters.errors;
     }
 
-    /** Whether a RECVMSG is in flight (tests; event loop only). */
-    boolean isInFlight() {
-        return inFlight;
+    /** {@code channelReadComplete}s fired: one per round that delivered at least one message. */
+    public long readCompletes() {
+        return readComplete.fired();
+    }
+
+    /** RECVMSGs in flight (tests; event loop only). */
+    int inFlight() {
+        return slots.inFlight();
     }
 
     /** Whether the memory the kernel writes into has been released (tests). */
@@ -540,50 +462,37 @@ public final class IoUringDatagramReader {
                 break;
             default:
                 sb.append("stopped (").append(stopReason).append(')');
-                if (channel.isOpen() && channel.pipeline().get(ReadSuppressor.NAME) == null) {
+                if (ReadSuppressor.isHandedBack(channel)) {
                     sb.append(", Netty's reader reads");
                 }
                 break;
         }
         sb.append(", UDP_GRO ").append(udpGroEnabled ? "on" : "off")
                 .append(", fd ").append(fd.intValue())
-                .append(", ").append(bufferSize).append("-byte buffers: ")
-                .append(reads).append(" reads, ")
-                .append(batches).append(" batches, ")
-                .append(datagrams).append(" datagrams, ")
-                .append(bytes).append(" bytes, ")
-                .append(truncated).append(" truncated, ")
-                .append(errors).append(" errors)");
-        return sb.toString();
+                .append(", ").append(slots.count()).append(" x ").append(bufferSize).append("-byte buffers: ");
+        return counters.appendTo(sb, readComplete.fired()).append(')').toString();
     }
 
-    /** The io_uring side: completions of our ops arrive here on the event loop. */
-    private final class Handle implements IoUringIoHandle {
-        @Override
-        public void handle(IoRegistration registration, IoEvent event) {
-            IoUringIoEvent e = (IoUringIoEvent) event;
-            if (e.opcode() == UringConstants.IORING_OP_RECVMSG) {
-                onRecvmsg(e.res());
-            } else if (e.opcode() == UringConstants.IORING_OP_NOP) {
-                enableUdpGroAndArm();
+    /** A completion of one of our ops (from {@link ReaderHandle}). */
+    void onCompletion(IoUringIoEvent e) {
+        if (e.opcode() == UringConstants.IORING_OP_RECVMSG) {
+            RecvSlot slot = slots.get(e.data());
+            if (slot != null) {
+                onRecvmsg(slot, e.res());
             }
-            // IORING_OP_ASYNC_CANCEL completes with 0, -ENOENT or -EALREADY: nothing to do.
+        } else if (e.opcode() == UringConstants.IORING_OP_NOP) {
+            enableUdpGroAndArm();
         }
+        // IORING_OP_ASYNC_CANCEL completes with 0, -ENOENT or -EALREADY: nothing to do.
+    }
 
-        @Override
-        public void close() {
-            // The event loop is shutting down.
-            stop("event loop shut down");
-        }
+    /** The event loop is shutting down and closes its handles (from {@link ReaderHandle}). */
+    void onLoopClosing() {
+        stop("event loop shut down");
+    }
 
-        @Override
-        public void unregistered() {
-            releaseMemory();
-        }
-
-        @Override
-        public String toString() {
-            return IoUringDatagramReader.this.toString();
-        }
+    /** Every op of the registration has completed (from {@link ReaderHandle}): the kernel is done with the memory. */
+    void onUnregistered() {
+        releaseMemory();
     }
 }

@@ -1,8 +1,10 @@
 package dev.nettyoffload.core.uring;
 
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOutboundHandlerAdapter;
+import io.netty.channel.ChannelPipeline;
 
 /**
  * Swallows {@code read()} so that Netty's own reader never starts beside an {@link IoUringDatagramReader}.
@@ -20,6 +22,41 @@ final class ReadSuppressor extends ChannelOutboundHandlerAdapter {
     static final String NAME = "IoUringDatagramReader#ReadSuppressor";
 
     private ReadSuppressor() {
+    }
+
+    /**
+     * Stops Netty's reader on {@code channel}: this handler first in the pipeline and AUTO_READ off. Returns whether
+     * AUTO_READ was on, in which case Netty has a RECVMSG of its own in flight and turning AUTO_READ off queued its
+     * cancel. Event loop only.
+     */
+    static boolean takeOver(Channel channel) {
+        channel.pipeline().addFirst(NAME, INSTANCE);
+        boolean nettyReading = channel.config().isAutoRead();
+        channel.config().setAutoRead(false);
+        return nettyReading;
+    }
+
+    /**
+     * Hands reading back to Netty's reader on an open {@code channel}: removes this handler, turns AUTO_READ on and
+     * fires {@code cause} unless {@code null}. Event loop only.
+     */
+    static void handBack(Channel channel, Throwable cause) {
+        if (!channel.isOpen()) {
+            return;
+        }
+        ChannelPipeline pipeline = channel.pipeline();
+        if (pipeline.get(NAME) != null) {
+            pipeline.remove(NAME);
+        }
+        channel.config().setAutoRead(true);
+        if (cause != null) {
+            pipeline.fireExceptionCaught(cause);
+        }
+    }
+
+    /** Whether {@code channel} is open and Netty's reader reads it again. */
+    static boolean isHandedBack(Channel channel) {
+        return channel.isOpen() && channel.pipeline().get(NAME) == null;
     }
 
     @Override

@@ -31,8 +31,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -316,11 +318,148 @@ class IoUringDatagramReaderTest {
     }
 
     @Test
+    void batchesReapedInOneRoundShareOneReadComplete() throws Exception {
+        AtomicInteger readCompletes = new AtomicInteger();
+        Channel rx = receiver("127.0.0.1", readCompletes);
+        IoUringDatagramReader reader = IoUringDatagramReader.attach(rx).sync().getNow();
+        java.nio.channels.DatagramChannel plain = jdkSender("127.0.0.1");
+        int count = 64;
+        // Datagrams queue on the socket while the event loop is busy; the wakeup after reaps them all.
+        CountDownLatch blocked = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        rx.eventLoop().execute(() -> {
+            blocked.countDown();
+            awaitQuietly(release);
+        });
+        assertTrue(blocked.await(TIMEOUT_MS, TimeUnit.MILLISECONDS));
+        try {
+            for (int i = 0; i < count; i++) {
+                plain.send(ByteBuffer.wrap(sequenced(i, 100 + i)), rx.localAddress());
+            }
+        } finally {
+            release.countDown();
+        }
+        assertSequence(0, count);
+        awaitTrue(() -> onLoop(rx, reader::readCompletes) == readCompletes.get(), "read-completes counted");
+        long reads = onLoop(rx, reader::reads);
+        assertEquals((long) count, reads);
+        assertTrue(readCompletes.get() >= 1 && readCompletes.get() <= count / 4,
+                readCompletes + " read-completes for " + reads + " reads: " + reader);
+    }
+
+    @Test
+    void kernelBatchesReapedInOneRoundShareOneReadComplete() throws Exception {
+        requireUso();
+        AtomicInteger readCompletes = new AtomicInteger();
+        Channel rx = receiver("127.0.0.1", readCompletes);
+        IoUringDatagramReader reader = IoUringDatagramReader.attach(rx).sync().getNow();
+        Channel tx = usoSender("127.0.0.1");
+        int count = 24;
+        byte[][] sent = new byte[count][];
+        CountDownLatch release = new CountDownLatch(1);
+        rx.eventLoop().execute(() -> awaitQuietly(release));
+        try {
+            for (int i = 0; i < count; i++) {
+                sent[i] = sequenced(i, 4 * 1000 + i); // 4 segments of 1000 and a short tail: one batch each
+                sendSegmented(tx, sent[i], 1000, rx.localAddress());
+            }
+        } finally {
+            release.countDown();
+        }
+        for (int i = 0; i < count; i++) {
+            DatagramPacket p = take();
+            try {
+                assertEquals(1000, assertInstanceOf(SegmentedDatagramPacket.class, p).segmentSize());
+                assertArrayEquals(sent[i], bytes(p.content()), "batch " + i);
+            } finally {
+                p.release();
+            }
+        }
+        awaitTrue(() -> onLoop(rx, reader::readCompletes) == readCompletes.get(), "read-completes counted");
+        assertEquals((long) count, onLoop(rx, reader::batches));
+        assertTrue(readCompletes.get() <= count / 4, readCompletes + " read-completes for " + count + " batches: "
+                + reader);
+    }
+
+    @Test
+    void attachChecksTheReceiveCount() throws Exception {
+        Channel rx = receiver("127.0.0.1");
+        for (int bad : new int[] {0, -1, 65}) {
+            try {
+                IoUringDatagramReader.attach(rx, 2048, bad);
+                fail("attached with " + bad + " receives");
+            } catch (IllegalArgumentException expected) {
+                assertTrue(expected.getMessage().contains("receives"), expected.getMessage());
+            }
+        }
+        IoUringDatagramReader reader = IoUringDatagramReader.attach(rx, 2048, 1).sync().getNow();
+        assertEquals(1, reader.receivesInFlight());
+        assertEquals(1, (int) onLoop(rx, reader::inFlight));
+        jdkSender("127.0.0.1").send(ByteBuffer.wrap(sequenced(7, 50)), rx.localAddress());
+        assertSequence(7, 1);
+    }
+
+    @Test
+    void orderIsKeptAcrossSeveralReadsInFlight() throws Exception {
+        AtomicInteger readCompletes = new AtomicInteger();
+        Channel rx = receiver("127.0.0.1", readCompletes);
+        IoUringDatagramReader reader = IoUringDatagramReader.attach(rx, 4096, 8).sync().getNow();
+        assertEquals(8, (int) onLoop(rx, reader::inFlight));
+        java.nio.channels.DatagramChannel plain = jdkSender("127.0.0.1");
+        int next = 0;
+        for (int round = 0; round < 6; round++) {
+            int count = 40 + round * 10;
+            CountDownLatch release = new CountDownLatch(1);
+            if (round % 2 == 0) {
+                // Even rounds queue behind a busy event loop; odd rounds race the reader.
+                rx.eventLoop().execute(() -> awaitQuietly(release));
+            }
+            try {
+                for (int i = 0; i < count; i++) {
+                    plain.send(ByteBuffer.wrap(sequenced(next + i, 20 + (next + i) % 300)), rx.localAddress());
+                }
+            } finally {
+                release.countDown();
+            }
+            assertSequence(next, count);
+            next += count;
+        }
+        assertEquals((long) next, onLoop(rx, reader::reads));
+        assertEquals(8, (int) onLoop(rx, reader::inFlight));
+    }
+
+    /** A datagram of {@code length} (at least 4) bytes starting with {@code seq}. */
+    private static byte[] sequenced(int seq, int length) {
+        byte[] b = pattern(length, seq);
+        ByteBuffer.wrap(b).putInt(0, seq);
+        return b;
+    }
+
+    private void assertSequence(int first, int count) throws Exception {
+        for (int i = first; i < first + count; i++) {
+            DatagramPacket p = take();
+            try {
+                assertEquals(i, p.content().getInt(p.content().readerIndex()), "datagram order");
+            } finally {
+                p.release();
+            }
+        }
+    }
+
+    private static void awaitQuietly(CountDownLatch latch) {
+        try {
+            latch.await(TIMEOUT_MS, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Test
     void closeWithAReadInFlightReleasesEverything() throws Exception {
         for (int i = 0; i < 20; i++) {
             Channel rx = receiver("127.0.0.1");
             IoUringDatagramReader reader = IoUringDatagramReader.attach(rx).sync().getNow();
-            assertTrue(onLoop(rx, reader::isInFlight));
+            assertEquals(IoUringDatagramReader.DEFAULT_RECEIVES_IN_FLIGHT, (int) onLoop(rx, reader::inFlight));
             rx.close().sync();
             awaitTrue(() -> onLoop(rx, reader::isReleased), "released after close: " + reader);
             assertFalse(reader.isReading());
@@ -480,9 +619,13 @@ class IoUringDatagramReaderTest {
     // --- helpers
 
     private Channel receiver(String host) throws Exception {
+        return receiver(host, new AtomicInteger());
+    }
+
+    private Channel receiver(String host, AtomicInteger readCompletes) throws Exception {
         Channel ch = new Bootstrap().group(uring).channel(Transport.IO_URING.datagramChannelClass())
                 .option(ChannelOption.AUTO_READ, false)
-                .handler(new Collector(received, null))
+                .handler(new Collector(received, null, readCompletes))
                 .bind(new InetSocketAddress(host, 0)).sync().channel();
         channels.add(ch);
         return ch;
@@ -563,10 +706,21 @@ class IoUringDatagramReaderTest {
     private static final class Collector extends ChannelInboundHandlerAdapter {
         private final BlockingQueue<Object> messages;
         private final BlockingQueue<Throwable> errors;
+        private final AtomicInteger readCompletes;
 
         Collector(BlockingQueue<Object> messages, BlockingQueue<Throwable> errors) {
+            this(messages, errors, new AtomicInteger());
+        }
+
+        Collector(BlockingQueue<Object> messages, BlockingQueue<Throwable> errors, AtomicInteger readCompletes) {
             this.messages = messages;
             this.errors = errors;
+            this.readCompletes = readCompletes;
+        }
+
+        @Override
+        public void channelReadComplete(ChannelHandlerContext ctx) {
+            readCompletes.incrementAndGet();
         }
 
         @Override

@@ -1,0 +1,37 @@
+package dev.nettyoffload.core.uring;
+
+/**
+ * What the reader does when a RECVMSG completes with {@code -errno}.
+ */
+enum RecvError {
+    /** Transient (EAGAIN, EINTR) or a cancel that is not ours (ECANCELED; we cancel only when stopping): re-arm. */
+    RETRY,
+    /**
+     * Reported once and then gone, mostly a connected socket's pending ICMP error (ECONNREFUSED, EHOSTUNREACH,
+     * ...): fire {@code exceptionCaught} and re-arm; the socket is fine afterwards.
+     */
+    REPORT,
+    /**
+     * The request itself cannot work (EBADF, ENOTSOCK, EINVAL, EFAULT, EOPNOTSUPP): fire, stop the reader and hand
+     * reading back to Netty.
+     */
+    FATAL;
+
+    /** The action for {@code errno} (positive). */
+    static RecvError of(int errno) {
+        switch (errno) {
+            case UringConstants.EAGAIN:
+            case UringConstants.EINTR:
+            case UringConstants.ECANCELED:
+                return RETRY;
+            case UringConstants.EBADF:
+            case UringConstants.ENOTSOCK:
+            case UringConstants.EINVAL:
+            case UringConstants.EFAULT:
+            case UringConstants.EOPNOTSUPP:
+                return FATAL;
+            default:
+                return REPORT;
+        }
+    }
+}
