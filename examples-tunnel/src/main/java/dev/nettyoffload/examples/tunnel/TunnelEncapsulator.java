@@ -160,7 +160,14 @@ final class TunnelEncapsulator extends ChannelInboundHandlerAdapter {
     private boolean encapsulate(ByteBuf inner, ByteBuf out) {
         if (cipher == null) {
             out.writeShort(TunnelHeader.MAGIC).writeByte(TunnelHeader.VERSION).writeByte(0);
-            out.writeBytes(inner, inner.readerIndex(), inner.readableBytes());
+            // From the source's side: a segment is a composite (headers, payload slice), whose getBytes copies
+            // component by component straight into out; out.writeBytes(composite) would first merge it into a
+            // new heap ByteBuffer (CompositeByteBuf.nioBuffer) and copy twice.
+            int length = inner.readableBytes();
+            int at = out.writerIndex();
+            out.ensureWritable(length);
+            inner.getBytes(inner.readerIndex(), out, at, length);
+            out.writerIndex(at + length);
         } else {
             int mark = out.writerIndex();
             try {
