@@ -168,6 +168,9 @@ public final class TunnelEndpoint implements AutoCloseable {
             if (reader != null) {
                 m.put("reader.batches", reader.batches());
                 m.put("reader.datagrams", reader.datagrams());
+                m.put("reader.segmentedBatches", reader.segmentedBatches());
+                // A UDP_GRO batch larger than the 64 KiB receive buffer would be cut off here (MSG_TRUNC).
+                m.put("reader.truncatedReads", reader.truncatedReads());
             }
             if (gsoEncoder != null) {
                 m.put("gso.kernelPath", gsoEncoder.isKernelPath());

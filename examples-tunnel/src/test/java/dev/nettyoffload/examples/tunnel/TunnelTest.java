@@ -47,6 +47,7 @@ class TunnelTest {
             // whose frame reaches gso_max_size is; see TunnelEncapsulator.GSO_MAX_SIZE).
             double perRead = (double) count(forward, "reader.datagrams") / count(forward, "reader.batches");
             assertTrue(perRead >= 4, "datagrams per read " + perRead + ": " + forward);
+            assertEquals(0, count(forward, "reader.truncatedReads"), forward.toString());
             iperf(p, TunnelPair.B_INNER, true);
             iperf(p, TunnelPair.B_INNER6, false);
             transfer(p, false, TunnelPair.B_INNER);
