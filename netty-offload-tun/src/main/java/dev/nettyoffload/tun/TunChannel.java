@@ -1,17 +1,10 @@
 package dev.nettyoffload.tun;
 
 import dev.nettyoffload.core.packet.GsoPacket;
-import dev.nettyoffload.core.packet.GsoType;
-import dev.nettyoffload.core.packet.Ipv4IdMode;
-import dev.nettyoffload.core.packet.LinkType;
-import dev.nettyoffload.core.packet.PacketLayout;
 import dev.nettyoffload.core.packet.PacketOffloadException;
-import dev.nettyoffload.core.packet.TunnelType;
-import dev.nettyoffload.ffm.NativeLayouts;
 import dev.nettyoffload.ffm.Syscalls;
 import dev.nettyoffload.gso.PacketSegmenter;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.CompositeByteBuf;
 import io.netty.channel.AbstractChannel;
 import io.netty.channel.ChannelMetadata;
 import io.netty.channel.ChannelOutboundBuffer;
@@ -25,22 +18,14 @@ import io.netty.channel.epoll.EpollIoEvent;
 import io.netty.channel.epoll.EpollIoHandle;
 import io.netty.channel.epoll.EpollIoOps;
 import io.netty.channel.unix.FileDescriptor;
-import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import io.netty.util.internal.logging.InternalLogger;
 import io.netty.util.internal.logging.InternalLoggerFactory;
 
 import java.io.IOException;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 import java.net.SocketAddress;
-import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Set;
-
-import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
  * A Linux TUN device as a Netty {@link io.netty.channel.Channel} on an epoll event loop ({@code EpollIoHandler}),
@@ -82,7 +67,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * dropped and counted, as a NIC drops it; its promise succeeds.
  * <p>
  * Not thread-safe beyond Netty's guarantees: everything runs on the channel's event loop. What it did is in
- * {@link #counters()}.
+ * {@link #counters()}. This class is the channel's life cycle (bind, registration, read loop, close); the read of
+ * one packet is {@link TunPacketReader}, the write of one is {@link TunPacketWriter} over {@link TunIovecs}.
  *
  * @see <a href="https://docs.kernel.org/networking/tuntap.html">Universal TUN/TAP device driver</a>
  */
@@ -90,46 +76,20 @@ public final class TunChannel extends AbstractChannel {
     private static final InternalLogger logger = InternalLoggerFactory.getInstance(TunChannel.class);
     private static final ChannelMetadata METADATA = new ChannelMetadata(false, 16);
 
-    /**
-     * Room for one read: the header and the largest packet a TUN device hands over (its {@code gso_max_size} is
-     * 64 KiB; an IPv6 packet may have 65535 payload bytes after its 40-byte header).
-     */
-    static final int READ_BUFFER_SIZE = VirtioNetHeader.MRG_RXBUF_LENGTH + 40 + 65535;
-    /** Reads up to this many bytes are copied out, so that the large read buffer serves the next read. */
-    static final int COPY_THRESHOLD = 2048;
-    /** {@code UDP_MAX_SEGMENTS} ({@code include/linux/udp.h}): tun.c refuses a USO packet of more segments. */
-    static final int UDP_MAX_SEGMENTS = 128;
-    /** iovecs per write: the header plus the components of one packet; a packet of more pieces is copied. */
-    private static final int MAX_IOVECS = 64;
-    /** {@code EIO}: what a write to a TUN device that is down gets ({@code errno-base.h}). */
-    private static final int EIO = 5;
-    private static final long IOVEC_SIZE = NativeLayouts.IOVEC.byteSize();
-    private static final long HEADER_OFFSET = MAX_IOVECS * IOVEC_SIZE;
-    private static final long AREA_SIZE = HEADER_OFFSET + 16;
-
     private final TunChannelConfig config = new TunChannelConfig(this);
     private final TunCounters counters = new TunCounters();
     private final Handle handle = new Handle();
-    private final PacketSegmenter segmenter = new PacketSegmenter();
-    private final List<Object> segments = new ArrayList<>();
 
     private TunDescriptor fd;
     private IoRegistration registration;
     private EpollIoOps ops = EpollIoOps.NONE;
     private volatile TunAddress local;
     private volatile int offloadFlags;
-    private int vnetHeaderSize;
-    private Arena arena;
-    private MemorySegment area;
-    /** A view of {@link #area}'s header bytes, for {@link VirtioNetHeader}'s setters. */
-    private ByteBuf writeHeader;
-    private ByteBuf readBuffer;
-    private MemorySegment readSegment;
-    private ByteBuf copyBuffer;
+    /** The read path, from bind to close. */
+    private TunPacketReader reader;
+    /** The write path (iovecs, header, GSO decisions), from bind to close. */
+    private TunPacketWriter writer;
     private boolean readPending;
-    private boolean gsoWriteTcpv4;
-    private boolean gsoWriteTcpv6;
-    private boolean gsoWriteUdp;
     private volatile boolean open = true;
 
     /** A channel not yet bound to a device. */
@@ -214,7 +174,7 @@ public final class TunChannel extends AbstractChannel {
         if (fd != null) {
             throw new IllegalStateException("already bound to " + local);
         }
-        vnetHeaderSize = config.vnetHeaderSize();
+        int vnetHeaderSize = config.vnetHeaderSize();
         String[] name = new String[1];
         int descriptor = TunDevice.open(address.name(), config.isMultiQueue(), vnetHeaderSize, name);
         TunDescriptor tunFd = new TunDescriptor(descriptor);
@@ -229,12 +189,8 @@ public final class TunChannel extends AbstractChannel {
             if (config.mtu() != 0) {
                 TunDevice.setMtu(name[0], config.mtu());
             }
-            arena = Arena.ofShared();
-            area = arena.allocate(AREA_SIZE, JAVA_LONG.byteSize());
-            writeHeader = io.netty.buffer.Unpooled.wrappedBuffer(
-                    area.asSlice(HEADER_OFFSET, VirtioNetHeader.MRG_RXBUF_LENGTH).asByteBuffer());
-            writeHeader.clear();
-
+            reader = new TunPacketReader(vnetHeaderSize, counters);
+            writer = new TunPacketWriter(tunFd, name[0], vnetHeaderSize, accepted, counters);
             fd = tunFd;
             Future<IoRegistration> registered = ((IoEventLoop) eventLoop()).register(handle);
             if (!registered.isDone()) {
@@ -246,9 +202,6 @@ public final class TunChannel extends AbstractChannel {
             }
             registration = registered.getNow();
             offloadFlags = accepted;
-            gsoWriteTcpv4 = (accepted & TunOffload.TSO4.flag()) != 0;
-            gsoWriteTcpv6 = (accepted & TunOffload.TSO6.flag()) != 0;
-            gsoWriteUdp = (accepted & TunOffload.USO4.flag()) != 0;
             local = new TunAddress(name[0]);
             success = true;
         } finally {
@@ -291,20 +244,13 @@ public final class TunChannel extends AbstractChannel {
     }
 
     private void releaseNative() {
-        if (readBuffer != null) {
-            readBuffer.release();
-            readBuffer = null;
-            readSegment = null;
+        if (reader != null) {
+            reader.release();
+            reader = null;
         }
-        if (copyBuffer != null) {
-            copyBuffer.release();
-            copyBuffer = null;
-        }
-        if (arena != null) {
-            arena.close();
-            arena = null;
-            area = null;
-            writeHeader = null;
+        if (writer != null) {
+            writer.release();
+            writer = null;
         }
     }
 
@@ -352,8 +298,7 @@ public final class TunChannel extends AbstractChannel {
         try {
             while (attempts < budget && open) {
                 attempts++;
-                ByteBuf buf = readBuffer();
-                long n = Syscalls.read(fd.intValue(), readSegment, READ_BUFFER_SIZE);
+                long n = reader.read(fd.intValue(), alloc());
                 if (n < 0) {
                     int errno = (int) -n;
                     if (errno == Syscalls.EAGAIN) {
@@ -368,7 +313,7 @@ public final class TunChannel extends AbstractChannel {
                     error = new IOException("read on " + local + " failed: errno " + errno);
                     break;
                 }
-                Object msg = packet(buf, (int) n, completeGso);
+                Object msg = reader.packet((int) n, completeGso, alloc());
                 if (msg != null) {
                     fired++;
                     pipeline.fireChannelRead(msg);
@@ -393,70 +338,6 @@ public final class TunChannel extends AbstractChannel {
         }
     }
 
-    private ByteBuf readBuffer() {
-        ByteBuf buf = readBuffer;
-        if (buf == null) {
-            buf = alloc().directBuffer(READ_BUFFER_SIZE, READ_BUFFER_SIZE);
-            readSegment = segmentOf(buf, 0, READ_BUFFER_SIZE);
-            readBuffer = buf;
-        }
-        return buf;
-    }
-
-    /** The message for a read of {@code n} bytes into {@code buf}, or null when it was dropped. */
-    private Object packet(ByteBuf buf, int n, boolean completeGso) {
-        int hdr = vnetHeaderSize;
-        int length = n - hdr;
-        if (length <= 0) {
-            counters.malformedReads++;
-            return null;
-        }
-        int flags = VirtioNetHeader.flags(buf, 0);
-        int gsoType = VirtioNetHeader.gsoType(buf, 0);
-        int gsoSize = VirtioNetHeader.gsoSize(buf, 0);
-        int csumStart = VirtioNetHeader.csumStart(buf, 0);
-        int csumOffset = VirtioNetHeader.csumOffset(buf, 0);
-        GsoType type = gsoSize == 0 ? null : VirtioNetHeader.toGsoType(gsoType);
-        boolean needsChecksum = (flags & VirtioNetHeader.F_NEEDS_CSUM) != 0;
-        if (needsChecksum && (type == null || completeGso)) {
-            if (!PartialChecksum.complete(buf, hdr, length, csumStart, csumOffset)) {
-                counters.malformedReads++;
-                return null;
-            }
-            counters.checksumsCompleted++;
-        }
-        counters.reads++;
-        counters.bytesRead += length;
-        if (type != null) {
-            int payload = length - csumStart - l4HeaderLength(buf, hdr + csumStart, type, length - csumStart);
-            counters.gsoReads++;
-            counters.segmentsRead += payload <= 0 ? 1 : (payload + gsoSize - 1) / gsoSize;
-            buf.setIndex(hdr, n);
-            readBuffer = null;
-            readSegment = null;
-            return new GsoPacket(buf, type, TunnelType.NONE, gsoSize, Ipv4IdMode.INCREMENTING, 0);
-        }
-        counters.segmentsRead++;
-        if (length <= COPY_THRESHOLD) {
-            counters.copiedReads++;
-            ByteBuf copy = alloc().directBuffer(length, length);
-            copy.writeBytes(buf, hdr, length);
-            return copy;
-        }
-        buf.setIndex(hdr, n);
-        readBuffer = null;
-        readSegment = null;
-        return buf;
-    }
-
-    /** The TCP or UDP header length at {@code l4}, for counting segments; 0 when it cannot be read. */
-    private static int l4HeaderLength(ByteBuf buf, int l4, GsoType type, int available) {
-        if (type == GsoType.UDP_L4) {
-            return 8;
-        }
-        return available > 12 ? (buf.getUnsignedByte(l4 + 12) >>> 4) * 4 : 0;
-    }
-
     // ---------------------------------------------------------------- writes
 
     @Override
@@ -468,11 +349,13 @@ public final class TunChannel extends AbstractChannel {
                     break;
                 }
                 try {
+                    if (writer == null) {
+                        throw new ClosedChannelException();
+                    }
                     if (msg instanceof GsoPacket packet) {
-                        writeGsoPacket(packet);
+                        writer.write(packet, alloc());
                     } else {
-                        ByteBuf buf = (ByteBuf) msg;
-                        writePacket(buf, 0, 0, 0, 0, 0);
+                        writer.write((ByteBuf) msg, alloc());
                     }
                     in.remove();
                 } catch (IOException | PacketOffloadException e) {
@@ -483,195 +366,6 @@ public final class TunChannel extends AbstractChannel {
         } finally {
             counters.publish();
         }
-    }
-
-    private void writeGsoPacket(GsoPacket packet) throws IOException {
-        ByteBuf content = packet.content();
-        if (packet.tunnelType() == TunnelType.NONE && !content.isReadOnly() && gsoWriteAllowed(packet.gsoType())) {
-            PacketLayout l = packet.layout(LinkType.RAW_IP);
-            int segmentCount = packet.segmentsFor(l.payloadLength());
-            boolean fits = l.jumboOption() == PacketLayout.ABSENT && l.strippedLength() == 0
-                    && (packet.gsoType() != GsoType.UDP_L4 || segmentCount <= UDP_MAX_SEGMENTS);
-            if (fits) {
-                int csumOffset = PartialChecksum.makePartial(content, content.readerIndex(), l);
-                int result = writePacket(content, VirtioNetHeader.F_NEEDS_CSUM,
-                        VirtioNetHeader.fromGsoType(packet.gsoType()), l.headerLength(), packet.segmentSize(),
-                        l.l4() | csumOffset << 16);
-                if (result != -Syscalls.EINVAL) {
-                    if (result >= 0) {
-                        counters.gsoWrites++;
-                    }
-                    return;
-                }
-                counters.gsoWriteRefusals++;
-                disableGsoWrites(packet.gsoType());
-            }
-        }
-        segments.clear();
-        try {
-            int n = segmenter.segment(packet, alloc(), segments);
-            counters.segmentedWrites++;
-            for (int i = 0; i < n; i++) {
-                ByteBuf segment = (ByteBuf) segments.get(i);
-                writePacket(segment, 0, 0, 0, 0, 0);
-                counters.segmentsWritten++;
-            }
-        } finally {
-            for (int i = 0; i < segments.size(); i++) {
-                ReferenceCountUtil.release(segments.get(i));
-            }
-            segments.clear();
-        }
-    }
-
-    private boolean gsoWriteAllowed(GsoType type) {
-        switch (type) {
-            case TCPV4:
-                return gsoWriteTcpv4;
-            case TCPV6:
-                return gsoWriteTcpv6;
-            default:
-                return gsoWriteUdp;
-        }
-    }
-
-    private void disableGsoWrites(GsoType type) {
-        logger.info("{}: the kernel refused a {} super-packet (EINVAL); segmenting {} in software from now on",
-                local, type, type);
-        switch (type) {
-            case TCPV4:
-                gsoWriteTcpv4 = false;
-                break;
-            case TCPV6:
-                gsoWriteTcpv6 = false;
-                break;
-            default:
-                gsoWriteUdp = false;
-        }
-    }
-
-    /**
-     * Writes {@code buf}'s readable bytes behind a header; {@code csum} packs csum_start (low 16 bits) and
-     * csum_offset. Returns the bytes written, {@code -EINVAL} for a refused GSO header (the caller falls back),
-     * or 0 for a packet dropped on {@code EAGAIN} or {@code EIO}; throws for other errors.
-     */
-    private int writePacket(ByteBuf buf, int flags, int gsoType, int hdrLen, int gsoSize, int csum)
-            throws IOException {
-        if (fd == null) {
-            throw new ClosedChannelException();
-        }
-        int length = buf.readableBytes();
-        VirtioNetHeader.set(writeHeader, 0, vnetHeaderSize, flags, gsoType, hdrLen, gsoSize, csum & 0xFFFF,
-                csum >>> 16);
-        MemorySegment iov = area;
-        iov.set(JAVA_LONG, NativeLayouts.IOV_BASE, area.address() + HEADER_OFFSET);
-        iov.set(JAVA_LONG, NativeLayouts.IOV_LEN, vnetHeaderSize);
-        int count = gather(buf, 1);
-        if (count < 0) {
-            ByteBuf copy = copyBuffer();
-            copy.clear().writeBytes(buf, buf.readerIndex(), length);
-            count = gather(copy, 1);
-        }
-        for (;;) {
-            long r = Syscalls.writev(fd.intValue(), iov, count);
-            if (r >= 0) {
-                counters.writes++;
-                counters.bytesWritten += length;
-                return (int) r;
-            }
-            int errno = (int) -r;
-            if (errno == Syscalls.EINTR) {
-                continue;
-            }
-            if (errno == Syscalls.EAGAIN || errno == EIO) {
-                // No room in the queue, or the interface is down (tun.c answers EIO): a NIC drops those too.
-                counters.writesDropped++;
-                return 0;
-            }
-            if (errno == Syscalls.EINVAL && gsoType != VirtioNetHeader.GSO_NONE) {
-                return -errno;
-            }
-            throw new IOException("writev to " + local + " failed: errno " + errno);
-        }
-    }
-
-    /**
-     * Fills iovecs from index {@code first} on with the readable bytes of {@code buf}; returns the iovec count,
-     * or -1 when the bytes are not all in native memory or need more than {@link #MAX_IOVECS} iovecs.
-     */
-    private int gather(ByteBuf buf, int first) {
-        int count = first;
-        if (buf instanceof CompositeByteBuf c && c.readerIndex() == 0 && c.writerIndex() == c.capacity()) {
-            int components = c.numComponents();
-            if (first + components > MAX_IOVECS) {
-                return -1;
-            }
-            for (int i = 0; i < components; i++) {
-                ByteBuf component = c.internalComponent(i);
-                count = addIovec(count, component, component.readerIndex(), component.readableBytes());
-                if (count < 0) {
-                    return -1;
-                }
-            }
-            return count;
-        }
-        if (buf.nioBufferCount() == 1) {
-            return addIovec(count, buf, buf.readerIndex(), buf.readableBytes());
-        }
-        ByteBuffer[] nio = buf.nioBuffers(buf.readerIndex(), buf.readableBytes());
-        if (first + nio.length > MAX_IOVECS) {
-            return -1;
-        }
-        for (ByteBuffer b : nio) {
-            if (!b.isDirect()) {
-                return -1;
-            }
-            if (b.hasRemaining()) {
-                setIovec(count++, MemorySegment.ofBuffer(b).address(), b.remaining());
-            }
-        }
-        return count;
-    }
-
-    private int addIovec(int index, ByteBuf buf, int offset, int length) {
-        if (length == 0) {
-            return index;
-        }
-        if (index >= MAX_IOVECS) {
-            return -1;
-        }
-        long address;
-        if (buf.hasMemoryAddress()) {
-            address = buf.memoryAddress() + offset;
-        } else if (buf.isDirect() && buf.nioBufferCount() == 1) {
-            address = MemorySegment.ofBuffer(buf.internalNioBuffer(offset, length)).address();
-        } else {
-            return -1;
-        }
-        setIovec(index, address, length);
-        return index + 1;
-    }
-
-    private void setIovec(int index, long address, long length) {
-        long base = index * IOVEC_SIZE;
-        area.set(JAVA_LONG, base + NativeLayouts.IOV_BASE, address);
-        area.set(JAVA_LONG, base + NativeLayouts.IOV_LEN, length);
-    }
-
-    private ByteBuf copyBuffer() {
-        if (copyBuffer == null) {
-            copyBuffer = alloc().directBuffer(READ_BUFFER_SIZE, READ_BUFFER_SIZE);
-        }
-        return copyBuffer;
-    }
-
-    /** A native segment over {@code length} bytes of a direct buffer from {@code offset}. */
-    @SuppressWarnings("restricted")
-    private static MemorySegment segmentOf(ByteBuf buf, int offset, int length) {
-        if (buf.hasMemoryAddress()) {
-            return MemorySegment.ofAddress(buf.memoryAddress() + offset).reinterpret(length);
-        }
-        return MemorySegment.ofBuffer(buf.internalNioBuffer(offset, length));
     }
 
     @Override
@@ -712,19 +406,6 @@ public final class TunChannel extends AbstractChannel {
         @Override
         public void close() {
             unsafe().close(voidPromise());
-        }
-    }
-
-    /** The device's descriptor; closed through {@link Syscalls}, so that Netty sees it closed. */
-    private static final class TunDescriptor extends FileDescriptor {
-        TunDescriptor(int fd) {
-            super(fd);
-        }
-
-        void closeNow() {
-            if (markClosed()) {
-                Syscalls.close(intValue());
-            }
         }
     }
 }

@@ -21,8 +21,11 @@ import java.util.regex.Pattern;
  * (userspace modes), and of the whole machine (all modes: iperf3, kernel and endpoints).
  * <pre>
  * java --enable-native-access=ALL-UNNAMED -cp ... dev.nettyoffload.examples.tunnel.TunnelBenchmark [--rounds 5]
- *     [--seconds 5] [--parallel 1] [--reverse]
+ *     [--seconds 5] [--parallel 1] [--reverse] [--underlay-gro on|off]
  * </pre>
+ * The underlay veth ends get {@code gro on} and {@code rx-udp-gro-forwarding on} unless {@code --underlay-gro off}
+ * (see {@link TunnelPair#underlayGro}). For the userspace modes each round also prints the receiving endpoint's
+ * UDP datagrams per read (its {@code UDP_GRO} batch size; 1 with offloads off).
  * Needs root, {@code ip netns} and iperf3.
  */
 public final class TunnelBenchmark {
@@ -42,6 +45,7 @@ public final class TunnelBenchmark {
                 case "--seconds" -> seconds = Integer.parseInt(args[++i]);
                 case "--parallel" -> parallel = Integer.parseInt(args[++i]);
                 case "--reverse" -> reverse = true;
+                case "--underlay-gro" -> System.setProperty(TunnelPair.UNDERLAY_GRO_PROPERTY, args[++i]);
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
@@ -61,10 +65,13 @@ public final class TunnelBenchmark {
                     double[] x = run(e.getValue(), seconds, parallel, reverse);
                     results.get(e.getKey()).add(x);
                     System.out.printf("round %d %-13s %7.2f Gbit/s  endpoints %6.2f CPU s/GB  machine %6.2f CPU s/GB"
-                            + "  retransmits %.0f%n", r + 1, e.getKey(), x[0] / 1e9, x[1], x[2], x[3]);
+                            + "  retransmits %.0f  datagrams/read %.1f  load %s%n", r + 1, e.getKey(), x[0] / 1e9,
+                            x[1], x[2], x[3], x[4], loadAverage());
                 }
             }
             System.out.println();
+            System.out.println("load average (1 min) at the end: " + loadAverage() + " on "
+                    + Runtime.getRuntime().availableProcessors() + " CPUs");
             System.out.printf("%-13s %-26s %-26s %-26s%n", "mode", "Gbit/s median (min-max)",
                     "endpoint CPU s/GB", "machine CPU s/GB");
             Map<String, Double> medians = new LinkedHashMap<>();
@@ -85,7 +92,24 @@ public final class TunnelBenchmark {
         }
     }
 
-    /** One iperf3 run: {receive bits/s, endpoint CPU s/GB, machine CPU s/GB, retransmits}. */
+    /** The one-minute load average. */
+    private static String loadAverage() throws IOException {
+        return Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
+    }
+
+    /** UDP reads and datagrams of the receiving endpoint, or null for the kernel tunnel. */
+    private static long[] receiverReads(TunnelPair p, boolean reverse) throws IOException {
+        if (!p.hasEndpoints()) {
+            return null;
+        }
+        Map<String, String> s = p.stats(reverse ? 0 : 1);
+        return new long[] {TunnelPair.count(s, "udpReads"), TunnelPair.count(s, "datagramsReceived")};
+    }
+
+    /**
+     * One iperf3 run: {receive bits/s, endpoint CPU s/GB, machine CPU s/GB, retransmits, receiver datagrams per
+     * UDP read (NaN for the kernel tunnel)}.
+     */
     private static double[] run(TunnelPair p, int seconds, int parallel, boolean reverse) throws Exception {
         Process server = p.b.processBuilder("iperf3", "-s", "-1", "-p", "5299").redirectErrorStream(true).start();
         try {
@@ -95,11 +119,15 @@ public final class TunnelBenchmark {
             if (reverse) {
                 cmd.add("-R");
             }
+            long[] readsBefore = receiverReads(p, reverse);
             long endpointsBefore = cpuTicks(p.endpointPids());
             long machineBefore = machineTicks();
             CommandRunner.Result r = p.a.tryExec(cmd, seconds + 30L);
             long endpoints = cpuTicks(p.endpointPids()) - endpointsBefore;
             long machine = machineTicks() - machineBefore;
+            long[] readsAfter = receiverReads(p, reverse);
+            double perRead = readsBefore == null ? Double.NaN
+                    : (double) (readsAfter[1] - readsBefore[1]) / Math.max(1, readsAfter[0] - readsBefore[0]);
             if (!r.ok()) {
                 throw new IOException("iperf3 failed: " + r);
             }
@@ -108,7 +136,7 @@ public final class TunnelBenchmark {
             double retransmits = number(r.stdout, "\"sum_sent\":\\s*\\{[^}]*?\"retransmits\":\\s*([0-9]+)");
             double gb = bytes / 1e9;
             return new double[] {bps, (double) endpoints / CLK_TCK / gb, (double) machine / CLK_TCK / gb,
-                    retransmits};
+                    retransmits, perRead};
         } finally {
             server.destroy();
             server.waitFor();

@@ -11,6 +11,7 @@ import io.netty.channel.socket.DatagramPacket;
 import io.netty.channel.unix.SegmentedDatagramPacket;
 import io.netty.util.ReferenceCountUtil;
 
+import java.net.Inet4Address;
 import java.net.InetSocketAddress;
 import java.security.GeneralSecurityException;
 import java.util.ArrayList;
@@ -20,25 +21,39 @@ import java.util.List;
  * The send side, last in the TUN channel's pipeline: each packet read from TUN (a {@link GsoPacket} is first cut
  * by a {@link PacketSegmenter} into packets of its segment size, which the TUN MTU keeps within the tunnel MTU) is
  * put behind a {@link TunnelHeader} and written to the UDP channel. With batching on, consecutive datagrams of
- * one size (a shorter one ends the run) are built back to back in one buffer and written as one
+ * one size (a shorter one ends the run; at most 64, and few enough that the frame stays below the device's
+ * {@code gso_max_size}, see {@link #GSO_MAX_SIZE}) are built back to back in one buffer and written as one
  * {@link SegmentedDatagramPacket}, which the UDP channel's {@code GsoEncoder} sends with {@code UDP_SEGMENT}: one
  * system call per run instead of one per packet. Written at {@code channelReadComplete}, flushed with it.
  */
 final class TunnelEncapsulator extends ChannelInboundHandlerAdapter {
     /** Datagrams per batch: the kernel's legacy UDP_MAX_SEGMENTS, which every USO kernel takes. */
     static final int MAX_SEGMENTS_PER_BATCH = 64;
+    /**
+     * The device's default {@code gso_max_size}. The kernel sends a GSO skb whole through a device (a veth into
+     * another namespace, a NIC with USO) only while the whole frame, Ethernet header included, stays below it
+     * ({@code gso_features_check}: {@code skb->len >= gso_max_size} drops the GSO features); a larger one is
+     * segmented in software before the device, and the peer's {@code UDP_GRO} socket then reads it one datagram
+     * at a time. A 65504-byte batch of 46 x 1424 is split that way, 45 x 1424 is not.
+     */
+    static final int GSO_MAX_SIZE = 65536;
+    /** Ethernet header (14) and UDP header (8) around a batch's payload, besides the IP header. */
+    private static final int FRAME_OVERHEAD = 14 + 8;
 
     private final Channel udp;
     private final InetSocketAddress peer;
     private final boolean batching;
     private final TunnelCipher cipher;
     private final TunnelCounters counters;
+    /** The most payload bytes one batch may carry so the kernel keeps it one GSO skb: see {@link #GSO_MAX_SIZE}. */
+    private final int maxBatchBytes;
     private final PacketSegmenter segmenter = new PacketSegmenter();
     private final List<Object> segments = new ArrayList<>();
 
     private ByteBuf batch;
     private int batchSegmentSize;
     private int batchCount;
+    private int batchMaxCount;
     private boolean batchEnded;
 
     TunnelEncapsulator(Channel udp, InetSocketAddress peer, boolean batching, TunnelCipher cipher,
@@ -48,6 +63,18 @@ final class TunnelEncapsulator extends ChannelInboundHandlerAdapter {
         this.batching = batching;
         this.cipher = cipher;
         this.counters = counters;
+        this.maxBatchBytes = maxBatchBytes(peer);
+    }
+
+    /** The payload bytes of a batch to {@code peer} whose frame stays below {@link #GSO_MAX_SIZE}. */
+    static int maxBatchBytes(InetSocketAddress peer) {
+        int ipHeader = peer.getAddress() instanceof Inet4Address ? 20 : 40;
+        return GSO_MAX_SIZE - 1 - FRAME_OVERHEAD - ipHeader;
+    }
+
+    /** Datagrams of {@code size} bytes per batch: at most 64, and at most {@code maxBatchBytes} in all. */
+    static int segmentsPerBatch(int size, int maxBatchBytes) {
+        return Math.max(1, Math.min(MAX_SEGMENTS_PER_BATCH, maxBatchBytes / size));
     }
 
     @Override
@@ -111,11 +138,12 @@ final class TunnelEncapsulator extends ChannelInboundHandlerAdapter {
             }
             return;
         }
-        if (batch != null && (batchEnded || size > batchSegmentSize || batchCount == MAX_SEGMENTS_PER_BATCH)) {
+        if (batch != null && (batchEnded || size > batchSegmentSize || batchCount == batchMaxCount)) {
             writeBatch();
         }
         if (batch == null) {
-            int capacity = size * MAX_SEGMENTS_PER_BATCH;
+            batchMaxCount = segmentsPerBatch(size, maxBatchBytes);
+            int capacity = size * batchMaxCount;
             batch = ctx.alloc().directBuffer(capacity, capacity);
             batchSegmentSize = size;
         }
@@ -132,7 +160,14 @@ final class TunnelEncapsulator extends ChannelInboundHandlerAdapter {
     private boolean encapsulate(ByteBuf inner, ByteBuf out) {
         if (cipher == null) {
             out.writeShort(TunnelHeader.MAGIC).writeByte(TunnelHeader.VERSION).writeByte(0);
-            out.writeBytes(inner, inner.readerIndex(), inner.readableBytes());
+            // From the source's side: a segment is a composite (headers, payload slice), whose getBytes copies
+            // component by component straight into out; out.writeBytes(composite) would first merge it into a
+            // new heap ByteBuffer (CompositeByteBuf.nioBuffer) and copy twice.
+            int length = inner.readableBytes();
+            int at = out.writerIndex();
+            out.ensureWritable(length);
+            inner.getBytes(inner.readerIndex(), out, at, length);
+            out.writerIndex(at + length);
         } else {
             int mark = out.writerIndex();
             try {

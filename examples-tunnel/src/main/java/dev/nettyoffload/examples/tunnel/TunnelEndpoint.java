@@ -43,6 +43,13 @@ import java.util.concurrent.TimeUnit;
  * hands over and takes plain packets only. Run as a main inside the namespace that should hold the device: it
  * prints {@code READY}, then answers each {@code stats} line on standard input with one line of
  * {@code name=value} counts, and stops at the end of input.
+ * <p>
+ * For the peer to read whole batches: each send stays one GSO skb (the encapsulator keeps a batch's frame below
+ * the device's {@code gso_max_size}, see {@code TunnelEncapsulator.GSO_MAX_SIZE}; nothing to set), the reader
+ * sets {@code UDP_GRO} on the socket, and the receiving device should have GRO on, so that datagrams that reach it
+ * together are merged again: a physical NIC has it by default, a veth only with
+ * {@code ethtool -K DEV gro on rx-udp-gro-forwarding on} (both; {@code TunnelPair} sets them). The
+ * {@code reader.datagrams}/{@code reader.batches} counts of {@code stats} show the datagrams per read.
  */
 public final class TunnelEndpoint implements AutoCloseable {
     private final TunnelOptions options;
@@ -161,6 +168,9 @@ public final class TunnelEndpoint implements AutoCloseable {
             if (reader != null) {
                 m.put("reader.batches", reader.batches());
                 m.put("reader.datagrams", reader.datagrams());
+                m.put("reader.segmentedBatches", reader.segmentedBatches());
+                // A UDP_GRO batch larger than the 64 KiB receive buffer would be cut off here (MSG_TRUNC).
+                m.put("reader.truncatedReads", reader.truncatedReads());
             }
             if (gsoEncoder != null) {
                 m.put("gso.kernelPath", gsoEncoder.isKernelPath());
