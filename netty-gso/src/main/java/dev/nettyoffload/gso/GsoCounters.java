@@ -48,7 +48,7 @@ public final class GsoCounters {
     /**
      * Datagrams the kernel path handed down on their own, as plain datagrams, because that piece of a write was one
      * segment or less: typically the tail after the full kernel sends (a 65536-byte write in 1400-byte segments to
-     * IPv4 is one kernel send of 46 segments, 64400 bytes, the most under the 65507-byte limit, and one single
+     * IPv4 is one kernel send of 46 segments, 64400 bytes, the most under the 65493-byte limit, and one single
      * datagram of 1136 bytes). Each is one send operation, like a kernel send; none is a fallback.
      */
     public long singleDatagrams() {

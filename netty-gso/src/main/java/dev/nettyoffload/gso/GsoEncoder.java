@@ -39,8 +39,9 @@ import java.util.ArrayDeque;
  * is larger than {@link GsoConfig#segmentSize()}; everything else passes through untouched.
  * <ul>
  *   <li>Kernel path (epoll or io_uring, kernel supports UDP_SEGMENT): the payload goes down as
- *   {@code SegmentedDatagramPacket}s of at most the probed segment count and at most 65507 (IPv4) or
- *   65527 (IPv6) payload bytes each; a piece of one segment (such as the 1136-byte tail of a 65536-byte write in
+ *   {@code SegmentedDatagramPacket}s of at most the probed segment count and at most 65493 (IPv4) or
+ *   65473 (IPv6) payload bytes each ({@link UdpLimits#maxSegmentedPayload}: a larger send would be cut into
+ *   datagrams by the kernel before the device); a piece of one segment (such as the 1136-byte tail of a 65536-byte write in
  *   1400-byte segments) goes as a plain datagram, counted in {@link GsoCounters#singleDatagrams()}.</li>
  *   <li>Software path (NIO, no kernel support, {@link GsoMode#SOFTWARE}, or after a refusal): retained
  *   slices of the payload as plain datagrams, so NIO never sends one oversized datagram.</li>
@@ -244,9 +245,10 @@ public class GsoEncoder extends ChannelOutboundHandlerAdapter {
         InetSocketAddress recipient = packet.recipient();
         InetSocketAddress sender = packet.sender();
         SocketAddress target = recipient != null ? recipient : ctx.channel().remoteAddress();
-        // UDP_MAX_SEGMENTS bounds the count; the IP total length field bounds the bytes of one send.
-        int segmentsPerSend = Math.min(effectiveMaxSegmentsPerSend,
-                UdpLimits.maxPayload((InetSocketAddress) target) / segmentSize);
+        // UDP_MAX_SEGMENTS bounds the count; the device's gso_max_size bounds the bytes of one send (a larger
+        // one is accepted, but the kernel cuts it into datagrams before the device, so no USO and no UDP_GRO).
+        int segmentsPerSend = Math.max(1, Math.min(effectiveMaxSegmentsPerSend,
+                UdpLimits.maxSegmentedPayload(((InetSocketAddress) target).getAddress()) / segmentSize));
         if (pacer != null) {
             // fq paces whole sends: keep each to about a millisecond of data so that a burst is spread.
             segmentsPerSend = SocketPacing.maxSegmentsPerSend(config.pacingRate(), segmentSize, segmentsPerSend);
@@ -262,7 +264,7 @@ public class GsoEncoder extends ChannelOutboundHandlerAdapter {
             ChannelPromise sendPromise = combine ? ctx.newPromise() : promise;
             if (n <= segmentSize) {
                 // A send of one segment needs no UDP_SEGMENT: usually the tail of the write (65536 bytes in 1400-byte
-                // segments: 46 of them fill a send to the 65507-byte limit, 1136 bytes remain). It cannot join a
+                // segments: 46 of them fill a send to the 65493-byte limit, 1136 bytes remain). It cannot join a
                 // neighbouring send: the one before is full, and only the last segment of a send may be short.
                 counters.increment(GsoCounters.SINGLE_DATAGRAMS);
                 emit(ctx, new DatagramPacket(content.retainedSlice(offset, n), recipient, sender), sendPromise);

@@ -69,7 +69,7 @@ class GsoEncoderPacingTest {
 
     @Test
     void kernelSendsCarryAboutAMillisecondOfData() {
-        // 100 MB/s: 100 KB per millisecond, so sends of min(128, 100_000 / 1000) = 100 segments; 65507-byte cap.
+        // 100 MB/s: 100 KB per millisecond, so sends of min(128, 100_000 / 1000) = 100 segments; 65493-byte cap.
         // At 20 MB/s: 20 segments per send.
         GsoEncoder encoder = new GsoEncoder(GsoConfig.newBuilder().segmentSize(1000).mode(GsoMode.KERNEL)
                 .pacingRate(20_000_000).build());

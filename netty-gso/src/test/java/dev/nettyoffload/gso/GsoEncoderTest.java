@@ -70,10 +70,10 @@ class GsoEncoderTest {
                 Arguments.of("one full segment passes through", 1400, 128, V4, 1400, List.of(plain(1400))),
                 Arguments.of("one segment + 1", 1400, 128, V4, 1401, List.of(segmented(1401, 1400))),
                 Arguments.of("ten full segments", 1400, 128, V4, 14000, List.of(segmented(14000, 1400))),
-                // 65507 / 1400 = 46 segments fit one IPv4 send; the remaining 1136 bytes are one datagram.
+                // 65493 / 1400 = 46 segments fit one IPv4 send; the remaining 1136 bytes are one datagram.
                 Arguments.of("64 KiB over IPv4", 1400, 128, V4, 65536,
                         List.of(segmented(64400, 1400), plain(1136))),
-                // 65527 / 1400 = 46 as well over IPv6.
+                // 65473 / 1400 = 46 as well over IPv6.
                 Arguments.of("64 KiB over IPv6", 1400, 128, V6, 65536,
                         List.of(segmented(64400, 1400), plain(1136))),
                 Arguments.of("segment count limit 128", 100, 128, V4, 25600,
@@ -81,10 +81,21 @@ class GsoEncoderTest {
                 Arguments.of("segment count limit 64", 100, 64, V4, 12801,
                         List.of(segmented(6400, 100), segmented(6400, 100), plain(1))),
                 Arguments.of("max segments exactly", 500, 128, V4, 64000, List.of(segmented(64000, 500))),
-                // 65507 / 1000 = 65 segments over IPv4, 65527 / 1000 = 65 over IPv6; bytes bound the count.
+                // 65493 / 1000 = 65 segments over IPv4; bytes bound the count.
                 Arguments.of("payload limit bounds the count", 1000, 128, V4, 66000,
                         List.of(segmented(65000, 1000), plain(1000))),
-                Arguments.of("short last segment inside a send", 1400, 128, V4, 3000, List.of(segmented(3000, 1400))));
+                Arguments.of("short last segment inside a send", 1400, 128, V4, 3000, List.of(segmented(3000, 1400))),
+                // 46 x 1424 = 65504 bytes would fit the IP length field (65507) but not a device's gso_max_size
+                // with the Ethernet header (65504 + 8 + 20 + 14 >= 65536): the kernel would cut such a send into
+                // datagrams before the device, so sends stop at 45 segments (64080 bytes).
+                Arguments.of("sends stay below gso_max_size", 1424, 128, V4, 46 * 1424,
+                        List.of(segmented(45 * 1424, 1424), plain(1424))),
+                // IPv6: 65473 / 1456 = 44 segments, where 65527 / 1456 would allow 45.
+                Arguments.of("sends stay below gso_max_size over IPv6", 1456, 128, V6, 45 * 1456,
+                        List.of(segmented(44 * 1456, 1456), plain(1456))),
+                // A segment that fits one datagram but not a whole segmented send goes as one datagram per piece.
+                Arguments.of("segment larger than a segmented send", 65500, 128, V4, 65500 + 10,
+                        List.of(plain(65500), plain(10))));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -334,7 +345,7 @@ class GsoEncoderTest {
         }
         assertEquals(0, payload.refCnt());
         assertFalse(encoder.isKernelPath());
-        // 65507 / 1000 = 65 segments per send: the first send was refused, so the rest of the write
+        // 65493 / 1000 = 65 segments per send: the first send was refused, so the rest of the write
         // went to software without trying the kernel again.
         assertEquals(1, encoder.counters().fallbacks());
         assertEquals(1, encoder.counters().rejections(Errno.EINVAL));
