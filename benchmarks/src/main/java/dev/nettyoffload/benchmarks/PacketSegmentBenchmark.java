@@ -58,6 +58,10 @@ public class PacketSegmentBenchmark {
     @Param({"FULL", "PARTIAL"})
     public String checksums;
 
+    /** Whether segments are copied into one buffer per packet ({@code PacketSegmenterConfig.copyPayload}). */
+    @Param({"false", "true"})
+    public boolean copy;
+
     private final ByteBufAllocator alloc = PooledByteBufAllocator.DEFAULT;
     private final List<Object> out = new ArrayList<>(SEGMENTS);
     ByteBuf content;
@@ -98,7 +102,7 @@ public class PacketSegmentBenchmark {
         }
         packet = new GsoPacket(content, type, tunnel, SEGMENT_SIZE, Ipv4IdMode.INCREMENTING, SEGMENTS);
         segmenter = new PacketSegmenter(PacketSegmenterConfig.newBuilder()
-                .checksumMode(ChecksumMode.valueOf(checksums)).build());
+                .checksumMode(ChecksumMode.valueOf(checksums)).copyPayload(copy).build());
     }
 
     private static void writeIpv4(ByteBuf b, int protocol, int totalLength) {

@@ -4,6 +4,7 @@ import dev.nettyoffload.examples.Cli;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 import java.lang.management.ManagementFactory;
@@ -31,6 +32,10 @@ public final class PacketSegmentCpuTime {
                 description = "Measuring time per shape and mode, 0.01-3600 (default: ${DEFAULT-VALUE}).")
         @Cli.Range(min = 0.01, max = 3600)
         double seconds;
+
+        @Option(names = "--copy", description = "Segment with PacketSegmenterConfig.copyPayload: each segment copied"
+                + " into one buffer per packet instead of a header slice + payload slice composite.")
+        boolean copy;
     }
 
     public static void main(String[] args) {
@@ -40,16 +45,17 @@ public final class PacketSegmentCpuTime {
     /** Runs the measurement with {@code args}; returns the exit status (2 for bad input, with nothing run). */
     static int run(String... args) {
         Options options = new Options();
-        return Cli.execute(options, () -> measure(options.seconds), args);
+        return Cli.execute(options, () -> measure(options.seconds, options.copy), args);
     }
 
-    private static int measure(double seconds) {
+    private static int measure(double seconds, boolean copy) {
         ThreadMXBean mx = ManagementFactory.getThreadMXBean();
         for (String shape : new String[] {"TCPV4", "TCPV6", "VXLAN"}) {
             for (String mode : new String[] {"FULL", "PARTIAL"}) {
                 PacketSegmentBenchmark b = new PacketSegmentBenchmark();
                 b.shape = shape;
                 b.checksums = mode;
+                b.copy = copy;
                 b.setUp();
                 List<Object> out = new ArrayList<>(PacketSegmentBenchmark.SEGMENTS);
                 run(b, out, 20_000); // JIT warm-up

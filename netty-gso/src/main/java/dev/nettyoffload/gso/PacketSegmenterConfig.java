@@ -26,11 +26,13 @@ public final class PacketSegmenterConfig {
     private final LinkType linkType;
     private final ChecksumMode checksumMode;
     private final int maxSegmentsPerPacket;
+    private final boolean copyPayload;
 
     private PacketSegmenterConfig(Builder b) {
         this.linkType = b.linkType;
         this.checksumMode = b.checksumMode;
         this.maxSegmentsPerPacket = b.maxSegmentsPerPacket;
+        this.copyPayload = b.copyPayload;
     }
 
     /** A builder with the defaults. */
@@ -40,7 +42,8 @@ public final class PacketSegmenterConfig {
 
     /** A builder with this configuration's values. */
     public Builder toBuilder() {
-        return new Builder().linkType(linkType).checksumMode(checksumMode).maxSegmentsPerPacket(maxSegmentsPerPacket);
+        return new Builder().linkType(linkType).checksumMode(checksumMode).maxSegmentsPerPacket(maxSegmentsPerPacket)
+                .copyPayload(copyPayload);
     }
 
     /** What the packets start with. */
@@ -58,10 +61,19 @@ public final class PacketSegmenterConfig {
         return maxSegmentsPerPacket;
     }
 
+    /**
+     * Whether each segment is copied, headers and payload, into one pooled direct buffer per input packet (each
+     * output a slice of it), the payload checksum computed over the copy; otherwise (the default) each segment
+     * is a composite of a header slice and a retained slice of the input's payload, with no payload copy.
+     */
+    public boolean copyPayload() {
+        return copyPayload;
+    }
+
     @Override
     public String toString() {
         return "PacketSegmenterConfig(" + linkType + ", " + checksumMode + ", maxSegmentsPerPacket "
-                + maxSegmentsPerPacket + ")";
+                + maxSegmentsPerPacket + (copyPayload ? ", copyPayload" : "") + ")";
     }
 
     /** Builds a {@link PacketSegmenterConfig}; each setter checks its argument. */
@@ -69,6 +81,7 @@ public final class PacketSegmenterConfig {
         private LinkType linkType = DEFAULT_LINK_TYPE;
         private ChecksumMode checksumMode = DEFAULT_CHECKSUM_MODE;
         private int maxSegmentsPerPacket = DEFAULT_MAX_SEGMENTS_PER_PACKET;
+        private boolean copyPayload;
 
         private Builder() {
         }
@@ -98,6 +111,12 @@ public final class PacketSegmenterConfig {
                         + MAX_MAX_SEGMENTS_PER_PACKET + ")");
             }
             this.maxSegmentsPerPacket = maxSegmentsPerPacket;
+            return this;
+        }
+
+        /** Sets whether segments are copied into one buffer per packet: {@link PacketSegmenterConfig#copyPayload()}. */
+        public Builder copyPayload(boolean copyPayload) {
+            this.copyPayload = copyPayload;
             return this;
         }
 
