@@ -33,9 +33,9 @@ public final class PacketSegmentCpuTime {
         @Cli.Range(min = 0.01, max = 3600)
         double seconds;
 
-        @Option(names = "--copy", description = "Segment with PacketSegmenterConfig.copyPayload: each segment copied"
-                + " into one buffer per packet instead of a header slice + payload slice composite.")
-        boolean copy;
+        @Option(names = "--slices", description = "Segment with PacketSegmenterConfig.copyPayload(false): each segment"
+                + " a header slice + payload slice composite instead of a copy into one buffer per packet.")
+        boolean slices;
     }
 
     public static void main(String[] args) {
@@ -45,7 +45,7 @@ public final class PacketSegmentCpuTime {
     /** Runs the measurement with {@code args}; returns the exit status (2 for bad input, with nothing run). */
     static int run(String... args) {
         Options options = new Options();
-        return Cli.execute(options, () -> measure(options.seconds, options.copy), args);
+        return Cli.execute(options, () -> measure(options.seconds, !options.slices), args);
     }
 
     private static int measure(double seconds, boolean copy) {

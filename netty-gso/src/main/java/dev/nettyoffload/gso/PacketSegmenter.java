@@ -34,17 +34,17 @@ import java.util.List;
  * the outer UDP length and checksum (VXLAN; kept zero when the original is zero) and the GRE checksum (when the
  * C bit is set).
  * <p>
- * Zero copy (the default): each output packet is a {@link CompositeByteBuf} of two components, a slice of one
+ * Zero copy ({@code copyPayload(false)}): each output packet is a {@link CompositeByteBuf} of two components, a slice of one
  * header buffer allocated per input packet (all segment headers back to back) and a retained slice of the
  * original payload. Only headers are written, payload bytes are read once for the checksum in
  * {@link ChecksumMode#FULL} mode and not at all in {@link ChecksumMode#PARTIAL} mode.
  * <p>
- * Copy ({@link PacketSegmenterConfig#copyPayload()}): all segments, headers and payload, are written back to back
+ * Copy (the default, {@link PacketSegmenterConfig#copyPayload()}): all segments, headers and payload, are written back to back
  * into one pooled direct buffer per input packet, and each output packet is a plain slice of it holding one of
  * the references taken at once for all segments (release each one once; its {@code refCnt()} is the shared
  * buffer's). The payload is copied memory to memory and, in {@link ChecksumMode#FULL} mode, summed from the
  * copy while it is in the cache. No composite, no per-segment retain, one contiguous packet per write; about
- * 15-30% less CPU per segment than zero copy (see {@code PacketSegmentCpuTime --copy}). Header fields are
+ * 15-30% less CPU per segment than zero copy (see {@code PacketSegmentCpuTime} and its {@code --slices}). Header fields are
  * written straight to memory in both modes when the buffer has a memory address.
  * <p>
  * With {@link ChecksumMode#PARTIAL} the egress completes the TCP/UDP checksum of each segment from

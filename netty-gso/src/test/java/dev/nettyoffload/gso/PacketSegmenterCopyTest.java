@@ -55,7 +55,7 @@ class PacketSegmenterCopyTest {
         GsoType type = !tcp ? GsoType.UDP_L4 : v6 ? GsoType.TCPV6 : GsoType.TCPV4;
         TunnelType tunnelType = TunnelType.valueOf(tunnel.name());
         GsoPacket packet = new GsoPacket(in, type, tunnelType, 1000, Ipv4IdMode.INCREMENTING, 0);
-        PacketSegmenterConfig config = PacketSegmenterConfig.newBuilder().checksumMode(mode).build();
+        PacketSegmenterConfig config = PacketSegmenterConfig.newBuilder().checksumMode(mode).copyPayload(false).build();
         List<Object> slices = new ArrayList<>();
         List<Object> copies = new ArrayList<>();
         try {

@@ -305,7 +305,8 @@ class PacketSegmenterTest {
         GsoPacket packet = new GsoPacket(in, GsoType.TCPV4, 1000);
         List<Object> out = new ArrayList<>();
         try {
-            new PacketSegmenter().segment(packet, ByteBufAllocator.DEFAULT, out);
+            new PacketSegmenter(PacketSegmenterConfig.newBuilder().copyPayload(false).build())
+                    .segment(packet, ByteBufAllocator.DEFAULT, out);
             assertEquals(3, out.size());
             CompositeByteBuf second = (CompositeByteBuf) out.get(1);
             assertEquals(2, second.numComponents(), "header + payload slice");
