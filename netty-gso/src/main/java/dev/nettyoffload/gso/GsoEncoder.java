@@ -39,9 +39,8 @@ import java.util.ArrayDeque;
  * is larger than {@link GsoConfig#segmentSize()}; everything else passes through untouched.
  * <ul>
  *   <li>Kernel path (epoll or io_uring, kernel supports UDP_SEGMENT): the payload goes down as
- *   {@code SegmentedDatagramPacket}s of at most the probed segment count and at most 65493 (IPv4) or
- *   65473 (IPv6) payload bytes each ({@link UdpLimits#maxSegmentedPayload}: a larger send would be cut into
- *   datagrams by the kernel before the device); a piece of one segment (such as the 1136-byte tail of a 65536-byte write in
+ *   {@code SegmentedDatagramPacket}s of at most the probed segment count and {@link UdpLimits#maxSegmentedPayload}
+ *   bytes (65493 over IPv4, 65473 over IPv6); a piece of one segment (the 1136-byte tail of 65536 bytes in
  *   1400-byte segments) goes as a plain datagram, counted in {@link GsoCounters#singleDatagrams()}.</li>
  *   <li>Software path (NIO, no kernel support, {@link GsoMode#SOFTWARE}, or after a refusal): retained
  *   slices of the payload as plain datagrams, so NIO never sends one oversized datagram.</li>
@@ -245,8 +244,8 @@ public class GsoEncoder extends ChannelOutboundHandlerAdapter {
         InetSocketAddress recipient = packet.recipient();
         InetSocketAddress sender = packet.sender();
         SocketAddress target = recipient != null ? recipient : ctx.channel().remoteAddress();
-        // UDP_MAX_SEGMENTS bounds the count; the device's gso_max_size bounds the bytes of one send (a larger
-        // one is accepted, but the kernel cuts it into datagrams before the device, so no USO and no UDP_GRO).
+        // UDP_MAX_SEGMENTS bounds the count, the device's gso_max_size the bytes: a larger send is accepted but cut
+        // into datagrams by the kernel before the device (no USO, no UDP_GRO batch at the receiver).
         int segmentsPerSend = Math.max(1, Math.min(effectiveMaxSegmentsPerSend,
                 UdpLimits.maxSegmentedPayload(((InetSocketAddress) target).getAddress()) / segmentSize));
         if (pacer != null) {
