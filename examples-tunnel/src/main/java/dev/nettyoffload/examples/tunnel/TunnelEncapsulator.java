@@ -1,5 +1,6 @@
 package dev.nettyoffload.examples.tunnel;
 
+import dev.nettyoffload.core.UdpLimits;
 import dev.nettyoffload.core.packet.GsoPacket;
 import dev.nettyoffload.core.packet.PacketOffloadException;
 import dev.nettyoffload.gso.PacketSegmenter;
@@ -11,7 +12,6 @@ import io.netty.channel.socket.DatagramPacket;
 import io.netty.channel.unix.SegmentedDatagramPacket;
 import io.netty.util.ReferenceCountUtil;
 
-import java.net.Inet4Address;
 import java.net.InetSocketAddress;
 import java.security.GeneralSecurityException;
 import java.util.ArrayList;
@@ -22,30 +22,17 @@ import java.util.List;
  * by a {@link PacketSegmenter} into packets of its segment size, which the TUN MTU keeps within the tunnel MTU) is
  * put behind a {@link TunnelHeader} and written to the UDP channel. With batching on, consecutive datagrams of
  * one size (a shorter one ends the run; at most 64, and few enough that the frame stays below the device's
- * {@code gso_max_size}, see {@link #GSO_MAX_SIZE}) are built back to back in one buffer and written as one
+ * {@code gso_max_size}, see {@link #maxBatchBytes}) are built back to back in one buffer and written as one
  * {@link SegmentedDatagramPacket}, which the UDP channel's {@code GsoEncoder} sends with {@code UDP_SEGMENT}: one
  * system call per run instead of one per packet. Written at {@code channelReadComplete}, flushed with it.
  */
 final class TunnelEncapsulator extends ChannelInboundHandlerAdapter {
-    /** Datagrams per batch: the kernel's legacy UDP_MAX_SEGMENTS, which every USO kernel takes. */
-    static final int MAX_SEGMENTS_PER_BATCH = 64;
-    /**
-     * The device's default {@code gso_max_size}. The kernel sends a GSO skb whole through a device (a veth into
-     * another namespace, a NIC with USO) only while the whole frame, Ethernet header included, stays below it
-     * ({@code gso_features_check}: {@code skb->len >= gso_max_size} drops the GSO features); a larger one is
-     * segmented in software before the device, and the peer's {@code UDP_GRO} socket then reads it one datagram
-     * at a time. A 65504-byte batch of 46 x 1424 is split that way, 45 x 1424 is not.
-     */
-    static final int GSO_MAX_SIZE = 65536;
-    /** Ethernet header (14) and UDP header (8) around a batch's payload, besides the IP header. */
-    private static final int FRAME_OVERHEAD = 14 + 8;
-
     private final Channel udp;
     private final InetSocketAddress peer;
     private final boolean batching;
     private final TunnelCipher cipher;
     private final TunnelCounters counters;
-    /** The most payload bytes one batch may carry so the kernel keeps it one GSO skb: see {@link #GSO_MAX_SIZE}. */
+    /** The most payload bytes one batch may carry so the kernel keeps it one GSO skb through the device. */
     private final int maxBatchBytes;
     private final PacketSegmenter segmenter = new PacketSegmenter();
     private final List<Object> segments = new ArrayList<>();
@@ -66,15 +53,19 @@ final class TunnelEncapsulator extends ChannelInboundHandlerAdapter {
         this.maxBatchBytes = maxBatchBytes(peer);
     }
 
-    /** The payload bytes of a batch to {@code peer} whose frame stays below {@link #GSO_MAX_SIZE}. */
+    /**
+     * The payload bytes of a batch to {@code peer} whose frame stays below the device's {@code gso_max_size}
+     * ({@link UdpLimits#maxSegmentedPayload}): a larger batch is cut into single datagrams before the device, and
+     * the peer's {@code UDP_GRO} socket then reads it one datagram at a time (46 x 1424 is, 45 x 1424 is not).
+     */
     static int maxBatchBytes(InetSocketAddress peer) {
-        int ipHeader = peer.getAddress() instanceof Inet4Address ? 20 : 40;
-        return GSO_MAX_SIZE - 1 - FRAME_OVERHEAD - ipHeader;
+        return UdpLimits.maxSegmentedPayload(peer.getAddress());
     }
 
     /** Datagrams of {@code size} bytes per batch: at most 64, and at most {@code maxBatchBytes} in all. */
     static int segmentsPerBatch(int size, int maxBatchBytes) {
-        return Math.max(1, Math.min(MAX_SEGMENTS_PER_BATCH, maxBatchBytes / size));
+        // UDP_MAX_SEGMENTS of every USO kernel (128 needs Linux 6.9).
+        return Math.max(1, Math.min(UdpLimits.LEGACY_MAX_SEGMENTS, maxBatchBytes / size));
     }
 
     @Override

@@ -45,7 +45,7 @@ import java.util.concurrent.TimeUnit;
  * {@code name=value} counts, and stops at the end of input.
  * <p>
  * For the peer to read whole batches: each send stays one GSO skb (the encapsulator keeps a batch's frame below
- * the device's {@code gso_max_size}, see {@code TunnelEncapsulator.GSO_MAX_SIZE}; nothing to set), the reader
+ * the device's {@code gso_max_size}, see {@code UdpLimits.maxSegmentedPayload}; nothing to set), the reader
  * sets {@code UDP_GRO} on the socket, and the receiving device should have GRO on, so that datagrams that reach it
  * together are merged again: a physical NIC has it by default, a veth only with
  * {@code ethtool -K DEV gro on rx-udp-gro-forwarding on} (both; {@code TunnelPair} sets them). The

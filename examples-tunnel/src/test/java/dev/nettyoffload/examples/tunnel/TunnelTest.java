@@ -44,7 +44,7 @@ class TunnelTest {
             iperf(p, TunnelPair.B_INNER, false);
             Map<String, String> forward = p.stats(1);
             // Each USO send arrives as one UDP_GRO batch: not cut into single datagrams on the way (a batch
-            // whose frame reaches gso_max_size is; see TunnelEncapsulator.GSO_MAX_SIZE).
+            // whose frame reaches gso_max_size is; see UdpLimits.maxSegmentedPayload).
             double perRead = (double) count(forward, "reader.datagrams") / count(forward, "reader.batches");
             assertTrue(perRead >= 4, "datagrams per read " + perRead + ": " + forward);
             assertEquals(0, count(forward, "reader.truncatedReads"), forward.toString());
