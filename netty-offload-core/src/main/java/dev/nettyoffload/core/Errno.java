@@ -3,18 +3,25 @@ package dev.nettyoffload.core;
 import io.netty.channel.unix.Errors;
 
 /**
- * The few Linux errno values that decide how this project reacts to a failed send.
- * Values are from {@code include/uapi/asm-generic/errno-base.h} and {@code errno.h} (x86_64, arm64).
+ * The Linux errno values this project reacts to, in one place for every module (sends, the io_uring and FFM
+ * readers, TUN I/O). Values are from {@code include/uapi/asm-generic/errno-base.h} and {@code errno.h} (x86_64,
+ * arm64).
  */
 public final class Errno {
-    public static final int EIO = 5;
-    public static final int EAGAIN = 11;
     public static final int EPERM = 1;
+    public static final int EINTR = 4;
+    public static final int EIO = 5;
+    public static final int EBADF = 9;
+    public static final int EAGAIN = 11;
+    public static final int ENOMEM = 12;
+    public static final int EFAULT = 14;
     public static final int EINVAL = 22;
-    public static final int ENOBUFS = 105;
+    public static final int ENOTSOCK = 88;
     public static final int EMSGSIZE = 90;
     public static final int EOPNOTSUPP = 95;
+    public static final int ENOBUFS = 105;
     public static final int ECONNREFUSED = 111;
+    public static final int ECANCELED = 125;
 
     private Errno() {
     }

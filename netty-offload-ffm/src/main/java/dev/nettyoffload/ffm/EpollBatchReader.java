@@ -1,5 +1,6 @@
 package dev.nettyoffload.ffm;
 
+import dev.nettyoffload.core.Errno;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
@@ -254,14 +255,14 @@ public final class EpollBatchReader {
                 long n = Syscalls.recvmsg(duplicate.intValue(), msg.msghdr(), Syscalls.MSG_DONTWAIT);
                 if (n < 0) {
                     int errno = (int) -n;
-                    if (errno == Syscalls.EAGAIN) {
+                    if (errno == Errno.EAGAIN) {
                         drained = true;
                         break;
                     }
-                    if (errno == Syscalls.EINTR) {
+                    if (errno == Errno.EINTR) {
                         continue;
                     }
-                    if (errno == Syscalls.ECONNREFUSED) {
+                    if (errno == Errno.ECONNREFUSED) {
                         // The pending ICMP error of a connected socket, reported once; the datagrams behind it are
                         // still to be read, and are read before the error is fired (whose handler might react at
                         // once, while Netty's reader, woken by the same EPOLLERR, waits for its turn).

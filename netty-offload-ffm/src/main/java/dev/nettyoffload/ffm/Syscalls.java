@@ -1,5 +1,6 @@
 package dev.nettyoffload.ffm;
 
+import dev.nettyoffload.core.Errno;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
@@ -26,16 +27,6 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * aarch64); {@link #isSupported()} is false anywhere else.
  */
 public final class Syscalls {
-    /** {@code EINTR}, from {@code include/uapi/asm-generic/errno-base.h}. */
-    public static final int EINTR = 4;
-    /** {@code EBADF}, from {@code include/uapi/asm-generic/errno-base.h}. */
-    public static final int EBADF = 9;
-    /** {@code EAGAIN} (= {@code EWOULDBLOCK}), from {@code include/uapi/asm-generic/errno-base.h}. */
-    public static final int EAGAIN = 11;
-    /** {@code EINVAL}, from {@code include/uapi/asm-generic/errno-base.h}. */
-    public static final int EINVAL = 22;
-    /** {@code ECONNREFUSED}: an ICMP port unreachable reached a connected UDP socket ({@code errno.h}). */
-    public static final int ECONNREFUSED = 111;
 
     /** {@code MSG_CTRUNC}: the control buffer was too small ({@code include/linux/socket.h}). */
     public static final int MSG_CTRUNC = 0x8;
@@ -89,7 +80,7 @@ public final class Syscalls {
         try {
             // Links every handle, and proves errno capture: close(-1) fails with EBADF.
             int result = close(-1);
-            if (result != -EBADF) {
+            if (result != -Errno.EBADF) {
                 return new IllegalStateException("close(-1) returned " + result + ", expected -EBADF");
             }
             return null;

@@ -1,5 +1,6 @@
 package dev.nettyoffload.ffm;
 
+import dev.nettyoffload.core.Errno;
 import dev.nettyoffload.testkit.Prerequisites;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -27,9 +28,9 @@ class SyscallsTest {
 
     @Test
     void errnoIsCaptured() {
-        assertEquals(-Syscalls.EBADF, Syscalls.close(-1));
-        assertEquals(-Syscalls.EBADF, Syscalls.dup(-1));
-        assertEquals(-Syscalls.EBADF, Syscalls.fcntl(-1, Syscalls.F_GETFL, 0));
+        assertEquals(-Errno.EBADF, Syscalls.close(-1));
+        assertEquals(-Errno.EBADF, Syscalls.dup(-1));
+        assertEquals(-Errno.EBADF, Syscalls.fcntl(-1, Syscalls.F_GETFL, 0));
         assertEquals(-2 /* ENOENT */, Syscalls.open("/nonexistent/dir/file", Syscalls.O_RDWR, 0));
     }
 
@@ -54,7 +55,7 @@ class SyscallsTest {
             assertTrue((Syscalls.fcntl(cloexec, Syscalls.F_GETFL, 0) & Syscalls.O_NONBLOCK) != 0);
             assertEquals(0, Syscalls.close(dup));
             assertEquals(0, Syscalls.close(cloexec));
-            assertEquals(-Syscalls.EBADF, Syscalls.close(dup));
+            assertEquals(-Errno.EBADF, Syscalls.close(dup));
         } finally {
             assertEquals(0, Syscalls.close(fd));
         }
@@ -95,7 +96,7 @@ class SyscallsTest {
 
             int flags = Syscalls.fcntl(fd, Syscalls.F_GETFL, 0);
             Syscalls.fcntl(fd, Syscalls.F_SETFL, flags | Syscalls.O_NONBLOCK);
-            assertEquals(-Syscalls.EAGAIN, Syscalls.read(fd, b, 16));
+            assertEquals(-Errno.EAGAIN, Syscalls.read(fd, b, 16));
         } finally {
             Syscalls.close(fd);
             java.nio.file.Files.deleteIfExists(fifo);

@@ -1,5 +1,6 @@
 package dev.nettyoffload.tun;
 
+import dev.nettyoffload.core.Errno;
 import dev.nettyoffload.core.packet.GsoPacket;
 import dev.nettyoffload.core.packet.PacketOffloadException;
 import dev.nettyoffload.ffm.Syscalls;
@@ -301,11 +302,11 @@ public final class TunChannel extends AbstractChannel {
                 long n = reader.read(fd.intValue(), alloc());
                 if (n < 0) {
                     int errno = (int) -n;
-                    if (errno == Syscalls.EAGAIN) {
+                    if (errno == Errno.EAGAIN) {
                         drained = true;
                         break;
                     }
-                    if (errno == Syscalls.EINTR) {
+                    if (errno == Errno.EINTR) {
                         continue;
                     }
                     counters.readErrors++;

@@ -1,5 +1,6 @@
 package dev.nettyoffload.tun;
 
+import dev.nettyoffload.core.Errno;
 import dev.nettyoffload.ffm.Syscalls;
 
 import java.io.IOException;
@@ -119,7 +120,7 @@ final class TunDevice {
                 return attempt;
             }
             errno = -r;
-            if (errno != Syscalls.EINVAL) {
+            if (errno != Errno.EINVAL) {
                 break;
             }
         }

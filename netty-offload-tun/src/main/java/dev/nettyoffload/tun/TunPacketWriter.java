@@ -1,5 +1,6 @@
 package dev.nettyoffload.tun;
 
+import dev.nettyoffload.core.Errno;
 import dev.nettyoffload.core.packet.GsoPacket;
 import dev.nettyoffload.core.packet.GsoType;
 import dev.nettyoffload.core.packet.LinkType;
@@ -29,8 +30,6 @@ final class TunPacketWriter {
     private static final InternalLogger logger = InternalLoggerFactory.getInstance(TunChannel.class);
     /** {@code UDP_MAX_SEGMENTS} ({@code include/linux/udp.h}): tun.c refuses a USO packet of more segments. */
     static final int UDP_MAX_SEGMENTS = 128;
-    /** {@code EIO}: what a write to a TUN device that is down gets ({@code errno-base.h}). */
-    private static final int EIO = 5;
 
     private final TunDescriptor fd;
     private final String device;
@@ -74,7 +73,7 @@ final class TunPacketWriter {
                 int result = writePacket(content, VirtioNetHeader.F_NEEDS_CSUM,
                         VirtioNetHeader.fromGsoType(packet.gsoType()), l.headerLength(), packet.segmentSize(),
                         l.l4() | csumOffset << 16, alloc);
-                if (result != -Syscalls.EINVAL) {
+                if (result != -Errno.EINVAL) {
                     if (result >= 0) {
                         counters.gsoWrites++;
                     }
@@ -142,15 +141,15 @@ final class TunPacketWriter {
                 return (int) r;
             }
             int errno = (int) -r;
-            if (errno == Syscalls.EINTR) {
+            if (errno == Errno.EINTR) {
                 continue;
             }
-            if (errno == Syscalls.EAGAIN || errno == EIO) {
+            if (errno == Errno.EAGAIN || errno == Errno.EIO) {
                 // No room in the queue, or the interface is down (tun.c answers EIO): a NIC drops those too.
                 counters.writesDropped++;
                 return 0;
             }
-            if (errno == Syscalls.EINVAL && gsoType != VirtioNetHeader.GSO_NONE) {
+            if (errno == Errno.EINVAL && gsoType != VirtioNetHeader.GSO_NONE) {
                 return -errno;
             }
             throw new IOException("writev to " + device + " failed: errno " + errno);

@@ -1,5 +1,7 @@
 package dev.nettyoffload.core.uring;
 
+import dev.nettyoffload.core.Errno;
+
 /**
  * What the reader does when a RECVMSG completes with {@code -errno}.
  */
@@ -20,15 +22,15 @@ enum RecvError {
     /** The action for {@code errno} (positive). */
     static RecvError of(int errno) {
         switch (errno) {
-            case UringConstants.EAGAIN:
-            case UringConstants.EINTR:
-            case UringConstants.ECANCELED:
+            case Errno.EAGAIN:
+            case Errno.EINTR:
+            case Errno.ECANCELED:
                 return RETRY;
-            case UringConstants.EBADF:
-            case UringConstants.ENOTSOCK:
-            case UringConstants.EINVAL:
-            case UringConstants.EFAULT:
-            case UringConstants.EOPNOTSUPP:
+            case Errno.EBADF:
+            case Errno.ENOTSOCK:
+            case Errno.EINVAL:
+            case Errno.EFAULT:
+            case Errno.EOPNOTSUPP:
                 return FATAL;
             default:
                 return REPORT;

@@ -41,16 +41,6 @@ final class UringConstants {
     /** UDP_GRO: as a control message, the segment size of the batch (an {@code int}). */
     static final int UDP_GRO = 104;
 
-    static final int EINTR = 4;
-    static final int EBADF = 9;
-    static final int EAGAIN = 11;
-    static final int ENOMEM = 12;
-    static final int EFAULT = 14;
-    static final int EINVAL = 22;
-    static final int ENOTSOCK = 88;
-    static final int EOPNOTSUPP = 95;
-    static final int ENOBUFS = 105;
-    static final int ECANCELED = 125;
 
     private UringConstants() {
     }
