@@ -236,6 +236,17 @@ public final class Syscalls {
         }
     }
 
+    /** {@code socket(2)}: a new socket descriptor or {@code -errno} (e.g. for interface ioctls like SIOCSIFMTU). */
+    public static int socket(int domain, int type, int protocol) {
+        MemorySegment state = Handles.callState();
+        try {
+            int result = (int) Handles.SOCKET.invokeExact(state, domain, type, protocol);
+            return result < 0 ? -Handles.errno(state) : result;
+        } catch (Throwable t) {
+            throw Handles.unexpected(t);
+        }
+    }
+
     private static void checkCount(MemorySegment buf, long count) {
         if (count < 0 || count > buf.byteSize()) {
             throw new IndexOutOfBoundsException("count: " + count + " (expected: 0-" + buf.byteSize() + ")");
@@ -275,6 +286,8 @@ public final class Syscalls {
         static final MethodHandle READV = link("readv", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
         static final MethodHandle WRITEV = link("writev",
                 FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
+        static final MethodHandle SOCKET = link("socket",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
         static final MethodHandle OPEN = link("open", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT),
                 Linker.Option.firstVariadicArg(2));
 

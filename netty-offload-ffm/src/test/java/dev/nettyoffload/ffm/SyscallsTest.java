@@ -35,6 +35,14 @@ class SyscallsTest {
     }
 
     @Test
+    void socketOpensAndRefusesAnUnknownFamily() {
+        int fd = Syscalls.socket(2 /* AF_INET */, 2 /* SOCK_DGRAM */, 0);
+        assertTrue(fd >= 0, "socket: " + fd);
+        assertEquals(0, Syscalls.close(fd));
+        assertEquals(-97 /* EAFNOSUPPORT */, Syscalls.socket(12345, 2, 0));
+    }
+
+    @Test
     void writeReadIoctlDupFcntlClose() {
         int fd = Syscalls.open("/dev/null", Syscalls.O_RDWR | Syscalls.O_CLOEXEC, 0);
         assertTrue(fd >= 0, "open: " + fd);

@@ -5,12 +5,8 @@ import dev.nettyoffload.ffm.Syscalls;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
-import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.lang.invoke.MethodHandle;
 import java.nio.charset.StandardCharsets;
 
 import static java.lang.foreign.ValueLayout.JAVA_INT;
@@ -129,7 +125,7 @@ final class TunDevice {
 
     /** Sets the MTU of interface {@code name} with {@code SIOCSIFMTU} on a throwaway socket. */
     static void setMtu(String name, int mtu) throws IOException {
-        int sock = Socket.socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        int sock = Syscalls.socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
         if (sock < 0) {
             throw new IOException("socket(AF_INET) failed: errno " + -sock);
         }
@@ -153,41 +149,5 @@ final class TunDevice {
         }
         MemorySegment.copy(bytes, 0, ifr, ValueLayout.JAVA_BYTE, 0, bytes.length);
         return ifr;
-    }
-
-    /** {@code socket(2)}, which {@link Syscalls} does not link; same conventions (result or {@code -errno}). */
-    private static final class Socket {
-        private static final Linker LINKER = Linker.nativeLinker();
-        private static final MemoryLayout STATE_LAYOUT = Linker.Option.captureStateLayout();
-        private static final long ERRNO_OFFSET =
-                STATE_LAYOUT.byteOffset(MemoryLayout.PathElement.groupElement("errno"));
-        private static final MethodHandle SOCKET = link();
-
-        private Socket() {
-        }
-
-        @SuppressWarnings("restricted")
-        private static MethodHandle link() {
-            MemorySegment symbol = LINKER.defaultLookup().find("socket")
-                    .orElseThrow(() -> new UnsatisfiedLinkError("no symbol socket in the C library"));
-            return LINKER.downcallHandle(symbol, FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT),
-                    Linker.Option.captureCallState("errno"));
-        }
-
-        static int socket(int domain, int type, int protocol) {
-            try (Arena arena = Arena.ofConfined()) {
-                MemorySegment state = arena.allocate(STATE_LAYOUT);
-                int r = (int) SOCKET.invokeExact(state, domain, type, protocol);
-                return r < 0 ? -state.get(JAVA_INT, ERRNO_OFFSET) : r;
-            } catch (Throwable t) {
-                if (t instanceof RuntimeException e) {
-                    throw e;
-                }
-                if (t instanceof Error e) {
-                    throw e;
-                }
-                throw new IllegalStateException(t);
-            }
-        }
     }
 }
