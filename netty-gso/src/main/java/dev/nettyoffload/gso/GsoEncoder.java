@@ -312,20 +312,17 @@ public class GsoEncoder extends ChannelOutboundHandlerAdapter {
 
     /**
      * Writes {@code length} bytes of {@code buf} from {@code offset} as retained slices, one per datagram, all with
-     * one {@link SlicesPromise}: on NIO this path has to cost no more than the application writing the same
-     * datagrams itself, and a promise and a listener per slice were most of the difference.
+     * their outcomes counted by one {@link SlicesPromise}: on NIO this path has to cost no more than the application
+     * writing the same datagrams itself, and a listener per slice was most of the difference.
      */
     private void writeSoftware(ChannelHandlerContext ctx, ByteBuf buf, int offset, int length, int segmentSize,
                                InetSocketAddress recipient, InetSocketAddress sender, ChannelPromise promise) {
-        SlicesPromise slices = length > segmentSize && !promise.isVoid() ? new SlicesPromise(ctx, promise) : null;
-        ChannelPromise slicePromise = slices != null ? slices : promise;
+        SlicesPromise slices = length > segmentSize && !promise.isVoid() ? new SlicesPromise(promise) : null;
         for (int end = offset + length; offset < end; offset += segmentSize) {
             int n = Math.min(segmentSize, end - offset);
             counters.increment(GsoCounters.SOFTWARE_DATAGRAMS);
-            if (slices != null) {
-                slices.add();
-            }
-            emit(ctx, new DatagramPacket(buf.retainedSlice(offset, n), recipient, sender), slicePromise);
+            emit(ctx, new DatagramPacket(buf.retainedSlice(offset, n), recipient, sender),
+                    slices != null ? slices.next() : promise);
         }
         if (slices != null) {
             slices.seal();

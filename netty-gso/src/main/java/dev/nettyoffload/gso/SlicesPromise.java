@@ -1,36 +1,33 @@
 package dev.nettyoffload.gso;
 
-import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
-import io.netty.channel.DefaultChannelPromise;
 
 /**
- * The one promise all slices of a software-path write are written with. It counts their outcomes and completes
- * the write's own promise once, when every slice written is done: successfully, or with the first failure. That
- * is what a {@code PromiseCombiner} over one promise per slice does, without a promise, a listener and a
+ * Completes a software-path write's promise once every slice written for it is done: successfully, or with the
+ * first failure. That is what a {@code PromiseCombiner} over one promise per slice does, without a listener and a
  * notification per datagram, which made the software path slower than plain writes of the same datagrams.
  * <p>
- * The channel completes each slice's write through {@code trySuccess}/{@code tryFailure} (or a handler between
- * through {@code setSuccess}/{@code setFailure}), always on the event loop, where this encoder runs too. This
- * object never completes itself: it has to stay "not done" for {@code ctx.write} to take it for the next slice,
- * and nobody but the channel sees it. Cancelling the write's promise does not cancel slices, as before.
+ * Each slice still gets a promise of its own ({@link SlicePromise}), which completes like any promise: a handler
+ * between this encoder and the channel may add listeners to it, wait for it or complete it. Only the counting
+ * happens here. Everything runs on the event loop, where this encoder runs too. Cancelling the write's promise
+ * does not cancel slices, as before.
  */
-final class SlicesPromise extends DefaultChannelPromise {
+final class SlicesPromise {
     private final ChannelPromise write;
-    /** Slices written with this promise and not yet completed. */
+    /** Slices written and not yet completed. */
     private int pending;
     /** No more slices will be written: the write's promise completes when {@link #pending} reaches zero. */
     private boolean sealed;
     private Throwable failure;
 
-    SlicesPromise(ChannelHandlerContext ctx, ChannelPromise write) {
-        super(ctx.channel(), ctx.executor());
+    SlicesPromise(ChannelPromise write) {
         this.write = write;
     }
 
-    /** Counts a slice about to be written with this promise. */
-    void add() {
+    /** Returns the promise for the next slice, counted until it completes. */
+    ChannelPromise next() {
         pending++;
+        return new SlicePromise(write.channel(), this);
     }
 
     /** Says that every slice has been written; completes the write's promise if they are all done already. */
@@ -39,34 +36,17 @@ final class SlicesPromise extends DefaultChannelPromise {
         completeIfDone();
     }
 
-    @Override
-    public boolean trySuccess(Void result) {
+    void succeeded() {
         pending--;
         completeIfDone();
-        // Accepted: the channel logs a warning for a promise that refuses its completion.
-        return true;
     }
 
-    @Override
-    public ChannelPromise setSuccess(Void result) {
-        trySuccess(result);
-        return this;
-    }
-
-    @Override
-    public boolean tryFailure(Throwable cause) {
+    void failed(Throwable cause) {
         if (failure == null) {
             failure = cause;
         }
         pending--;
         completeIfDone();
-        return true;
-    }
-
-    @Override
-    public ChannelPromise setFailure(Throwable cause) {
-        tryFailure(cause);
-        return this;
     }
 
     private void completeIfDone() {

@@ -185,6 +185,32 @@ class GsoEncoderTest {
     }
 
     @Test
+    void handlerBelowTheEncoderSeesEachSlicePromiseComplete() {
+        // A handler between the encoder and the channel that listens to the promises it is given (as
+        // ChunkedWriteHandler or a flow-control handler does) must be told of each slice's outcome.
+        List<ChannelFuture> seen = new ArrayList<>();
+        int[] notified = new int[1];
+        EmbeddedChannel ch = new EmbeddedChannel(new ChannelOutboundHandlerAdapter() {
+            @Override
+            public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+                seen.add(promise);
+                promise.addListener(f -> notified[0]++);
+                ctx.write(msg, promise);
+            }
+        }, new GsoEncoder(GsoConfig.newBuilder().segmentSize(1000).mode(GsoMode.SOFTWARE).build()));
+        ChannelFuture f = ch.writeOneOutbound(new DatagramPacket(sequence(3500), V4));
+        ch.flushOutbound();
+        releaseAll(readAll(ch));
+        assertEquals(4, seen.size());
+        assertEquals(4, notified[0]);
+        for (ChannelFuture slice : seen) {
+            assertTrue(slice.isSuccess());
+        }
+        assertTrue(f.isSuccess());
+        assertFalse(ch.finish());
+    }
+
+    @Test
     void softwareWriteFailsWithItsFirstFailedSliceOnceAllAreDone() {
         SliceSink sink = new SliceSink();
         EmbeddedChannel ch = new EmbeddedChannel(sink,
