@@ -64,9 +64,10 @@ public final class LinuxPeers implements AutoCloseable {
      * Creates both peers with the given underlay MTUs (the overlay MTU is {@value #VXLAN_OVERHEAD} less) for a
      * gateway in this JVM (the root namespace).
      *
-     * @param vethGro turn on GRO on every veth end ({@code ethtool -K DEV gro on}): since Linux 5.13 that gives a
-     *                veth NAPI, so the gateway's UDP_GRO socket gets merged batches and the peers' vxlan devices
-     *                merged inner packets; off, every datagram is delivered alone
+     * @param vethGro turn on GRO on every veth end ({@code ethtool -K DEV gro on}), and on the peers' ends turn
+     *                TSO off and {@code rx-udp-gro-forwarding} on so that the packets qualify for it: since Linux
+     *                5.13 that gives a veth NAPI, so the gateway's UDP_GRO socket gets merged batches and the
+     *                peers' vxlan devices merged inner packets; off, every datagram is delivered alone
      * @throws IllegalStateException if a command fails (everything made so far is deleted)
      */
     public static LinuxPeers create(int underlayMtuA, int underlayMtuB, boolean vethGro) {
