@@ -1,5 +1,6 @@
 package dev.nettyoffload.examples.vxlan;
 
+import dev.nettyoffload.core.Transport;
 import dev.nettyoffload.examples.Cli;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -8,8 +9,9 @@ import picocli.CommandLine.Option;
 @Command(name = "VxlanGatewayBenchmark", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class,
         sortOptions = false,
         description = {"iperf3 TCP throughput across the VXLAN gateway between two Linux vxlan peers in network"
-                + " namespaces, with the gateway's GRO and GSO/USO on and off in alternating rounds; prints each"
-                + " run and the medians side by side. Needs root, iproute2, ethtool, ping and iperf3."},
+                + " namespaces, with the gateway's GRO and GSO/USO on and off, and across a Linux kernel VTEP (bridge"
+                + " and vxlan devices in a namespace) as the anchor, in alternating rounds; prints each run, the"
+                + " medians side by side and their ratios. Needs root, iproute2, ethtool, ping and iperf3."},
         footer = {"", "Example: java -cp examples/target/netty-offload-examples.jar \\",
                 "  dev.nettyoffload.examples.vxlan.VxlanGatewayBenchmark \\", "  --mtu-a 9000 --mtu-b 1500"})
 final class GatewayBenchmarkOptions {
@@ -39,4 +41,16 @@ final class GatewayBenchmarkOptions {
                     + " A's larger, B advertises A's MSS so that the gateway re-segments to B's MTU.")
     @Cli.Range(min = MIN_UNDERLAY_MTU, max = 65535)
     int mtuB;
+
+    @Option(names = "--transport", paramLabel = "epoll|io_uring|nio",
+            description = "The gateway's transport, any case (default: ${DEFAULT-VALUE}, the best available here).")
+    Transport transport = Transport.best();
+
+    @Option(names = "--veth-gro", paramLabel = "true|false", defaultValue = "true", arity = "1",
+            description = "GRO (and so NAPI) on every veth end, so that receivers get merged batches (default:"
+                    + " ${DEFAULT-VALUE}).")
+    boolean vethGro;
+
+    @Option(names = "--no-kernel", description = "Leave out the Linux kernel VTEP anchor row.")
+    boolean noKernel;
 }

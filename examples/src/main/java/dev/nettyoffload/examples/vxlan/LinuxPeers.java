@@ -19,7 +19,9 @@ import java.util.regex.Pattern;
  * whose remote is the gateway's address on that veth, with an overlay address. Side A is VNI
  * {@value #VNI_A} with overlay {@value #OVERLAY_A}, side B VNI {@value #VNI_B} with overlay
  * {@value #OVERLAY_B}; a gateway built from {@link #segmentA()} and {@link #segmentB()} bridges them.
- * {@link #close()} deletes everything. Used by the tests and {@link VxlanGatewayBenchmark}.
+ * {@link #createKernelVtep} puts the gateway's ends in a third namespace with a Linux bridge and vxlan devices
+ * instead: the kernel's VTEP as the benchmark's anchor. {@link #close()} deletes everything. Used by the tests and
+ * {@link VxlanGatewayBenchmark}.
  * <p>
  * The peers' vxlan devices have transmit checksum offload turned off ({@code ethtool -K vxlan0 tx off}): a
  * veth hands the gateway's socket the inner packet with only the pseudo-header checksum otherwise
@@ -45,27 +47,59 @@ public final class LinuxPeers implements AutoCloseable {
     private final int mtuB;
     private NetNs nsA;
     private NetNs nsB;
+    /** The kernel VTEP's namespace; null when the gateway runs in this JVM. */
+    private NetNs nsGw;
 
     private LinuxPeers(int mtuA, int mtuB) {
         this.mtuA = mtuA;
         this.mtuB = mtuB;
     }
 
+    /** Creates both peers with the given underlay MTUs for a gateway in this JVM, veth GRO off. */
+    public static LinuxPeers create(int underlayMtuA, int underlayMtuB) {
+        return create(underlayMtuA, underlayMtuB, false);
+    }
+
     /**
-     * Creates both peers with the given underlay MTUs (the overlay MTU is {@value #VXLAN_OVERHEAD} less).
+     * Creates both peers with the given underlay MTUs (the overlay MTU is {@value #VXLAN_OVERHEAD} less) for a
+     * gateway in this JVM (the root namespace).
      *
+     * @param vethGro turn on GRO on every veth end ({@code ethtool -K DEV gro on}), and on the peers' ends turn
+     *                TSO off and {@code rx-udp-gro-forwarding} on so that the packets qualify for it: since Linux
+     *                5.13 that gives a veth NAPI, so the gateway's UDP_GRO socket gets merged batches and the
+     *                peers' vxlan devices merged inner packets; off, every datagram is delivered alone
      * @throws IllegalStateException if a command fails (everything made so far is deleted)
      */
-    public static LinuxPeers create(int underlayMtuA, int underlayMtuB) {
+    public static LinuxPeers create(int underlayMtuA, int underlayMtuB, boolean vethGro) {
+        return create(underlayMtuA, underlayMtuB, vethGro, false);
+    }
+
+    /**
+     * Creates both peers as {@link #create(int, int, boolean)} does, but with the underlay ends in a third
+     * namespace ({@link #namespaceGateway()}) that holds a Linux VTEP instead of this JVM's gateway: a bridge
+     * with two vxlan devices, VNI {@value #VNI_A} toward A and {@value #VNI_B} toward B, on the same underlay
+     * addresses and MTUs. The kernel's own forwarding, as the anchor for the gateway's numbers.
+     */
+    public static LinuxPeers createKernelVtep(int underlayMtuA, int underlayMtuB, boolean vethGro) {
+        return create(underlayMtuA, underlayMtuB, vethGro, true);
+    }
+
+    private static LinuxPeers create(int underlayMtuA, int underlayMtuB, boolean vethGro, boolean kernelVtep) {
         LinuxPeers p = new LinuxPeers(underlayMtuA, underlayMtuB);
         boolean ok = false;
         try {
+            if (kernelVtep) {
+                p.nsGw = NetNs.create("vxgw-k");
+            }
             p.nsA = NetNs.create("vxgw-a");
-            side(p.nsA, NetNs.uniqueDeviceName("vxga"), UNDERLAY_GATEWAY_A, UNDERLAY_PEER_A, VNI_A, OVERLAY_A,
-                    underlayMtuA);
+            p.side(p.nsA, "vxga", "ula", UNDERLAY_GATEWAY_A, UNDERLAY_PEER_A, VNI_A, OVERLAY_A, underlayMtuA,
+                    vethGro);
             p.nsB = NetNs.create("vxgw-b");
-            side(p.nsB, NetNs.uniqueDeviceName("vxgb"), UNDERLAY_GATEWAY_B, UNDERLAY_PEER_B, VNI_B, OVERLAY_B,
-                    underlayMtuB);
+            p.side(p.nsB, "vxgb", "ulb", UNDERLAY_GATEWAY_B, UNDERLAY_PEER_B, VNI_B, OVERLAY_B, underlayMtuB,
+                    vethGro);
+            if (kernelVtep) {
+                p.kernelBridge();
+            }
             ok = true;
             return p;
         } finally {
@@ -75,12 +109,51 @@ public final class LinuxPeers implements AutoCloseable {
         }
     }
 
-    private static void side(NetNs ns, String root, String gatewayIp, String peerIp, int vni, String overlay,
-                             int mtu) {
-        NetNs.vethToRoot(root, gatewayIp + "/24", ns, "ul0", peerIp + "/24", mtu);
+    private void side(NetNs ns, String rootTag, String gwEnd, String gatewayIp, String peerIp, int vni,
+                      String overlay, int mtu, boolean vethGro) {
+        String end;
+        if (nsGw == null) {
+            end = NetNs.uniqueDeviceName(rootTag);
+            NetNs.vethToRoot(end, gatewayIp + "/24", ns, "ul0", peerIp + "/24", mtu);
+        } else {
+            end = gwEnd;
+            NetNs.veth(nsGw, end, gatewayIp + "/24", ns, "ul0", peerIp + "/24", mtu);
+        }
+        if (vethGro) {
+            run(nsGw, "ethtool", "-K", end, "gro", "on");
+            // A veth uses its NAPI (and so GRO) only for packets it deems eligible (veth_skb_is_eligible_for_gro,
+            // Linux 5.13+): any packet when the sending end has no TSO, else only a UDP socket's own packets when
+            // the receiving end forwards UDP GRO. The peers' outer packets come from their vxlan devices, not from a
+            // UDP socket: with TSO off on the peer ends (the outer packets are MTU-sized anyway: the vxlan devices
+            // have no TSO) they qualify at the gateway; the gateway's USO sends qualify at the peers through
+            // rx-udp-gro-forwarding.
+            ns.exec("ethtool", "-K", "ul0", "gro", "on", "tso", "off", "rx-udp-gro-forwarding", "on");
+        }
         ns.vxlan("vxlan0", vni, peerIp, gatewayIp, VxlanHeader.DEFAULT_PORT, "ul0", mtu - VXLAN_OVERHEAD);
         ns.exec("ethtool", "-K", "vxlan0", "tx", "off");
         NetNs.configure(ns, "vxlan0", overlay + "/24");
+    }
+
+    /** The kernel VTEP in {@link #nsGw}: a bridge joining a vxlan device per side, like the gateway's segments. */
+    private void kernelBridge() {
+        nsGw.exec("ip", "link", "add", "br0", "type", "bridge", "stp_state", "0");
+        nsGw.vxlan("vxa", VNI_A, UNDERLAY_GATEWAY_A, UNDERLAY_PEER_A, VxlanHeader.DEFAULT_PORT, "ula",
+                mtuA - VXLAN_OVERHEAD);
+        nsGw.vxlan("vxb", VNI_B, UNDERLAY_GATEWAY_B, UNDERLAY_PEER_B, VxlanHeader.DEFAULT_PORT, "ulb",
+                mtuB - VXLAN_OVERHEAD);
+        for (String device : new String[] {"vxa", "vxb"}) {
+            nsGw.exec("ip", "link", "set", device, "master", "br0");
+            NetNs.configure(nsGw, device, null);
+        }
+        NetNs.configure(nsGw, "br0", null);
+    }
+
+    private static void run(NetNs ns, String... command) {
+        if (ns == null) {
+            CommandRunner.run(command);
+        } else {
+            ns.exec(command);
+        }
     }
 
     /** Side A's segment as the gateway sees it. */
@@ -109,6 +182,11 @@ public final class LinuxPeers implements AutoCloseable {
 
     public NetNs namespaceB() {
         return nsB;
+    }
+
+    /** The kernel VTEP's namespace ({@link #createKernelVtep}), or null. */
+    public NetNs namespaceGateway() {
+        return nsGw;
     }
 
     /**
@@ -244,9 +322,12 @@ public final class LinuxPeers implements AutoCloseable {
         return Double.parseDouble(m.group());
     }
 
-    /** Deletes both namespaces and their veth pairs. */
+    /** Deletes the namespaces and their veth pairs. */
     @Override
     public void close() {
+        if (nsGw != null) {
+            nsGw.close();
+        }
         if (nsA != null) {
             nsA.close();
         }

@@ -3,33 +3,21 @@ package dev.nettyoffload.examples.vxlan;
 import dev.nettyoffload.core.Transport;
 import dev.nettyoffload.examples.Cli;
 
+import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 /**
  * iperf3 TCP throughput across the gateway between two Linux vxlan peers (root), with the gateway's GRO and
- * GSO/USO on and off, in alternating rounds so that both see the same machine load; prints each run and the
- * medians side by side. Options ({@code --help}): {@code [--rounds N] [--seconds S] [--mtu-a M] [--mtu-b M]}
- * (defaults 3, 3, 1500, 1500: the underlay MTUs of sides A and B). With A's MTU larger than B's,
- * B advertises A's MSS so that the gateway re-segments A's jumbo segments to B's MTU.
+ * GSO/USO on and off, and across a Linux kernel VTEP (a bridge with two vxlan devices in its own namespace, same
+ * addresses and MTUs) as the anchor; the three alternate round by round so that all see the same machine load.
+ * Prints each run, the medians side by side and the ratios. Options: {@code --help}. With A's MTU larger than
+ * B's, B advertises A's MSS so that the gateway (or the kernel) re-segments A's jumbo segments to B's MTU.
  * <p>
  * Lives in the examples module because the benchmarks module does not depend on the examples.
  */
 public final class VxlanGatewayBenchmark {
     private VxlanGatewayBenchmark() {
-    }
-
-    private static final class Run {
-        final boolean offload;
-        final LinuxPeers.IperfResult result;
-        final VxlanGatewayCounters counters;
-
-        Run(boolean offload, LinuxPeers.IperfResult result, VxlanGatewayCounters counters) {
-            this.offload = offload;
-            this.result = result;
-            this.counters = counters;
-        }
     }
 
     public static void main(String[] args) {
@@ -47,75 +35,72 @@ public final class VxlanGatewayBenchmark {
         return Cli.execute(options, () -> benchmark(options), args);
     }
 
-    private static int benchmark(GatewayBenchmarkOptions options) throws Exception {
-        int rounds = options.rounds;
-        int seconds = options.seconds;
-        int mtuA = options.mtuA;
-        int mtuB = options.mtuB;
-        Transport transport = Transport.best();
-        List<Run> runs = new ArrayList<>();
-        try (LinuxPeers peers = LinuxPeers.create(mtuA, mtuB)) {
-            if (mtuA > mtuB) {
+    private static int benchmark(GatewayBenchmarkOptions o) throws Exception {
+        List<GatewayRun.Path> paths = new ArrayList<>(List.of(GatewayRun.Path.ON, GatewayRun.Path.OFF));
+        if (!o.noKernel) {
+            paths.add(GatewayRun.Path.KERNEL);
+        }
+        List<GatewayRun> runs = new ArrayList<>();
+        try (LinuxPeers peers = LinuxPeers.create(o.mtuA, o.mtuB, o.vethGro);
+             LinuxPeers kernel = o.noKernel ? null : LinuxPeers.createKernelVtep(o.mtuA, o.mtuB, o.vethGro)) {
+            if (o.mtuA > o.mtuB) {
                 // A's segments as large as A's overlay allows (IPv4 + TCP with timestamps: 52 bytes of headers).
-                peers.advertiseMssB(mtuA - LinuxPeers.VXLAN_OVERHEAD - 52);
+                int mss = o.mtuA - LinuxPeers.VXLAN_OVERHEAD - 52;
+                peers.advertiseMssB(mss);
+                if (kernel != null) {
+                    kernel.advertiseMssB(mss);
+                }
             }
-            System.out.printf("VXLAN gateway benchmark: %s, iperf3 TCP %d s per run, %d rounds, underlay MTU %d/%d%n",
-                    transport.displayName(), seconds, rounds, mtuA, mtuB);
-            // Warm-up (JIT), not counted.
-            once(peers, transport, true, seconds);
-            once(peers, transport, false, seconds);
-            for (int r = 0; r < rounds; r++) {
-                for (boolean offload : r % 2 == 0 ? new boolean[] {true, false} : new boolean[] {false, true}) {
-                    Run run = once(peers, transport, offload, seconds);
+            System.out.printf("VXLAN gateway benchmark: %s, veth GRO %s, iperf3 TCP %d s per run, %d rounds,"
+                            + " underlay MTU %d/%d%n", o.transport.displayName(), o.vethGro ? "on" : "off",
+                    o.seconds, o.rounds, o.mtuA, o.mtuB);
+            // Warm-up (JIT, ARP, MAC learning), not counted.
+            for (GatewayRun.Path path : paths) {
+                once(path, path == GatewayRun.Path.KERNEL ? kernel : peers, o);
+            }
+            for (int r = 0; r < o.rounds; r++) {
+                for (int k = 0; k < paths.size(); k++) {
+                    // Rotate the order each round: no path always runs first (or right after another).
+                    GatewayRun.Path path = paths.get((k + r) % paths.size());
+                    GatewayRun run = once(path, path == GatewayRun.Path.KERNEL ? kernel : peers, o);
                     runs.add(run);
-                    System.out.printf("  round %d, GRO/GSO %-3s: %s%n      %s%n", r + 1, offload ? "on" : "off",
-                            run.result, run.counters);
+                    System.out.printf("  round %d, %-19s: %s%n", r + 1, path.label, run);
                 }
             }
         }
         System.out.println();
-        System.out.println("| gateway | Gbit/s median (min-max) | retransmits median | frames per merged packet | "
-                + "outer datagrams per write |");
-        System.out.println("| --- | ---: | ---: | ---: | ---: |");
-        for (boolean offload : new boolean[] {false, true}) {
-            List<Run> rs = new ArrayList<>();
-            for (Run run : runs) {
-                if (run.offload == offload) {
-                    rs.add(run);
-                }
-            }
-            double[] gbps = rs.stream().mapToDouble(x -> x.result.bitsPerSecond / 1e9).toArray();
-            double[] retr = rs.stream().mapToDouble(x -> x.result.retransmits).toArray();
-            double[] ratio = rs.stream().mapToDouble(x -> x.counters.mergeRatio()).toArray();
-            double[] perWrite = rs.stream().mapToDouble(x -> x.counters.datagramsPerWrite()).toArray();
-            System.out.printf("| GRO/GSO %s | %.2f (%.2f-%.2f) | %.0f | %.1f | %.1f |%n", offload ? "on" : "off",
-                    median(gbps), min(gbps), max(gbps), median(retr), median(ratio), median(perWrite));
-        }
+        GatewayRun.printSummary(runs, paths, System.out);
         return Cli.OK;
     }
 
-    private static Run once(LinuxPeers peers, Transport transport, boolean offload, int seconds) throws Exception {
-        try (VxlanGateway gateway = new VxlanGateway(transport, offload, peers.segmentA(), peers.segmentB()).start()) {
-            if (!peers.ping(1)) {
-                throw new IllegalStateException("no ping across the overlay");
-            }
-            LinuxPeers.IperfResult r = peers.iperf3(seconds, 0, 0);
-            return new Run(offload, r, gateway.counters());
+    private static GatewayRun once(GatewayRun.Path path, LinuxPeers peers, GatewayBenchmarkOptions o)
+            throws Exception {
+        if (path == GatewayRun.Path.KERNEL) {
+            requirePing(peers);
+            return new GatewayRun(path, peers.iperf3(o.seconds, 0, 0), null, Double.NaN);
+        }
+        try (VxlanGateway gateway = new VxlanGateway(o.transport, path == GatewayRun.Path.ON, peers.segmentA(),
+                peers.segmentB()).start()) {
+            requirePing(peers);
+            long cpu = processCpuNanos();
+            LinuxPeers.IperfResult r = peers.iperf3(o.seconds, 0, 0);
+            double cpuSeconds = (processCpuNanos() - cpu) / 1e9;
+            return new GatewayRun(path, r, gateway.counters(), cpuSeconds);
         }
     }
 
-    private static double median(double[] v) {
-        double[] s = v.clone();
-        Arrays.sort(s);
-        int n = s.length;
-        return n == 0 ? Double.NaN : n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+    private static void requirePing(LinuxPeers peers) {
+        if (!peers.ping(1)) {
+            throw new IllegalStateException("no ping across the overlay");
+        }
     }
 
-    private static double min(double[] v) {
-        return Arrays.stream(v).min().orElse(Double.NaN);
-    }
-
-    private static double max(double[] v) {
-        return Arrays.stream(v).max().orElse(Double.NaN);
+    /** CPU time of this JVM (the gateway's event loop, GC and JIT; iperf3 runs in its own processes). */
+    private static long processCpuNanos() {
+        java.lang.management.OperatingSystemMXBean os = ManagementFactory.getOperatingSystemMXBean();
+        if (os instanceof com.sun.management.OperatingSystemMXBean) {
+            return ((com.sun.management.OperatingSystemMXBean) os).getProcessCpuTime();
+        }
+        return -1;
     }
 }

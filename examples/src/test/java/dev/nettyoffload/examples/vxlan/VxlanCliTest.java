@@ -37,7 +37,8 @@ class VxlanCliTest {
     @Test
     void benchmarkHelpShowsTheOptionsAndDefaults() {
         CliRun.of(VxlanGatewayBenchmark::run, "--help").assertHelp("--rounds=N", "(default: 3)", "--seconds=S",
-                "--mtu-a=M", "--mtu-b=M", "(default: 1500)", "626-65535");
+                "--mtu-a=M", "--mtu-b=M", "(default: 1500)", "626-65535", "--transport=epoll|io_uring|nio",
+                "--veth-gro=true|false", "(default: true)", "--no-kernel");
     }
 
     @Test
@@ -47,9 +48,13 @@ class VxlanCliTest {
         CliRun.of(VxlanGatewayBenchmark::run, "--seconds", "abc").assertRefused("--seconds", "1-3600");
         CliRun.of(VxlanGatewayBenchmark::run, "--mtu-b", "600").assertRefused("--mtu-b", "626-65535");
         CliRun.of(VxlanGatewayBenchmark::run, "--mtu-a", "70000").assertRefused("--mtu-a", "626-65535");
+        CliRun.of(VxlanGatewayBenchmark::run, "--transport", "foo").assertRefused("--transport",
+                "epoll, io_uring or nio");
+        CliRun.of(VxlanGatewayBenchmark::run, "--veth-gro", "maybe").assertRefused("--veth-gro", "maybe");
         CliRun.of(VxlanGatewayBenchmark::run, "--bogus").assertRefused("--bogus", "--rounds");
         long pid = ProcessHandle.current().pid() % 1_000_000;
         assertFalse(Files.exists(Path.of("/var/run/netns", "vxgw-a-" + pid)), "namespace created");
         assertFalse(Files.exists(Path.of("/var/run/netns", "vxgw-b-" + pid)), "namespace created");
+        assertFalse(Files.exists(Path.of("/var/run/netns", "vxgw-k-" + pid)), "namespace created");
     }
 }

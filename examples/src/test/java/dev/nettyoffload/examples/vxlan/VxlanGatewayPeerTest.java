@@ -31,7 +31,8 @@ class VxlanGatewayPeerTest {
 
     @Test
     void pingAndTcpWithGroAndGso() throws Exception {
-        try (LinuxPeers peers = LinuxPeers.create(1500, 1500);
+        // veth GRO on, as in the benchmark: the gateway's socket gets kernel UDP_GRO batches.
+        try (LinuxPeers peers = LinuxPeers.create(1500, 1500, true);
              VxlanGateway gateway = new VxlanGateway(Transport.EPOLL, true, peers.segmentA(), peers.segmentB())
                      .start()) {
             assertTrue(peers.ping(3), "ping across the overlay");
@@ -86,6 +87,22 @@ class VxlanGatewayPeerTest {
             assertTrue(rx >= r.packets, "frames received by B's vxlan0 " + rx + " < datagrams sent " + r.packets
                     + "; " + c);
             assertEquals(0, c.totalDrops(), "gateway drops: " + c);
+        }
+    }
+
+    @Test
+    void kernelVtepAnchorPassesTraffic() throws Exception {
+        // The benchmark's anchor: A and B joined by a Linux bridge with two vxlan devices in a third namespace.
+        try (LinuxPeers peers = LinuxPeers.createKernelVtep(1500, 1500, true)) {
+            assertTrue(peers.ping(2), "ping across the kernel VTEP");
+            long rxBefore = peers.vxlanStatisticB("rx_packets");
+            LinuxPeers.IperfResult r = peers.iperf3(1, 0, 0);
+            logger.info("TCP across the kernel VTEP: {}", r);
+            assertTcpCompleted(r);
+            assertTrue(peers.vxlanStatisticB("rx_packets") - rxBefore > 0, "frames at B's vxlan0");
+            String macB = peers.namespaceB().exec("cat", "/sys/class/net/vxlan0/address").trim();
+            String fdb = peers.namespaceGateway().exec("bridge", "fdb", "show", "br", "br0");
+            assertTrue(fdb.contains(macB + " dev vxb"), "the bridge learned B's MAC " + macB + " on vxb: " + fdb);
         }
     }
 
