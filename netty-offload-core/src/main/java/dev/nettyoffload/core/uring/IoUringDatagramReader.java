@@ -1,5 +1,6 @@
 package dev.nettyoffload.core.uring;
 
+import dev.nettyoffload.core.Errno;
 import dev.nettyoffload.core.OffloadChannelOption;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;
@@ -44,9 +45,14 @@ import java.nio.channels.ClosedChannelException;
  *   <li>turns on UDP_GRO ({@link OffloadChannelOption#UDP_GRO}) on the socket, after Netty's cancelled read
  *       is gone (an IORING_OP_NOP queued behind the cancel tells when) so that no batch lands in Netty's
  *       small buffer;</li>
- *   <li>registers an {@link IoUringIoHandle} of its own on the channel's {@link IoEventLoop} and keeps
- *       {@value #DEFAULT_RECEIVES_IN_FLIGHT} RECVMSGs in flight, each into its own
- *       {@value #DEFAULT_BUFFER_SIZE}-byte direct buffer ({@link RecvSlot}).</li>
+ *   <li>registers an {@link IoUringIoHandle} of its own on the channel's {@link IoEventLoop} and receives in
+ *       one of two {@link ReaderMode}s: {@link ReaderMode#MULTISHOT} (the default where the kernel has it, Linux
+ *       6.0+) keeps one multishot RECVMSG armed that takes each datagram or batch into one of
+ *       {@value #DEFAULT_PROVIDED_BUFFERS} {@value #DEFAULT_BUFFER_SIZE}-byte buffers provided to the kernel
+ *       ({@link MultishotReceiver}), and hands the payload up as a slice of that buffer without copying;
+ *       {@link ReaderMode#SINGLE_SHOT} keeps {@value #DEFAULT_RECEIVES_IN_FLIGHT} RECVMSGs in flight, each into its
+ *       own {@value #DEFAULT_BUFFER_SIZE}-byte direct buffer ({@link RecvSlot}). A kernel that refuses the multishot
+ *       ops makes the reader fall back to single-shot, and {@link #toString()} says so and why.</li>
  * </ul>
  * Each completion reaches the pipeline as a {@code fireChannelRead}: a {@link SegmentedDatagramPacket} (segment
  * size from the UDP_GRO control message) when the kernel coalesced several datagrams, else a plain
@@ -65,16 +71,27 @@ import java.nio.channels.ClosedChannelException;
  * fired, stops this reader and hands reading back to Netty. A batch larger than the buffer (MSG_TRUNC) is cut to
  * its whole segments, and a datagram cut short is dropped; both are counted in {@link #truncated()}.
  * <p>
+ * Multishot buffers: a message's content holds its provided buffer until released; when the application holds
+ * them all, the kernel ends the multishot with ENOBUFS ({@link #noBufferStalls()}) and datagrams wait in the
+ * socket's receive buffer (or are dropped there when it is full) until a buffer comes back, when the RECVMSG is
+ * armed again. Release messages promptly, or copy what must be kept.
+ * <p>
  * Close: when the channel closes (or its event loop shuts down) the reader cancels its RECVMSGs with
- * IORING_OP_ASYNC_CANCEL and cancels its registration; Netty calls {@code unregistered()} only after the last
- * completion of the registration arrived, and only then is the memory the kernel writes into released. Counters
- * are plain fields written on the event loop; read them there for exact values.
+ * IORING_OP_ASYNC_CANCEL (multishot: and takes its buffers back with IORING_OP_REMOVE_BUFFERS) and cancels its
+ * registration; Netty calls {@code unregistered()} only after the last completion of the registration arrived,
+ * and only then is the memory the kernel writes into released; multishot buffers that the application still holds
+ * stay valid, and their memory is freed when the last is released. Counters are plain fields written on the event
+ * loop; read them there for exact values.
  */
 public final class IoUringDatagramReader {
     /** Bytes of each receive buffer: room for the largest UDP_GRO batch (64 KiB of payload). */
     public static final int DEFAULT_BUFFER_SIZE = 65536;
-    /** RECVMSGs kept in flight: enough that one wakeup reaps several batches. */
+    /** Single-shot RECVMSGs kept in flight: enough that one wakeup reaps several batches. */
     public static final int DEFAULT_RECEIVES_IN_FLIGHT = 4;
+    /** Multishot buffers: room for the application to hold some batches while others arrive. */
+    public static final int DEFAULT_PROVIDED_BUFFERS = 64;
+    /** The most multishot buffers (buffer ids are 16-bit; this keeps a reader's region below 4.2 GB). */
+    public static final int MAX_PROVIDED_BUFFERS = 4096;
 
     private static final InternalLogger logger = InternalLoggerFactory.getInstance(IoUringDatagramReader.class);
     private static final AttributeKey<IoUringDatagramReader> KEY =
@@ -88,7 +105,11 @@ public final class IoUringDatagramReader {
     private final Channel channel;
     private final FileDescriptor fd;
     private final int bufferSize;
+    private final int buffers;
     private final RecvSlots slots;
+    private ReaderMode mode;
+    private String fallbackReason;
+    private MultishotReceiver multishot;
     private final ByteBufAllocator allocator;
     private final ReaderHandle handle = new ReaderHandle(this);
     private final GenericFutureListener<Future<Object>> loopTerminated = f -> onLoopTerminated();
@@ -104,11 +125,14 @@ public final class IoUringDatagramReader {
     private volatile boolean released;
     private final ReaderCounters counters = new ReaderCounters();
 
-    private IoUringDatagramReader(Channel channel, int bufferSize, int receives, ByteBufAllocator allocator) {
+    private IoUringDatagramReader(Channel channel, ReaderMode mode, int bufferSize, int buffers,
+                                  ByteBufAllocator allocator) {
         this.channel = channel;
         this.fd = ((UnixChannel) channel).fd();
+        this.mode = mode;
         this.bufferSize = bufferSize;
-        this.slots = new RecvSlots(receives);
+        this.buffers = buffers;
+        this.slots = new RecvSlots(mode == ReaderMode.SINGLE_SHOT ? buffers : DEFAULT_RECEIVES_IN_FLIGHT);
         this.readComplete = new RoundReadComplete(channel);
         this.allocator = allocator;
     }
@@ -118,9 +142,19 @@ public final class IoUringDatagramReader {
         return attach(channel, DEFAULT_BUFFER_SIZE);
     }
 
-    /** Same as {@link #attach(Channel, int, int)} with {@value #DEFAULT_RECEIVES_IN_FLIGHT} receives in flight. */
+    /**
+     * Same as {@link #attach(Channel, ReaderMode, int, int)} in the {@link ReaderMode#preferred() preferred} mode
+     * with its default number of buffers.
+     */
     public static Future<IoUringDatagramReader> attach(Channel channel, int bufferSize) {
-        return attach(channel, bufferSize, DEFAULT_RECEIVES_IN_FLIGHT);
+        ReaderMode mode = ReaderMode.preferred();
+        return attach(channel, mode, bufferSize,
+                mode == ReaderMode.MULTISHOT ? DEFAULT_PROVIDED_BUFFERS : DEFAULT_RECEIVES_IN_FLIGHT);
+    }
+
+    /** Same as {@link #attach(Channel, ReaderMode, int, int)} in {@link ReaderMode#SINGLE_SHOT} mode. */
+    public static Future<IoUringDatagramReader> attach(Channel channel, int bufferSize, int receives) {
+        return attach(channel, ReaderMode.SINGLE_SHOT, bufferSize, receives);
     }
 
     /**
@@ -130,15 +164,20 @@ public final class IoUringDatagramReader {
      *
      * @throws IllegalArgumentException when the reader is not {@link #isSupported() supported} here, or
      *                                  {@code channel} is not a registered io_uring datagram channel
-     * @param bufferSize bytes of each receive buffer; a batch or datagram longer than this is truncated
-     * @param receives   RECVMSGs kept in flight, 1 to 64, each with its own buffer
+     * @param mode       {@link ReaderMode#MULTISHOT} falls back to single-shot where the kernel refuses it
+     * @param bufferSize payload bytes of each receive buffer; a batch or datagram longer than this is truncated
+     * @param buffers    single-shot: RECVMSGs kept in flight, 1 to 64, each with its own buffer; multishot:
+     *                   buffers provided to the kernel, 1 to {@value #MAX_PROVIDED_BUFFERS} (a fallback to single-shot
+     *                   keeps {@value #DEFAULT_RECEIVES_IN_FLIGHT} in flight)
      */
-    public static Future<IoUringDatagramReader> attach(Channel channel, int bufferSize, int receives) {
-        if (bufferSize <= 0) {
-            throw new IllegalArgumentException("bufferSize: " + bufferSize + " (expected > 0)");
+    public static Future<IoUringDatagramReader> attach(Channel channel, ReaderMode mode, int bufferSize,
+                                                       int buffers) {
+        if (bufferSize <= 0 || bufferSize > 1 << 20) {
+            throw new IllegalArgumentException("bufferSize: " + bufferSize + " (expected 1-1048576)");
         }
-        if (receives < 1 || receives > 64) {
-            throw new IllegalArgumentException("receives: " + receives + " (expected 1-64)");
+        int max = mode == ReaderMode.SINGLE_SHOT ? 64 : MAX_PROVIDED_BUFFERS;
+        if (buffers < 1 || buffers > max) {
+            throw new IllegalArgumentException("buffers: " + buffers + " (expected 1-" + max + " for " + mode + ")");
         }
         String problem = ReaderSupport.problem(channel, ReaderHandle.class);
         if (problem != null) {
@@ -146,7 +185,7 @@ public final class IoUringDatagramReader {
         }
         EventLoop loop = channel.eventLoop();
         Promise<IoUringDatagramReader> promise = loop.newPromise();
-        IoUringDatagramReader reader = new IoUringDatagramReader(channel, bufferSize, receives,
+        IoUringDatagramReader reader = new IoUringDatagramReader(channel, mode, bufferSize, buffers,
                 PooledByteBufAllocator.DEFAULT);
         if (loop.inEventLoop()) {
             reader.start(promise);
@@ -154,6 +193,14 @@ public final class IoUringDatagramReader {
             loop.execute(() -> reader.start(promise));
         }
         return promise;
+    }
+
+    /**
+     * Why {@link ReaderMode#preferred()} is single-shot on this JVM: the kernel release is older than 6.0, or a
+     * kernel refusal was seen; {@code null} when multishot is expected to work.
+     */
+    public static String multishotProblem() {
+        return MultishotSupport.problem();
     }
 
     /** Whether this JVM can run the reader: io_uring is available and the platform is 64-bit little-endian Linux. */
@@ -187,7 +234,11 @@ public final class IoUringDatagramReader {
         }
         boolean nettyReading = ReadSuppressor.takeOver(channel);
         try {
-            slots.allocate(PooledByteBufAllocator.DEFAULT);
+            if (mode == ReaderMode.MULTISHOT) {
+                multishot = MultishotReceiver.allocate(this, buffers, bufferSize, allocator, channel.eventLoop());
+            } else {
+                slots.allocate(allocator);
+            }
         } catch (Throwable t) {
             ReadSuppressor.handBack(channel, null);
             state = State.STOPPED;
@@ -238,7 +289,15 @@ public final class IoUringDatagramReader {
             logger.debug("UDP_GRO refused on {}", channel, e);
             udpGroEnabled = false;
         }
+        if (multishot != null) {
+            multishot.start(); // the promise completes when the kernel has the buffers (multishotStarted)
+            return;
+        }
         arm();
+        completeStart();
+    }
+
+    private void completeStart() {
         Promise<IoUringDatagramReader> promise = startPromise;
         startPromise = null;
         if (promise != null) {
@@ -284,7 +343,7 @@ public final class IoUringDatagramReader {
         }
         if (res >= 0) {
             deliver(slot, res);
-        } else if (!onError(-res)) {
+        } else if (!onRecvError(-res)) {
             return;
         }
         // Re-armed at once: if the socket holds more, Netty's completion loop submits it and reaps the result
@@ -295,13 +354,64 @@ public final class IoUringDatagramReader {
     private void deliver(RecvSlot slot, int length) {
         DatagramPacket packet = slot.message(length, udpGroEnabled, localAddress, counters, this);
         if (packet != null) {
-            channel.pipeline().fireChannelRead(packet);
-            readComplete.readDelivered();
+            deliver(packet);
         }
     }
 
+    void deliver(DatagramPacket packet) {
+        channel.pipeline().fireChannelRead(packet);
+        readComplete.readDelivered();
+    }
+
+    /** Submits {@code op}; returns its id, or 0 (and stops) when the registration is no longer valid. */
+    long submit(IoUringIoOps op) {
+        long id = registration.submit(op);
+        if (id == 0) {
+            stop("registration no longer valid");
+        }
+        return id;
+    }
+
+    /** Submits the multishot RECVMSG unless stopped or the fd is closed (see {@link #arm(RecvSlot)}). */
+    long submitRecv(MultishotRecv recv, short group, short data) {
+        if (state != State.READING || !fd.isOpen()) {
+            return 0;
+        }
+        return submit(recv.op(fd.intValue(), group, data));
+    }
+
+    DatagramPacket multishotMessage(MultishotRecv recv, ProvidedBuffers provided, int id, int result) {
+        return recv.message(provided, id, result, udpGroEnabled, localAddress, counters, this);
+    }
+
+    /** The kernel accepted the provided buffers and the multishot RECVMSG is armed. */
+    void multishotStarted() {
+        completeStart();
+    }
+
+    /** The kernel refused a multishot op before anything was received: read with single-shot RECVMSGs. */
+    void multishotRefused(String why) {
+        MultishotSupport.refused(why);
+        fallbackReason = "multishot refused by the kernel (" + why + ")";
+        multishot.stop(registration);
+        mode = ReaderMode.SINGLE_SHOT;
+        try {
+            slots.allocate(allocator);
+        } catch (Throwable t) {
+            fail(t);
+            return;
+        }
+        arm();
+        completeStart();
+    }
+
+    void multishotBufferLost(int errno) {
+        logger.warn("{}: the kernel refused a buffer back into the group ({}); it stays unused until close", this,
+                Errno.name(errno));
+    }
+
     /** Returns whether to keep reading. */
-    private boolean onError(int errno) {
+    boolean onRecvError(int errno) {
         RecvError action = RecvError.of(errno);
         if (action == RecvError.RETRY) {
             return true;
@@ -341,6 +451,9 @@ public final class IoUringDatagramReader {
             return;
         }
         slots.cancelAll(r, CANCEL_DATA);
+        if (multishot != null) {
+            multishot.stop(r);
+        }
         // Netty calls unregistered() once every submitted op has completed, so the memory outlives the RECVMSG.
         r.cancel();
     }
@@ -376,6 +489,9 @@ public final class IoUringDatagramReader {
             terminationFuture().removeListener(loopTerminated);
         }
         slots.release();
+        if (multishot != null) {
+            multishot.kernelDone();
+        }
     }
 
     /** The channel this reader reads. */
@@ -388,9 +504,30 @@ public final class IoUringDatagramReader {
         return bufferSize;
     }
 
-    /** RECVMSGs kept in flight. */
+    /** Single-shot RECVMSGs kept in flight; 0 in multishot mode. */
     public int receivesInFlight() {
-        return slots.count();
+        return mode == ReaderMode.SINGLE_SHOT ? slots.count() : 0;
+    }
+
+    /** How the reader receives now: the mode asked for, or single-shot after the kernel refused multishot. */
+    public ReaderMode mode() {
+        return mode;
+    }
+
+    /** Why the reader runs single-shot though multishot was asked for, or {@code null}. */
+    public String fallbackReason() {
+        return fallbackReason;
+    }
+
+    /** Times the multishot RECVMSG ended with ENOBUFS because the application held every provided buffer. */
+    public long noBufferStalls() {
+        return multishot != null ? multishot.noBufferStalls() : 0;
+    }
+
+    /** Provided buffers the application holds (messages not yet released); 0 in single-shot mode. Any thread. */
+    public int heldBuffers() {
+        MultishotReceiver m = multishot;
+        return m != null ? m.buffers().held() : 0;
     }
 
     /** Whether the kernel accepted UDP_GRO on the socket, so that completions can carry batches. */
@@ -440,7 +577,13 @@ public final class IoUringDatagramReader {
 
     /** RECVMSGs in flight (tests; event loop only). */
     int inFlight() {
-        return slots.inFlight();
+        return mode == ReaderMode.SINGLE_SHOT ? slots.inFlight() : multishot.isArmed() ? 1 : 0;
+    }
+
+    /** Whether every buffer the reader allocated is freed, also those the application held (tests). */
+    boolean isMemoryFreed() {
+        MultishotReceiver m = multishot;
+        return released && (m == null || m.buffers().isFreed());
     }
 
     /** Whether the memory the kernel writes into has been released (tests). */
@@ -458,7 +601,10 @@ public final class IoUringDatagramReader {
                 sb.append("starting");
                 break;
             case READING:
-                sb.append("reading: our io_uring RECVMSG");
+                sb.append("reading: our io_uring ").append(mode.description());
+                if (fallbackReason != null) {
+                    sb.append(", ").append(fallbackReason);
+                }
                 break;
             default:
                 sb.append("stopped (").append(stopReason).append(')');
@@ -469,12 +615,20 @@ public final class IoUringDatagramReader {
         }
         sb.append(", UDP_GRO ").append(udpGroEnabled ? "on" : "off")
                 .append(", fd ").append(fd.intValue())
-                .append(", ").append(slots.count()).append(" x ").append(bufferSize).append("-byte buffers: ");
+                .append(", ");
+        if (mode == ReaderMode.MULTISHOT) {
+            multishot.appendTo(sb).append(": ");
+        } else {
+            sb.append(slots.count()).append(" x ").append(bufferSize).append("-byte buffers: ");
+        }
         return counters.appendTo(sb, readComplete.fired()).append(')').toString();
     }
 
     /** A completion of one of our ops (from {@link ReaderHandle}). */
     void onCompletion(IoUringIoEvent e) {
+        if (multishot != null && multishot.onCompletion(e)) {
+            return;
+        }
         if (e.opcode() == UringConstants.IORING_OP_RECVMSG) {
             RecvSlot slot = slots.get(e.data());
             if (slot != null) {
