@@ -34,4 +34,9 @@ final class BufferGroupIds {
     static synchronized void release(short id) {
         used.clear(id & 0xFFFF);
     }
+
+    /** Whether {@code id} is taken (tests). */
+    static synchronized boolean isInUse(int id) {
+        return used.get(id);
+    }
 }

@@ -29,6 +29,9 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.channels.ClosedChannelException;
 
+// Over 500 lines: the public API (attach, counters, description) and the lifecycle both modes share (start, the
+// UDP_GRO hand-over from Netty's reader, stop, memory release) live here; each mode's receives are in
+// SingleShotReceiver and MultishotReceiver.
 /**
  * Receives for an {@link IoUringDatagramChannel} with our own IORING_OP_RECVMSG and hands the pipeline one
  * message per kernel UDP_GRO batch, where Netty's reader would hand it one datagram per completion and never
@@ -90,7 +93,7 @@ public final class IoUringDatagramReader {
     public static final int DEFAULT_RECEIVES_IN_FLIGHT = 4;
     /** Multishot buffers: room for the application to hold some batches while others arrive. */
     public static final int DEFAULT_PROVIDED_BUFFERS = 64;
-    /** The most multishot buffers (buffer ids are 16-bit; this keeps a reader's region below 4.2 GB). */
+    /** The most multishot buffers of one reader (their region must also stay below 1 GiB). */
     public static final int MAX_PROVIDED_BUFFERS = 4096;
 
     private static final InternalLogger logger = InternalLoggerFactory.getInstance(IoUringDatagramReader.class);
@@ -106,7 +109,7 @@ public final class IoUringDatagramReader {
     private final FileDescriptor fd;
     private final int bufferSize;
     private final int buffers;
-    private final RecvSlots slots;
+    private final SingleShotReceiver singleShot;
     private ReaderMode mode;
     private String fallbackReason;
     private MultishotReceiver multishot;
@@ -132,7 +135,8 @@ public final class IoUringDatagramReader {
         this.mode = mode;
         this.bufferSize = bufferSize;
         this.buffers = buffers;
-        this.slots = new RecvSlots(mode == ReaderMode.SINGLE_SHOT ? buffers : DEFAULT_RECEIVES_IN_FLIGHT);
+        this.singleShot = new SingleShotReceiver(this, mode == ReaderMode.SINGLE_SHOT ? buffers : DEFAULT_RECEIVES_IN_FLIGHT,
+                bufferSize);
         this.readComplete = new RoundReadComplete(channel);
         this.allocator = allocator;
     }
@@ -178,6 +182,10 @@ public final class IoUringDatagramReader {
         int max = mode == ReaderMode.SINGLE_SHOT ? 64 : MAX_PROVIDED_BUFFERS;
         if (buffers < 1 || buffers > max) {
             throw new IllegalArgumentException("buffers: " + buffers + " (expected 1-" + max + " for " + mode + ")");
+        }
+        if (mode == ReaderMode.MULTISHOT && (long) buffers * (bufferSize + MultishotRecv.PAYLOAD_OFFSET + 8) > 1 << 30) {
+            throw new IllegalArgumentException("buffers x bufferSize: " + buffers + " x " + bufferSize
+                    + " (expected at most 1 GiB of provided buffers)");
         }
         String problem = ReaderSupport.problem(channel, ReaderHandle.class);
         if (problem != null) {
@@ -237,7 +245,7 @@ public final class IoUringDatagramReader {
             if (mode == ReaderMode.MULTISHOT) {
                 multishot = MultishotReceiver.allocate(this, buffers, bufferSize, allocator, channel.eventLoop());
             } else {
-                slots.allocate(allocator);
+                singleShot.allocate(allocator);
             }
         } catch (Throwable t) {
             ReadSuppressor.handBack(channel, null);
@@ -293,7 +301,7 @@ public final class IoUringDatagramReader {
             multishot.start(); // the promise completes when the kernel has the buffers (multishotStarted)
             return;
         }
-        arm();
+        singleShot.arm();
         completeStart();
     }
 
@@ -305,57 +313,22 @@ public final class IoUringDatagramReader {
         }
     }
 
-    /** Puts every idle slot's RECVMSG in flight, in slot order; called on the event loop. */
-    private void arm() {
-        for (int i = 0; i < slots.count(); i++) {
-            arm(slots.get(i));
-        }
+    /** Whether an op may be submitted on the fd now. */
+    boolean canSubmit() {
+        // A closed fd: Netty queued its IORING_OP_CLOSE and the number may be reused; the close future stops us.
+        return state == State.READING && fd.isOpen();
     }
 
-    private void arm(RecvSlot slot) {
-        if (state != State.READING || slot.isInFlight()) {
-            return;
-        }
-        if (!fd.isOpen()) {
-            // Netty marked the fd closed and queued its IORING_OP_CLOSE: the number may be reused, never submit
-            // on it again. The close future stops us.
-            return;
-        }
-        IoUringIoOps op;
-        try {
-            op = slot.prepare(fd.intValue(), allocator, bufferSize);
-        } catch (IllegalStateException e) {
-            fail(e);
-            return;
-        }
-        long id = registration.submit(op);
-        if (id == 0) {
-            stop("registration no longer valid");
-            return;
-        }
-        slot.submitted(id);
+    int fdValue() {
+        return fd.intValue();
     }
 
-    private void onRecvmsg(RecvSlot slot, int res) {
-        slot.completed();
-        if (state != State.READING) {
-            return; // stopping: the buffers are released in unregistered()
-        }
-        if (res >= 0) {
-            deliver(slot, res);
-        } else if (!onRecvError(-res)) {
-            return;
-        }
-        // Re-armed at once: if the socket holds more, Netty's completion loop submits it and reaps the result
-        // in this same round.
-        arm(slot);
+    ByteBufAllocator allocator() {
+        return allocator;
     }
 
-    private void deliver(RecvSlot slot, int length) {
-        DatagramPacket packet = slot.message(length, udpGroEnabled, localAddress, counters, this);
-        if (packet != null) {
-            deliver(packet);
-        }
+    DatagramPacket singleShotMessage(RecvSlot slot, int length) {
+        return slot.message(length, udpGroEnabled, localAddress, counters, this);
     }
 
     void deliver(DatagramPacket packet) {
@@ -372,12 +345,9 @@ public final class IoUringDatagramReader {
         return id;
     }
 
-    /** Submits the multishot RECVMSG unless stopped or the fd is closed (see {@link #arm(RecvSlot)}). */
+    /** Submits the multishot RECVMSG unless stopped or the fd is closed. */
     long submitRecv(MultishotRecv recv, short group, short data) {
-        if (state != State.READING || !fd.isOpen()) {
-            return 0;
-        }
-        return submit(recv.op(fd.intValue(), group, data));
+        return canSubmit() ? submit(recv.op(fd.intValue(), group, data)) : 0;
     }
 
     DatagramPacket multishotMessage(MultishotRecv recv, ProvidedBuffers provided, int id, int result) {
@@ -396,12 +366,12 @@ public final class IoUringDatagramReader {
         multishot.stop(registration);
         mode = ReaderMode.SINGLE_SHOT;
         try {
-            slots.allocate(allocator);
+            singleShot.allocate(allocator);
         } catch (Throwable t) {
             fail(t);
             return;
         }
-        arm();
+        singleShot.arm();
         completeStart();
     }
 
@@ -427,7 +397,7 @@ public final class IoUringDatagramReader {
     }
 
     /** Stops on an error the reader cannot recover from and hands reading back to Netty's reader. */
-    private void fail(Throwable cause) {
+    void fail(Throwable cause) {
         logger.info("{} stops and hands reading back to Netty's reader", this, cause);
         stop("failed: " + cause);
         ReadSuppressor.handBack(channel, cause);
@@ -450,7 +420,7 @@ public final class IoUringDatagramReader {
             releaseMemory();
             return;
         }
-        slots.cancelAll(r, CANCEL_DATA);
+        singleShot.cancel(r, CANCEL_DATA);
         if (multishot != null) {
             multishot.stop(r);
         }
@@ -488,7 +458,7 @@ public final class IoUringDatagramReader {
         if (registration != null) {
             terminationFuture().removeListener(loopTerminated);
         }
-        slots.release();
+        singleShot.release();
         if (multishot != null) {
             multishot.kernelDone();
         }
@@ -506,7 +476,7 @@ public final class IoUringDatagramReader {
 
     /** Single-shot RECVMSGs kept in flight; 0 in multishot mode. */
     public int receivesInFlight() {
-        return mode == ReaderMode.SINGLE_SHOT ? slots.count() : 0;
+        return mode == ReaderMode.SINGLE_SHOT ? singleShot.count() : 0;
     }
 
     /** How the reader receives now: the mode asked for, or single-shot after the kernel refused multishot. */
@@ -577,7 +547,13 @@ public final class IoUringDatagramReader {
 
     /** RECVMSGs in flight (tests; event loop only). */
     int inFlight() {
-        return mode == ReaderMode.SINGLE_SHOT ? slots.inFlight() : multishot.isArmed() ? 1 : 0;
+        return mode == ReaderMode.SINGLE_SHOT ? singleShot.inFlight() : multishot.isArmed() ? 1 : 0;
+    }
+
+    /** The multishot buffer group id, or -1 (tests). */
+    int bufferGroup() {
+        MultishotReceiver m = multishot;
+        return m != null ? m.buffers().group() & 0xFFFF : -1;
     }
 
     /** Whether every buffer the reader allocated is freed, also those the application held (tests). */
@@ -589,6 +565,21 @@ public final class IoUringDatagramReader {
     /** Whether the memory the kernel writes into has been released (tests). */
     boolean isReleased() {
         return released;
+    }
+
+    /** How the reader receives, in a sentence: the mode, its buffers, and why it fell back if it did. */
+    public String description() {
+        StringBuilder sb = new StringBuilder(160).append("io_uring ").append(mode.description());
+        if (mode == ReaderMode.MULTISHOT) {
+            sb.append(" (").append(buffers).append(" x ").append(bufferSize).append(" bytes)");
+        } else {
+            sb.append(" (").append(singleShot.count()).append(" x ").append(bufferSize).append(" bytes)");
+        }
+        sb.append(udpGroEnabled ? " with UDP_GRO: one message per kernel batch" : " without UDP_GRO");
+        if (fallbackReason != null) {
+            sb.append("; ").append(fallbackReason);
+        }
+        return sb.toString();
     }
 
     /** Which reader runs on the channel, how, and its counters. */
@@ -619,7 +610,7 @@ public final class IoUringDatagramReader {
         if (mode == ReaderMode.MULTISHOT) {
             multishot.appendTo(sb).append(": ");
         } else {
-            sb.append(slots.count()).append(" x ").append(bufferSize).append("-byte buffers: ");
+            sb.append(singleShot.count()).append(" x ").append(bufferSize).append("-byte buffers: ");
         }
         return counters.appendTo(sb, readComplete.fired()).append(')').toString();
     }
@@ -629,12 +620,10 @@ public final class IoUringDatagramReader {
         if (multishot != null && multishot.onCompletion(e)) {
             return;
         }
-        if (e.opcode() == UringConstants.IORING_OP_RECVMSG) {
-            RecvSlot slot = slots.get(e.data());
-            if (slot != null) {
-                onRecvmsg(slot, e.res());
-            }
-        } else if (e.opcode() == UringConstants.IORING_OP_NOP) {
+        if (singleShot.onCompletion(e)) {
+            return;
+        }
+        if (e.opcode() == UringConstants.IORING_OP_NOP) {
             enableUdpGroAndArm();
         }
         // IORING_OP_ASYNC_CANCEL completes with 0, -ENOENT or -EALREADY: nothing to do.

@@ -34,6 +34,23 @@ public enum ReaderMode {
     }
 
     /**
+     * What a reader attached in the {@link #preferred()} mode does, and why it is not multishot when it is not:
+     * the reason {@code DatagramReaders} and the offload report give for the io_uring reader.
+     */
+    public static String preferredDescription() {
+        ReaderMode mode = preferred();
+        String what = "one SegmentedDatagramPacket per kernel batch";
+        if (mode == MULTISHOT) {
+            return "io_uring multishot RECVMSG with UDP_GRO into " + IoUringDatagramReader.DEFAULT_PROVIDED_BUFFERS
+                    + " provided 64 KiB buffers: " + what + ", a slice of its buffer without copying"
+                    + " (single-shot RECVMSGs where the kernel refuses multishot)";
+        }
+        String problem = MultishotSupport.problem();
+        return "io_uring single-shot RECVMSGs with UDP_GRO into 64 KiB buffers: " + what + " (not multishot: "
+                + (problem != null ? problem : "-D" + PROPERTY + "=" + System.getProperty(PROPERTY)) + ")";
+    }
+
+    /**
      * The mode {@link IoUringDatagramReader#attach(io.netty.channel.Channel)} uses: the one the system property
      * {@value #PROPERTY} names, else {@link #MULTISHOT} unless {@link IoUringDatagramReader#multishotProblem()}
      * says this kernel lacks it.

@@ -127,8 +127,11 @@ class IoUringMultishotReaderTest extends IoUringDatagramReaderTest {
         }
         awaitTrue(() -> onLoop(rx, reader::heldBuffers) == 0, "all buffers back: " + reader);
         assertTrue(onLoop(rx, reader::isReading), reader.toString());
+        int group = reader.bufferGroup();
+        assertTrue(BufferGroupIds.isInUse(group));
         rx.close().sync();
         awaitTrue(() -> onLoop(rx, reader::isMemoryFreed), "freed after close: " + reader);
+        assertFalse(BufferGroupIds.isInUse(group), "group id kept: REMOVE_BUFFERS did not empty it");
     }
 
     @Test
@@ -154,6 +157,8 @@ class IoUringMultishotReaderTest extends IoUringDatagramReaderTest {
         held.get(2).release();
         awaitTrue(reader::isMemoryFreed, "freed after the last release: " + reader);
         assertEquals(0, reader.heldBuffers());
+        // REMOVE_BUFFERS emptied the group, so its id serves the next reader.
+        assertFalse(BufferGroupIds.isInUse(reader.bufferGroup()), reader.toString());
     }
 
     @Test
