@@ -74,10 +74,11 @@ import java.nio.channels.ClosedChannelException;
  * fired, stops this reader and hands reading back to Netty. A batch larger than the buffer (MSG_TRUNC) is cut to
  * its whole segments, and a datagram cut short is dropped; both are counted in {@link #truncated()}.
  * <p>
- * Multishot buffers: a message's content holds its provided buffer until released; when the application holds
- * them all, the kernel ends the multishot with ENOBUFS ({@link #noBufferStalls()}) and datagrams wait in the
- * socket's receive buffer (or are dropped there when it is full) until a buffer comes back, when the RECVMSG is
- * armed again. Release messages promptly, or copy what must be kept.
+ * Multishot buffers: a message's content ({@link ProvidedBuf}) holds its provided buffer until released; when
+ * every buffer is taken (the application holds them, or a burst filled them before the event loop handed them on)
+ * the kernel ends the multishot with ENOBUFS ({@link #noBufferStalls()}) and datagrams wait in the socket's
+ * receive buffer (or are dropped there when it is full) until a buffer comes back, when the RECVMSG is armed
+ * again. Release messages promptly, or copy what must be kept.
  * <p>
  * Close: when the channel closes (or its event loop shuts down) the reader cancels its RECVMSGs with
  * IORING_OP_ASYNC_CANCEL (multishot: and takes its buffers back with IORING_OP_REMOVE_BUFFERS) and cancels its
@@ -489,7 +490,11 @@ public final class IoUringDatagramReader {
         return fallbackReason;
     }
 
-    /** Times the multishot RECVMSG ended with ENOBUFS because the application held every provided buffer. */
+    /**
+     * Times the kernel ended the multishot RECVMSG with ENOBUFS because every provided buffer was taken: held by the
+     * application, or filled by a burst deeper than the group before the event loop handed them on. Each costs a
+     * new RECVMSG submission, no data: the datagrams wait in the socket.
+     */
     public long noBufferStalls() {
         return multishot != null ? multishot.noBufferStalls() : 0;
     }
