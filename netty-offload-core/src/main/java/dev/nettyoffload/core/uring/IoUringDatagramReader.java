@@ -360,9 +360,14 @@ public final class IoUringDatagramReader {
         completeStart();
     }
 
-    /** The kernel refused a multishot op before anything was received: read with single-shot RECVMSGs. */
-    void multishotRefused(String why) {
-        MultishotSupport.refused(why);
+    /**
+     * The kernel refused a multishot op before anything was received: read with single-shot RECVMSGs.
+     * {@code forTheJvm}: the refusal says the kernel lacks the op, so later readers start single-shot.
+     */
+    void multishotRefused(String why, boolean forTheJvm) {
+        if (forTheJvm) {
+            MultishotSupport.refused(why);
+        }
         fallbackReason = "multishot refused by the kernel (" + why + ")";
         multishot.stop(registration);
         mode = ReaderMode.SINGLE_SHOT;

@@ -21,7 +21,8 @@ import io.netty.channel.uring.IoUringIoOps;
  *       held (counted in {@link #noBufferStalls()}), or for its own reasons. It is armed again as soon as the group
  *       has a buffer: at once, or after the next buffer the application releases.</li>
  *   <li>A kernel that refuses the ops (EINVAL, EOPNOTSUPP before anything was received) makes the reader fall back
- *       to single-shot RECVMSGs ({@link IoUringDatagramReader} records why).</li>
+ *       to single-shot RECVMSGs ({@link IoUringDatagramReader} records why); a refused multishot RECVMSG also makes
+ *       later readers of the JVM start single-shot ({@link MultishotSupport}).</li>
  *   <li>Stop: IORING_OP_ASYNC_CANCEL for the RECVMSG, IORING_OP_REMOVE_BUFFERS for the group; the memory goes when
  *       the kernel is done and the application has released every buffer ({@link ProvidedBuffers}).</li>
  * </ul>
@@ -48,6 +49,8 @@ final class MultishotReceiver {
     private int removeExpected = -1;
     private boolean removed;
     private boolean emptied;
+    /** Whether the kernel ever accepted buffers into the group; if not, the group id holds nothing of ours. */
+    private boolean everProvided;
     private boolean released;
     private long noBufferStalls;
     private long lostBuffers;
@@ -138,7 +141,9 @@ final class MultishotReceiver {
         if (res < 0) {
             inKernel -= n;
             if (!started && !stopped) {
-                reader.multishotRefused("IORING_OP_PROVIDE_BUFFERS: " + Errno.name(-res));
+                // Not recorded for the JVM: on a kernel with multishot RECVMSG (6.0+) the op exists, and EINVAL
+                // here means our group id is a buffer ring of Netty's on this event loop.
+                reader.multishotRefused("IORING_OP_PROVIDE_BUFFERS: " + Errno.name(-res), false);
             } else if (!stopped) {
                 // The buffer stays out of the group until the reader stops; reading goes on with the others.
                 lostBuffers += n;
@@ -146,6 +151,7 @@ final class MultishotReceiver {
             }
             return;
         }
+        everProvided = true;
         if (!started) {
             started = true;
             reader.multishotStarted();
@@ -175,7 +181,7 @@ final class MultishotReceiver {
             if (errno == Errno.ENOBUFS) {
                 noBufferStalls++;
             } else if (!proven && (errno == Errno.EINVAL || errno == Errno.EOPNOTSUPP)) {
-                reader.multishotRefused("RECVMSG with IORING_RECV_MULTISHOT: " + Errno.name(errno));
+                reader.multishotRefused("RECVMSG with IORING_RECV_MULTISHOT: " + Errno.name(errno), true);
                 return;
             } else if (!reader.onRecvError(errno)) {
                 return; // the reader stopped
@@ -226,7 +232,7 @@ final class MultishotReceiver {
         }
         released = true;
         recv.release();
-        buffers.kernelDone(emptied);
+        buffers.kernelDone(emptied || !everProvided);
     }
 
     /** Whether the RECVMSG is armed. */

@@ -4,6 +4,12 @@ import dev.nettyoffload.testkit.Prerequisites;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.uring.IoUringBufferRingConfig;
+import io.netty.channel.uring.IoUringFixedBufferRingAllocator;
+import io.netty.channel.uring.IoUringIoHandler;
+import io.netty.channel.uring.IoUringIoHandlerConfig;
 import io.netty.channel.socket.DatagramPacket;
 import io.netty.channel.unix.SegmentedDatagramPacket;
 import dev.nettyoffload.core.Transport;
@@ -184,6 +190,39 @@ class IoUringMultishotReaderTest extends IoUringDatagramReaderTest {
                 ((DatagramPacket) o).release();
             }
             awaitTrue(() -> onLoop(rx, reader::isMemoryFreed), "freed after close: " + reader);
+        }
+    }
+
+    @Test
+    void fallsBackToSingleShotWhenTheKernelRefusesTheBuffers() throws Exception {
+        // The group id the next reader gets is made a buffer ring of Netty's on its event loop: the kernel refuses
+        // PROVIDE_BUFFERS into it (EINVAL), and the reader reads with single-shot RECVMSGs instead.
+        short next = 7;
+        BufferGroupIds.startAt(next);
+        EventLoopGroup own = new MultiThreadIoEventLoopGroup(1, IoUringIoHandler.newFactory(new IoUringIoHandlerConfig()
+                .setBufferRingConfig(IoUringBufferRingConfig.builder().bufferGroupId(next).bufferRingSize((short) 16)
+                        .batchSize(8).allocator(new IoUringFixedBufferRingAllocator(1024)).build())));
+        try {
+            Channel rx = new Bootstrap().group(own).channel(Transport.IO_URING.datagramChannelClass())
+                    .option(ChannelOption.AUTO_READ, false).handler(new Collector(received, null))
+                    .bind(new InetSocketAddress("127.0.0.1", 0)).sync().channel();
+            IoUringDatagramReader reader = attach(rx).sync().getNow();
+            assertEquals(next, reader.bufferGroup());
+            assertEquals(ReaderMode.SINGLE_SHOT, reader.mode(), reader.toString());
+            assertTrue(reader.fallbackReason().contains("IORING_OP_PROVIDE_BUFFERS: EINVAL"), reader.toString());
+            assertTrue(reader.description().contains("single-shot"), reader.description());
+            assertNull(IoUringDatagramReader.multishotProblem(), "a group conflict is not the kernel's lack");
+            java.nio.channels.DatagramChannel plain = jdkSender("127.0.0.1");
+            for (int i = 0; i < 10; i++) {
+                plain.send(ByteBuffer.wrap(sequenced(i, 500)), rx.localAddress());
+            }
+            assertSequence(0, 10);
+            rx.close().sync();
+            awaitTrue(reader::isMemoryFreed, "freed after close: " + reader);
+            assertFalse(BufferGroupIds.isInUse(next), "never provided, so the id is free again");
+        } finally {
+            BufferGroupIds.startAt(BufferGroupIds.FIRST);
+            own.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS).sync();
         }
     }
 
