@@ -13,7 +13,8 @@ import java.nio.ByteBuffer;
  * The content of one message of a multishot reader: the payload area of provided buffer {@code id}, without a
  * copy. Its slices and duplicates share its reference count; when that reaches 0 the buffer goes back to its
  * {@link ProvidedBuffers} (and from there to the kernel's group). The memory belongs to the group's region and is
- * never freed here. Fixed capacity: the buffer cannot grow out of its area.
+ * never freed here. Its capacity is the area's (the payload room of the provided buffer), and it cannot grow out of
+ * it.
  * <p>
  * Leak-tracked like the allocator's buffers (Netty's {@link ResourceLeakDetector}, at its configured level): a
  * message the application never releases keeps its buffer out of the group, and the region, for good.
@@ -26,7 +27,7 @@ final class ProvidedBuf extends UnpooledUnsafeDirectByteBuf {
     private final int id;
     private final ResourceLeakTracker<ProvidedBuf> leak;
 
-    /** {@code view}: the payload bytes, position 0 to limit (the readable length); not freed by this buffer. */
+    /** {@code view}: the payload area, position 0 to limit (the capacity); not freed by this buffer. */
     ProvidedBuf(ByteBufAllocator alloc, ByteBuffer view, ProvidedBuffers owner, int id) {
         super(alloc, view, view.remaining());
         this.owner = owner;

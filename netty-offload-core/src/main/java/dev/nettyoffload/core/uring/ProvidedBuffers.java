@@ -105,13 +105,18 @@ final class ProvidedBuffers {
     }
 
     /**
-     * Hands buffer {@code id}'s {@code length} bytes from {@code payloadOffset} within it to the application as a
-     * {@link ProvidedBuf}; the buffer stays out of the kernel's group until that is released.
+     * Hands buffer {@code id}'s payload area, from {@code payloadOffset} to the end of the buffer, to the
+     * application as a {@link ProvidedBuf} whose first {@code length} bytes are readable. Its capacity is the room
+     * the kernel had, so that, as with a receive buffer from an allocator, a datagram that fills its buffer
+     * ({@code writerIndex == capacity}) is one the kernel may have cut. The buffer stays out of the kernel's group
+     * until the message is released.
      */
     ProvidedBuf handOut(int id, int payloadOffset, int length) {
         int from = offset(id) + payloadOffset;
         held.incrementAndGet();
-        return new ProvidedBuf(alloc, whole.slice(from, length), this, id);
+        ProvidedBuf buf = new ProvidedBuf(alloc, whole.slice(from, entrySize - payloadOffset), this, id);
+        buf.writerIndex(length);
+        return buf;
     }
 
     /** Buffers the application holds now (any thread). */

@@ -65,6 +65,8 @@ class IoUringMultishotReaderTest extends IoUringDatagramReaderTest {
                 assertEquals(1, (int) onLoop(rx, reader::heldBuffers));
                 assertEquals(i, p.content().getInt(0));
                 assertEquals(100 + i, p.content().readableBytes());
+                // The capacity is the provided buffer's payload room, as a receive buffer's would be.
+                assertEquals(2048, p.content().capacity());
             } finally {
                 p.release();
             }
