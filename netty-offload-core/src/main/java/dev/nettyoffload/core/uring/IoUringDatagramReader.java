@@ -557,7 +557,8 @@ public final class IoUringDatagramReader {
 
     /** RECVMSGs in flight (tests; event loop only). */
     int inFlight() {
-        return mode == ReaderMode.SINGLE_SHOT ? singleShot.inFlight() : multishot.isArmed() ? 1 : 0;
+        MultishotReceiver m = multishot;
+        return mode == ReaderMode.SINGLE_SHOT ? singleShot.inFlight() : m != null && m.isArmed() ? 1 : 0;
     }
 
     /** The multishot buffer group id, or -1 (tests). */
@@ -617,8 +618,11 @@ public final class IoUringDatagramReader {
         sb.append(", UDP_GRO ").append(udpGroEnabled ? "on" : "off")
                 .append(", fd ").append(fd.intValue())
                 .append(", ");
-        if (mode == ReaderMode.MULTISHOT) {
-            multishot.appendTo(sb).append(": ");
+        MultishotReceiver m = multishot;
+        if (mode == ReaderMode.MULTISHOT && m != null) {
+            m.appendTo(sb).append(": ");
+        } else if (mode == ReaderMode.MULTISHOT) {
+            sb.append(buffers).append(" x ").append(bufferSize).append("-byte provided buffers: ");
         } else {
             sb.append(singleShot.count()).append(" x ").append(bufferSize).append("-byte buffers: ");
         }

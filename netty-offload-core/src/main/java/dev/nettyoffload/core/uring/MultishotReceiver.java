@@ -66,6 +66,7 @@ final class MultishotReceiver {
                                       ByteBufAllocator allocator, EventLoop loop) {
         int entrySize = (MultishotRecv.PAYLOAD_OFFSET + payloadSize + 7) & ~7;
         MultishotRecv recv = MultishotRecv.allocate(allocator);
+        // The buffers call back into the receiver they are made for: the array closes that loop.
         MultishotReceiver[] self = new MultishotReceiver[1];
         try {
             ProvidedBuffers buffers = ProvidedBuffers.allocate(count, entrySize, allocator, loop,
@@ -259,6 +260,7 @@ final class MultishotReceiver {
         return sb.append(buffers.count()).append(" x ").append(buffers.entrySize() - MultishotRecv.PAYLOAD_OFFSET)
                 .append("-byte provided buffers in group ").append(buffers.group() & 0xFFFF).append(", ")
                 .append(buffers.held()).append(" held by the application, ")
-                .append(noBufferStalls).append(" ENOBUFS stalls");
+                .append(noBufferStalls).append(" ENOBUFS stalls")
+                .append(lostBuffers > 0 ? ", " + lostBuffers + " refused back into the group" : "");
     }
 }
