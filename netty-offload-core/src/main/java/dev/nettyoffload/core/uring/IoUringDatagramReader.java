@@ -382,8 +382,8 @@ public final class IoUringDatagramReader {
     }
 
     void multishotBufferLost(int errno) {
-        logger.warn("{}: the kernel refused a buffer back into the group ({}); it stays unused until close", this,
-                Errno.name(errno));
+        logger.warn("{}: the kernel refused a buffer back into the group ({}); it stays unused until close (logged "
+                + "once per reader)", this, Errno.name(errno));
     }
 
     /** Returns whether to keep reading. */

@@ -147,8 +147,10 @@ final class MultishotReceiver {
                 reader.multishotRefused("IORING_OP_PROVIDE_BUFFERS: " + Errno.name(-res), false);
             } else if (!stopped) {
                 // The buffer stays out of the group until the reader stops; reading goes on with the others.
+                if (lostBuffers == 0) {
+                    reader.multishotBufferLost(-res); // logged once per reader; lostBuffers() counts them all
+                }
                 lostBuffers += n;
-                reader.multishotBufferLost(-res);
             }
             return;
         }
