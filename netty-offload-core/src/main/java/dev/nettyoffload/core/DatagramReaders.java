@@ -1,6 +1,7 @@
 package dev.nettyoffload.core;
 
 import dev.nettyoffload.core.uring.IoUringDatagramReader;
+import dev.nettyoffload.core.uring.ReaderMode;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.epoll.EpollChannelOption;
@@ -25,7 +26,8 @@ import java.util.ServiceLoader;
  * <table>
  *   <caption>The choice</caption>
  *   <tr><th>transport, JVM</th><th>reader</th></tr>
- *   <tr><td>io_uring, kernel with UDP_GRO</td><td>{@link DatagramReader#IO_URING}</td></tr>
+ *   <tr><td>io_uring, kernel with UDP_GRO</td><td>{@link DatagramReader#IO_URING}, multishot where the kernel
+ *       has it ({@link ReaderMode#preferred()})</td></tr>
  *   <tr><td>epoll, Java 22+ with netty-offload-ffm on the class path</td><td>{@link DatagramReader#EPOLL_FFM},
  *       found through {@link DatagramReaderProvider}</td></tr>
  *   <tr><td>epoll otherwise</td><td>{@link DatagramReader#NETTY_UDP_GRO}</td></tr>
@@ -78,8 +80,7 @@ public final class DatagramReaders {
             if (problem != null) {
                 return new DatagramReaderChoice(transport, netty, problem + "; " + nettyWhat);
             }
-            return new DatagramReaderChoice(transport, DatagramReader.IO_URING,
-                    "io_uring RECVMSG with UDP_GRO into 64 KiB buffers: one SegmentedDatagramPacket per kernel batch");
+            return new DatagramReaderChoice(transport, DatagramReader.IO_URING, ReaderMode.preferredDescription());
         }
         Providers p = providers();
         DatagramReaderProvider provider = p.find(transport);
@@ -155,8 +156,8 @@ public final class DatagramReaders {
         if (transport == Transport.IO_URING) {
             IoUringDatagramReader reader = IoUringDatagramReader.of(channel);
             if (reader != null && reader.isReading()) {
-                return installed != null && installed.reader() == DatagramReader.IO_URING ? installed
-                        : new DatagramReaderChoice(transport, DatagramReader.IO_URING, reader.toString());
+                // The mode that runs, which a kernel refusal may have changed since the choice.
+                return new DatagramReaderChoice(transport, DatagramReader.IO_URING, reader.description());
             }
         } else if (transport == Transport.EPOLL) {
             DatagramReaderProvider provider = providers().find(transport);

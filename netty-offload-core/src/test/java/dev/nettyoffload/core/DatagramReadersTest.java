@@ -70,6 +70,12 @@ class DatagramReadersTest {
         if (IoUringDatagramReader.isSupported()) {
             assertEquals(DatagramReader.IO_URING, c.reader(), c.toString());
             assertTrue(c.reader().deliversBatches());
+            // The reason names the mode, and why it is not multishot when it is not.
+            if (IoUringDatagramReader.multishotProblem() == null) {
+                assertTrue(c.reason().startsWith("io_uring multishot RECVMSG"), c.toString());
+            } else {
+                assertTrue(c.reason().contains(IoUringDatagramReader.multishotProblem()), c.toString());
+            }
         } else {
             assertEquals(DatagramReader.NETTY, c.reader(), c.toString());
             assertTrue(c.reason().contains(IoUringDatagramReader.unavailabilityReason()), c.toString());
@@ -144,6 +150,8 @@ class DatagramReadersTest {
         assertNull(rx.pipeline().get("datagramReaderInstaller"), "installer removes itself");
         DatagramReaderChoice used = rx.eventLoop().submit(() -> DatagramReaders.of(rx)).get();
         assertEquals(DatagramReader.IO_URING, used.reader(), used.toString());
+        IoUringDatagramReader reader = IoUringDatagramReader.of(rx);
+        assertTrue(used.reason().startsWith("io_uring " + reader.mode().description()), used.toString());
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dev.nettyoffload.core.uring;
 
+import dev.nettyoffload.core.Errno;
 import dev.nettyoffload.core.OffloadChannelOption;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;
@@ -28,6 +29,9 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.channels.ClosedChannelException;
 
+// Over 500 lines: the public API (attach, counters, description) and the lifecycle both modes share (start, the
+// UDP_GRO hand-over from Netty's reader, stop, memory release) live here; each mode's receives are in
+// SingleShotReceiver and MultishotReceiver.
 /**
  * Receives for an {@link IoUringDatagramChannel} with our own IORING_OP_RECVMSG and hands the pipeline one
  * message per kernel UDP_GRO batch, where Netty's reader would hand it one datagram per completion and never
@@ -44,9 +48,14 @@ import java.nio.channels.ClosedChannelException;
  *   <li>turns on UDP_GRO ({@link OffloadChannelOption#UDP_GRO}) on the socket, after Netty's cancelled read
  *       is gone (an IORING_OP_NOP queued behind the cancel tells when) so that no batch lands in Netty's
  *       small buffer;</li>
- *   <li>registers an {@link IoUringIoHandle} of its own on the channel's {@link IoEventLoop} and keeps
- *       {@value #DEFAULT_RECEIVES_IN_FLIGHT} RECVMSGs in flight, each into its own
- *       {@value #DEFAULT_BUFFER_SIZE}-byte direct buffer ({@link RecvSlot}).</li>
+ *   <li>registers an {@link IoUringIoHandle} of its own on the channel's {@link IoEventLoop} and receives in
+ *       one of two {@link ReaderMode}s: {@link ReaderMode#MULTISHOT} (the default where the kernel has it, Linux
+ *       6.0+) keeps one multishot RECVMSG armed that takes each datagram or batch into one of
+ *       {@value #DEFAULT_PROVIDED_BUFFERS} {@value #DEFAULT_BUFFER_SIZE}-byte buffers provided to the kernel
+ *       ({@link MultishotReceiver}), and hands the payload up as a slice of that buffer without copying;
+ *       {@link ReaderMode#SINGLE_SHOT} keeps {@value #DEFAULT_RECEIVES_IN_FLIGHT} RECVMSGs in flight, each into its
+ *       own {@value #DEFAULT_BUFFER_SIZE}-byte direct buffer ({@link RecvSlot}). A kernel that refuses the multishot
+ *       ops makes the reader fall back to single-shot, and {@link #toString()} says so and why.</li>
  * </ul>
  * Each completion reaches the pipeline as a {@code fireChannelRead}: a {@link SegmentedDatagramPacket} (segment
  * size from the UDP_GRO control message) when the kernel coalesced several datagrams, else a plain
@@ -65,16 +74,28 @@ import java.nio.channels.ClosedChannelException;
  * fired, stops this reader and hands reading back to Netty. A batch larger than the buffer (MSG_TRUNC) is cut to
  * its whole segments, and a datagram cut short is dropped; both are counted in {@link #truncated()}.
  * <p>
+ * Multishot buffers: a message's content ({@link ProvidedBuf}) holds its provided buffer until released; when
+ * every buffer is taken (the application holds them, or a burst filled them before the event loop handed them on)
+ * the kernel ends the multishot with ENOBUFS ({@link #noBufferStalls()}) and datagrams wait in the socket's
+ * receive buffer (or are dropped there when it is full) until a buffer comes back, when the RECVMSG is armed
+ * again. Release messages promptly, or copy what must be kept.
+ * <p>
  * Close: when the channel closes (or its event loop shuts down) the reader cancels its RECVMSGs with
- * IORING_OP_ASYNC_CANCEL and cancels its registration; Netty calls {@code unregistered()} only after the last
- * completion of the registration arrived, and only then is the memory the kernel writes into released. Counters
- * are plain fields written on the event loop; read them there for exact values.
+ * IORING_OP_ASYNC_CANCEL (multishot: and takes its buffers back with IORING_OP_REMOVE_BUFFERS) and cancels its
+ * registration; Netty calls {@code unregistered()} only after the last completion of the registration arrived,
+ * and only then is the memory the kernel writes into released; multishot buffers that the application still holds
+ * stay valid, and their memory is freed when the last is released. Counters are plain fields written on the event
+ * loop; read them there for exact values.
  */
 public final class IoUringDatagramReader {
     /** Bytes of each receive buffer: room for the largest UDP_GRO batch (64 KiB of payload). */
     public static final int DEFAULT_BUFFER_SIZE = 65536;
-    /** RECVMSGs kept in flight: enough that one wakeup reaps several batches. */
+    /** Single-shot RECVMSGs kept in flight: enough that one wakeup reaps several batches. */
     public static final int DEFAULT_RECEIVES_IN_FLIGHT = 4;
+    /** Multishot buffers: room for the application to hold some batches while others arrive. */
+    public static final int DEFAULT_PROVIDED_BUFFERS = 64;
+    /** The most multishot buffers of one reader (their region must also stay below 1 GiB). */
+    public static final int MAX_PROVIDED_BUFFERS = 4096;
 
     private static final InternalLogger logger = InternalLoggerFactory.getInstance(IoUringDatagramReader.class);
     private static final AttributeKey<IoUringDatagramReader> KEY =
@@ -88,7 +109,11 @@ public final class IoUringDatagramReader {
     private final Channel channel;
     private final FileDescriptor fd;
     private final int bufferSize;
-    private final RecvSlots slots;
+    private final int buffers;
+    private final SingleShotReceiver singleShot;
+    private ReaderMode mode;
+    private String fallbackReason;
+    private MultishotReceiver multishot;
     private final ByteBufAllocator allocator;
     private final ReaderHandle handle = new ReaderHandle(this);
     private final GenericFutureListener<Future<Object>> loopTerminated = f -> onLoopTerminated();
@@ -104,11 +129,15 @@ public final class IoUringDatagramReader {
     private volatile boolean released;
     private final ReaderCounters counters = new ReaderCounters();
 
-    private IoUringDatagramReader(Channel channel, int bufferSize, int receives, ByteBufAllocator allocator) {
+    private IoUringDatagramReader(Channel channel, ReaderMode mode, int bufferSize, int buffers,
+                                  ByteBufAllocator allocator) {
         this.channel = channel;
         this.fd = ((UnixChannel) channel).fd();
+        this.mode = mode;
         this.bufferSize = bufferSize;
-        this.slots = new RecvSlots(receives);
+        this.buffers = buffers;
+        this.singleShot = new SingleShotReceiver(this, mode == ReaderMode.SINGLE_SHOT ? buffers : DEFAULT_RECEIVES_IN_FLIGHT,
+                bufferSize);
         this.readComplete = new RoundReadComplete(channel);
         this.allocator = allocator;
     }
@@ -118,9 +147,19 @@ public final class IoUringDatagramReader {
         return attach(channel, DEFAULT_BUFFER_SIZE);
     }
 
-    /** Same as {@link #attach(Channel, int, int)} with {@value #DEFAULT_RECEIVES_IN_FLIGHT} receives in flight. */
+    /**
+     * Same as {@link #attach(Channel, ReaderMode, int, int)} in the {@link ReaderMode#preferred() preferred} mode
+     * with its default number of buffers.
+     */
     public static Future<IoUringDatagramReader> attach(Channel channel, int bufferSize) {
-        return attach(channel, bufferSize, DEFAULT_RECEIVES_IN_FLIGHT);
+        ReaderMode mode = ReaderMode.preferred();
+        return attach(channel, mode, bufferSize,
+                mode == ReaderMode.MULTISHOT ? DEFAULT_PROVIDED_BUFFERS : DEFAULT_RECEIVES_IN_FLIGHT);
+    }
+
+    /** Same as {@link #attach(Channel, ReaderMode, int, int)} in {@link ReaderMode#SINGLE_SHOT} mode. */
+    public static Future<IoUringDatagramReader> attach(Channel channel, int bufferSize, int receives) {
+        return attach(channel, ReaderMode.SINGLE_SHOT, bufferSize, receives);
     }
 
     /**
@@ -130,15 +169,24 @@ public final class IoUringDatagramReader {
      *
      * @throws IllegalArgumentException when the reader is not {@link #isSupported() supported} here, or
      *                                  {@code channel} is not a registered io_uring datagram channel
-     * @param bufferSize bytes of each receive buffer; a batch or datagram longer than this is truncated
-     * @param receives   RECVMSGs kept in flight, 1 to 64, each with its own buffer
+     * @param mode       {@link ReaderMode#MULTISHOT} falls back to single-shot where the kernel refuses it
+     * @param bufferSize payload bytes of each receive buffer; a batch or datagram longer than this is truncated
+     * @param buffers    single-shot: RECVMSGs kept in flight, 1 to 64, each with its own buffer; multishot:
+     *                   buffers provided to the kernel, 1 to {@value #MAX_PROVIDED_BUFFERS} (a fallback to single-shot
+     *                   keeps {@value #DEFAULT_RECEIVES_IN_FLIGHT} in flight)
      */
-    public static Future<IoUringDatagramReader> attach(Channel channel, int bufferSize, int receives) {
-        if (bufferSize <= 0) {
-            throw new IllegalArgumentException("bufferSize: " + bufferSize + " (expected > 0)");
+    public static Future<IoUringDatagramReader> attach(Channel channel, ReaderMode mode, int bufferSize,
+                                                       int buffers) {
+        if (bufferSize <= 0 || bufferSize > 1 << 20) {
+            throw new IllegalArgumentException("bufferSize: " + bufferSize + " (expected 1-1048576)");
         }
-        if (receives < 1 || receives > 64) {
-            throw new IllegalArgumentException("receives: " + receives + " (expected 1-64)");
+        int max = mode == ReaderMode.SINGLE_SHOT ? 64 : MAX_PROVIDED_BUFFERS;
+        if (buffers < 1 || buffers > max) {
+            throw new IllegalArgumentException("buffers: " + buffers + " (expected 1-" + max + " for " + mode + ")");
+        }
+        if (mode == ReaderMode.MULTISHOT && (long) buffers * (bufferSize + MultishotRecv.PAYLOAD_OFFSET + 8) > 1 << 30) {
+            throw new IllegalArgumentException("buffers x bufferSize: " + buffers + " x " + bufferSize
+                    + " (expected at most 1 GiB of provided buffers)");
         }
         String problem = ReaderSupport.problem(channel, ReaderHandle.class);
         if (problem != null) {
@@ -146,7 +194,7 @@ public final class IoUringDatagramReader {
         }
         EventLoop loop = channel.eventLoop();
         Promise<IoUringDatagramReader> promise = loop.newPromise();
-        IoUringDatagramReader reader = new IoUringDatagramReader(channel, bufferSize, receives,
+        IoUringDatagramReader reader = new IoUringDatagramReader(channel, mode, bufferSize, buffers,
                 PooledByteBufAllocator.DEFAULT);
         if (loop.inEventLoop()) {
             reader.start(promise);
@@ -154,6 +202,14 @@ public final class IoUringDatagramReader {
             loop.execute(() -> reader.start(promise));
         }
         return promise;
+    }
+
+    /**
+     * Why {@link ReaderMode#preferred()} is single-shot on this JVM: the kernel release is older than 6.0, or a
+     * kernel refusal was seen; {@code null} when multishot is expected to work.
+     */
+    public static String multishotProblem() {
+        return MultishotSupport.problem();
     }
 
     /** Whether this JVM can run the reader: io_uring is available and the platform is 64-bit little-endian Linux. */
@@ -187,7 +243,11 @@ public final class IoUringDatagramReader {
         }
         boolean nettyReading = ReadSuppressor.takeOver(channel);
         try {
-            slots.allocate(PooledByteBufAllocator.DEFAULT);
+            if (mode == ReaderMode.MULTISHOT) {
+                multishot = MultishotReceiver.allocate(this, buffers, bufferSize, allocator, channel.eventLoop());
+            } else {
+                singleShot.allocate(allocator);
+            }
         } catch (Throwable t) {
             ReadSuppressor.handBack(channel, null);
             state = State.STOPPED;
@@ -238,7 +298,15 @@ public final class IoUringDatagramReader {
             logger.debug("UDP_GRO refused on {}", channel, e);
             udpGroEnabled = false;
         }
-        arm();
+        if (multishot != null) {
+            multishot.start(); // the promise completes when the kernel has the buffers (multishotStarted)
+            return;
+        }
+        singleShot.arm();
+        completeStart();
+    }
+
+    private void completeStart() {
         Promise<IoUringDatagramReader> promise = startPromise;
         startPromise = null;
         if (promise != null) {
@@ -246,62 +314,80 @@ public final class IoUringDatagramReader {
         }
     }
 
-    /** Puts every idle slot's RECVMSG in flight, in slot order; called on the event loop. */
-    private void arm() {
-        for (int i = 0; i < slots.count(); i++) {
-            arm(slots.get(i));
-        }
+    /** Whether an op may be submitted on the fd now. */
+    boolean canSubmit() {
+        // A closed fd: Netty queued its IORING_OP_CLOSE and the number may be reused; the close future stops us.
+        return state == State.READING && fd.isOpen();
     }
 
-    private void arm(RecvSlot slot) {
-        if (state != State.READING || slot.isInFlight()) {
-            return;
-        }
-        if (!fd.isOpen()) {
-            // Netty marked the fd closed and queued its IORING_OP_CLOSE: the number may be reused, never submit
-            // on it again. The close future stops us.
-            return;
-        }
-        IoUringIoOps op;
-        try {
-            op = slot.prepare(fd.intValue(), allocator, bufferSize);
-        } catch (IllegalStateException e) {
-            fail(e);
-            return;
-        }
+    int fdValue() {
+        return fd.intValue();
+    }
+
+    ByteBufAllocator allocator() {
+        return allocator;
+    }
+
+    DatagramPacket singleShotMessage(RecvSlot slot, int length) {
+        return slot.message(length, udpGroEnabled, localAddress, counters, this);
+    }
+
+    void deliver(DatagramPacket packet) {
+        channel.pipeline().fireChannelRead(packet);
+        readComplete.readDelivered();
+    }
+
+    /** Submits {@code op}; returns its id, or 0 (and stops) when the registration is no longer valid. */
+    long submit(IoUringIoOps op) {
         long id = registration.submit(op);
         if (id == 0) {
             stop("registration no longer valid");
-            return;
         }
-        slot.submitted(id);
+        return id;
     }
 
-    private void onRecvmsg(RecvSlot slot, int res) {
-        slot.completed();
-        if (state != State.READING) {
-            return; // stopping: the buffers are released in unregistered()
-        }
-        if (res >= 0) {
-            deliver(slot, res);
-        } else if (!onError(-res)) {
-            return;
-        }
-        // Re-armed at once: if the socket holds more, Netty's completion loop submits it and reaps the result
-        // in this same round.
-        arm(slot);
+    /** Submits the multishot RECVMSG unless stopped or the fd is closed. */
+    long submitRecv(MultishotRecv recv, short group, short data) {
+        return canSubmit() ? submit(recv.op(fd.intValue(), group, data)) : 0;
     }
 
-    private void deliver(RecvSlot slot, int length) {
-        DatagramPacket packet = slot.message(length, udpGroEnabled, localAddress, counters, this);
-        if (packet != null) {
-            channel.pipeline().fireChannelRead(packet);
-            readComplete.readDelivered();
+    DatagramPacket multishotMessage(MultishotRecv recv, ProvidedBuffers provided, int id, int result) {
+        return recv.message(provided, id, result, udpGroEnabled, localAddress, counters, this);
+    }
+
+    /** The kernel accepted the provided buffers and the multishot RECVMSG is armed. */
+    void multishotStarted() {
+        completeStart();
+    }
+
+    /**
+     * The kernel refused a multishot op before anything was received: read with single-shot RECVMSGs.
+     * {@code forTheJvm}: the refusal says the kernel lacks the op, so later readers start single-shot.
+     */
+    void multishotRefused(String why, boolean forTheJvm) {
+        if (forTheJvm) {
+            MultishotSupport.refused(why);
         }
+        fallbackReason = "multishot refused by the kernel (" + why + ")";
+        multishot.stop(registration);
+        mode = ReaderMode.SINGLE_SHOT;
+        try {
+            singleShot.allocate(allocator);
+        } catch (Throwable t) {
+            fail(t);
+            return;
+        }
+        singleShot.arm();
+        completeStart();
+    }
+
+    void multishotBufferLost(int errno) {
+        logger.warn("{}: the kernel refused a buffer back into the group ({}); it stays unused until close (logged "
+                + "once per reader)", this, Errno.name(errno));
     }
 
     /** Returns whether to keep reading. */
-    private boolean onError(int errno) {
+    boolean onRecvError(int errno) {
         RecvError action = RecvError.of(errno);
         if (action == RecvError.RETRY) {
             return true;
@@ -317,7 +403,7 @@ public final class IoUringDatagramReader {
     }
 
     /** Stops on an error the reader cannot recover from and hands reading back to Netty's reader. */
-    private void fail(Throwable cause) {
+    void fail(Throwable cause) {
         logger.info("{} stops and hands reading back to Netty's reader", this, cause);
         stop("failed: " + cause);
         ReadSuppressor.handBack(channel, cause);
@@ -340,7 +426,10 @@ public final class IoUringDatagramReader {
             releaseMemory();
             return;
         }
-        slots.cancelAll(r, CANCEL_DATA);
+        singleShot.cancel(r, CANCEL_DATA);
+        if (multishot != null) {
+            multishot.stop(r);
+        }
         // Netty calls unregistered() once every submitted op has completed, so the memory outlives the RECVMSG.
         r.cancel();
     }
@@ -375,7 +464,10 @@ public final class IoUringDatagramReader {
         if (registration != null) {
             terminationFuture().removeListener(loopTerminated);
         }
-        slots.release();
+        singleShot.release();
+        if (multishot != null) {
+            multishot.kernelDone();
+        }
     }
 
     /** The channel this reader reads. */
@@ -388,9 +480,34 @@ public final class IoUringDatagramReader {
         return bufferSize;
     }
 
-    /** RECVMSGs kept in flight. */
+    /** Single-shot RECVMSGs kept in flight; 0 in multishot mode. */
     public int receivesInFlight() {
-        return slots.count();
+        return mode == ReaderMode.SINGLE_SHOT ? singleShot.count() : 0;
+    }
+
+    /** How the reader receives now: the mode asked for, or single-shot after the kernel refused multishot. */
+    public ReaderMode mode() {
+        return mode;
+    }
+
+    /** Why the reader runs single-shot though multishot was asked for, or {@code null}. */
+    public String fallbackReason() {
+        return fallbackReason;
+    }
+
+    /**
+     * Times the kernel ended the multishot RECVMSG with ENOBUFS because every provided buffer was taken: held by the
+     * application, or filled by a burst deeper than the group before the event loop handed them on. Each costs a
+     * new RECVMSG submission, no data: the datagrams wait in the socket.
+     */
+    public long noBufferStalls() {
+        return multishot != null ? multishot.noBufferStalls() : 0;
+    }
+
+    /** Provided buffers the application holds (messages not yet released); 0 in single-shot mode. Any thread. */
+    public int heldBuffers() {
+        MultishotReceiver m = multishot;
+        return m != null ? m.buffers().held() : 0;
     }
 
     /** Whether the kernel accepted UDP_GRO on the socket, so that completions can carry batches. */
@@ -440,12 +557,40 @@ public final class IoUringDatagramReader {
 
     /** RECVMSGs in flight (tests; event loop only). */
     int inFlight() {
-        return slots.inFlight();
+        MultishotReceiver m = multishot;
+        return mode == ReaderMode.SINGLE_SHOT ? singleShot.inFlight() : m != null && m.isArmed() ? 1 : 0;
+    }
+
+    /** The multishot buffer group id, or -1 (tests). */
+    int bufferGroup() {
+        MultishotReceiver m = multishot;
+        return m != null ? m.buffers().group() & 0xFFFF : -1;
+    }
+
+    /** Whether every buffer the reader allocated is freed, also those the application held (tests). */
+    boolean isMemoryFreed() {
+        MultishotReceiver m = multishot;
+        return released && (m == null || m.buffers().isFreed());
     }
 
     /** Whether the memory the kernel writes into has been released (tests). */
     boolean isReleased() {
         return released;
+    }
+
+    /** How the reader receives, in a sentence: the mode, its buffers, and why it fell back if it did. */
+    public String description() {
+        StringBuilder sb = new StringBuilder(160).append("io_uring ").append(mode.description());
+        if (mode == ReaderMode.MULTISHOT) {
+            sb.append(" (").append(buffers).append(" x ").append(bufferSize).append(" bytes)");
+        } else {
+            sb.append(" (").append(singleShot.count()).append(" x ").append(bufferSize).append(" bytes)");
+        }
+        sb.append(udpGroEnabled ? " with UDP_GRO: one message per kernel batch" : " without UDP_GRO");
+        if (fallbackReason != null) {
+            sb.append("; ").append(fallbackReason);
+        }
+        return sb.toString();
     }
 
     /** Which reader runs on the channel, how, and its counters. */
@@ -458,7 +603,10 @@ public final class IoUringDatagramReader {
                 sb.append("starting");
                 break;
             case READING:
-                sb.append("reading: our io_uring RECVMSG");
+                sb.append("reading: our io_uring ").append(mode.description());
+                if (fallbackReason != null) {
+                    sb.append(", ").append(fallbackReason);
+                }
                 break;
             default:
                 sb.append("stopped (").append(stopReason).append(')');
@@ -469,18 +617,27 @@ public final class IoUringDatagramReader {
         }
         sb.append(", UDP_GRO ").append(udpGroEnabled ? "on" : "off")
                 .append(", fd ").append(fd.intValue())
-                .append(", ").append(slots.count()).append(" x ").append(bufferSize).append("-byte buffers: ");
+                .append(", ");
+        MultishotReceiver m = multishot;
+        if (mode == ReaderMode.MULTISHOT && m != null) {
+            m.appendTo(sb).append(": ");
+        } else if (mode == ReaderMode.MULTISHOT) {
+            sb.append(buffers).append(" x ").append(bufferSize).append("-byte provided buffers: ");
+        } else {
+            sb.append(singleShot.count()).append(" x ").append(bufferSize).append("-byte buffers: ");
+        }
         return counters.appendTo(sb, readComplete.fired()).append(')').toString();
     }
 
     /** A completion of one of our ops (from {@link ReaderHandle}). */
     void onCompletion(IoUringIoEvent e) {
-        if (e.opcode() == UringConstants.IORING_OP_RECVMSG) {
-            RecvSlot slot = slots.get(e.data());
-            if (slot != null) {
-                onRecvmsg(slot, e.res());
-            }
-        } else if (e.opcode() == UringConstants.IORING_OP_NOP) {
+        if (multishot != null && multishot.onCompletion(e)) {
+            return;
+        }
+        if (singleShot.onCompletion(e)) {
+            return;
+        }
+        if (e.opcode() == UringConstants.IORING_OP_NOP) {
             enableUdpGroAndArm();
         }
         // IORING_OP_ASYNC_CANCEL completes with 0, -ENOENT or -EALREADY: nothing to do.

@@ -2,10 +2,7 @@ package dev.nettyoffload.core.uring;
 
 import io.netty.buffer.ByteBuf;
 
-import java.net.Inet6Address;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.UnknownHostException;
 import java.nio.ByteOrder;
 
 /**
@@ -46,18 +43,12 @@ final class RecvMsgMemory {
     static final int MSG_FLAGS = 48;
 
     /** sizeof(struct cmsghdr): cmsg_len (size_t) 0, cmsg_level 8, cmsg_type 12, data from 16. */
-    static final int CMSGHDR_SIZE = 16;
+    static final int CMSGHDR_SIZE = ControlMessages.CMSGHDR_SIZE;
 
     private final ByteBuf memory;
     private final long address;
 
-    // The last sender, reused while the next datagram comes from the same address (most do).
-    private int lastFamily;
-    private int lastPort;
-    private long lastHigh;
-    private long lastLow;
-    private int lastScope;
-    private InetSocketAddress lastSender;
+    private final SenderParser senders = new SenderParser();
 
     /**
      * Takes ownership of {@code memory}: at least {@link #SIZE} bytes of direct memory with a
@@ -110,21 +101,8 @@ final class RecvMsgMemory {
      */
     int segmentSize() {
         long controlLength = memory.getLongLE(MSG_CONTROLLEN);
-        int end = CONTROL_OFFSET + (int) Math.min(Math.max(controlLength, 0), CONTROL_SIZE);
-        int offset = CONTROL_OFFSET;
-        while (offset + CMSGHDR_SIZE <= end) {
-            long length = memory.getLongLE(offset);
-            if (length < CMSGHDR_SIZE || length > end - offset) {
-                return 0; // malformed or cut off (MSG_CTRUNC)
-            }
-            int level = memory.getIntLE(offset + 8);
-            int type = memory.getIntLE(offset + 12);
-            if (level == UringConstants.SOL_UDP && type == UringConstants.UDP_GRO && length >= CMSGHDR_SIZE + 4) {
-                return memory.getIntLE(offset + CMSGHDR_SIZE);
-            }
-            offset += (int) ((length + 7) & ~7L); // CMSG_ALIGN
-        }
-        return 0;
+        return ControlMessages.udpGroSegmentSize(memory, CONTROL_OFFSET,
+                (int) Math.min(Math.max(controlLength, 0), CONTROL_SIZE));
     }
 
     /**
@@ -132,56 +110,7 @@ final class RecvMsgMemory {
      * {@code sockaddr_in} nor {@code sockaddr_in6}. Returns the previous instance when the address repeats.
      */
     InetSocketAddress sender() {
-        int nameLength = memory.getIntLE(MSG_NAMELEN);
-        int family = memory.getShortLE(SOCKADDR_OFFSET) & 0xFFFF;
-        // sin_port and sin6_port are in network byte order.
-        int port = memory.getUnsignedShort(SOCKADDR_OFFSET + 2);
-        long high;
-        long low;
-        int scope;
-        if (family == UringConstants.AF_INET && nameLength >= 16) {
-            high = 0;
-            low = memory.getUnsignedInt(SOCKADDR_OFFSET + 4);
-            scope = 0;
-        } else if (family == UringConstants.AF_INET6 && nameLength >= 28) {
-            high = memory.getLong(SOCKADDR_OFFSET + 8);
-            low = memory.getLong(SOCKADDR_OFFSET + 16);
-            scope = memory.getIntLE(SOCKADDR_OFFSET + 24);
-        } else {
-            return null;
-        }
-        InetSocketAddress last = lastSender;
-        if (last != null && family == lastFamily && port == lastPort && high == lastHigh && low == lastLow
-                && scope == lastScope) {
-            return last;
-        }
-        InetSocketAddress sender = new InetSocketAddress(address(family, scope), port);
-        lastFamily = family;
-        lastPort = port;
-        lastHigh = high;
-        lastLow = low;
-        lastScope = scope;
-        lastSender = sender;
-        return sender;
-    }
-
-    private InetAddress address(int family, int scope) {
-        byte[] bytes = new byte[family == UringConstants.AF_INET ? 4 : 16];
-        if (family == UringConstants.AF_INET) {
-            memory.getBytes(SOCKADDR_OFFSET + 4, bytes);
-        } else {
-            memory.getBytes(SOCKADDR_OFFSET + 8, bytes);
-        }
-        try {
-            // getByAddress turns an IPv4-mapped IPv6 address (a dual-stack socket) into an Inet4Address.
-            InetAddress a = InetAddress.getByAddress(bytes);
-            if (scope != 0 && a instanceof Inet6Address) {
-                return Inet6Address.getByAddress(null, bytes, scope);
-            }
-            return a;
-        } catch (UnknownHostException e) {
-            throw new IllegalStateException("address of " + bytes.length + " bytes", e); // cannot happen
-        }
+        return senders.parse(memory, SOCKADDR_OFFSET, memory.getIntLE(MSG_NAMELEN));
     }
 
     /** Releases the memory; call only when no operation that uses it is in flight. */

@@ -25,8 +25,10 @@ import java.util.concurrent.atomic.AtomicLong;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Not a benchmark: prints the receive rate of a loopback UDP_SEGMENT flood with our reader and with Netty's
- * io_uring reader, so a change that breaks batching shows up in the output. Asserts only that data arrived.
+ * Not a benchmark: prints the receive rate of a loopback UDP_SEGMENT flood with our reader (single-shot and
+ * multishot) and with Netty's io_uring reader, so a change that breaks batching shows up in the output. Asserts
+ * only that data arrived. {@code -Drate.rounds=N} interleaves N rounds and prints medians (a quick comparison; the
+ * harness in {@code benchmarks/} is the measurement).
  */
 class IoUringDatagramReaderRateTest {
     private static final int SEGMENT_SIZE = 1400;
@@ -44,22 +46,50 @@ class IoUringDatagramReaderRateTest {
         EventLoopGroup uring = Transport.IO_URING.newEventLoopGroup(1);
         EventLoopGroup epoll = Transport.EPOLL.newEventLoopGroup(1);
         try {
-            long[] ours = run(uring, epoll, true);
-            long[] netty = run(uring, epoll, false);
-            System.out.printf("io_uring receive of a UDP_SEGMENT flood (%d x %d bytes per send), loopback:%n"
-                    + "  our reader:     %,d datagrams/s in %,d messages/s (%.1f datagrams per message)%n"
-                    + "  Netty's reader: %,d datagrams/s in %,d messages/s (%.1f datagrams per message)%n",
-                    SEGMENTS, SEGMENT_SIZE, ours[0], ours[1], (double) ours[0] / Math.max(1, ours[1]),
-                    netty[0], netty[1], (double) netty[0] / Math.max(1, netty[1]));
-            assertTrue(ours[0] > 0 && netty[0] > 0);
+            // -Drate.rounds=N: N interleaved rounds of the three readers, medians printed at the end.
+            int rounds = Integer.getInteger("rate.rounds", 1);
+            ReaderMode[] modes = {ReaderMode.SINGLE_SHOT, ReaderMode.MULTISHOT, null};
+            long[][][] results = new long[modes.length][rounds][];
+            for (int r = 0; r < rounds; r++) {
+                for (int m = 0; m < modes.length; m++) {
+                    results[m][r] = run(uring, epoll, modes[m]);
+                }
+            }
+            System.out.printf("io_uring receive of a UDP_SEGMENT flood (%d x %d bytes per send), loopback, median of"
+                    + " %d round(s):%n", SEGMENTS, SEGMENT_SIZE, rounds);
+            for (int m = 0; m < modes.length; m++) {
+                long datagrams = median(results[m], 0);
+                long messages = median(results[m], 1);
+                System.out.printf("  %-22s %,d datagrams/s in %,d messages/s (%.1f datagrams per message), "
+                        + "%.2f us receiving-thread CPU per datagram%n", name(modes[m]) + ":", datagrams, messages,
+                        (double) datagrams / Math.max(1, messages), median(results[m], 2) / 1e6);
+                assertTrue(datagrams > 0, name(modes[m]));
+            }
         } finally {
             uring.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS).sync();
             epoll.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS).sync();
         }
     }
 
-    /** Returns {datagrams per second, messages per second}. */
-    private static long[] run(EventLoopGroup uring, EventLoopGroup epoll, boolean ours) throws Exception {
+    private static String name(ReaderMode mode) {
+        return mode == null ? "Netty's reader" : "our reader, " + mode.name().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    private static long median(long[][] rounds, int index) {
+        long[] values = new long[rounds.length];
+        for (int i = 0; i < rounds.length; i++) {
+            values[i] = rounds[i][index];
+        }
+        java.util.Arrays.sort(values);
+        return values[values.length / 2];
+    }
+
+    /**
+     * Returns {datagrams per second, messages per second, receiving-thread CPU nanoseconds per 1000 datagrams}
+     * for our reader in {@code mode}, or Netty's when {@code mode} is {@code null}.
+     */
+    private static long[] run(EventLoopGroup uring, EventLoopGroup epoll, ReaderMode mode) throws Exception {
+        boolean ours = mode != null;
         Counter counter = new Counter();
         Bootstrap b = new Bootstrap().group(uring).channel(Transport.IO_URING.datagramChannelClass())
                 .handler(counter);
@@ -77,7 +107,9 @@ class IoUringDatagramReaderRateTest {
         ByteBuf payload = tx.alloc().directBuffer(SEGMENTS * SEGMENT_SIZE).writeZero(SEGMENTS * SEGMENT_SIZE);
         try {
             if (ours) {
-                IoUringDatagramReader.attach(rx).sync();
+                IoUringDatagramReader.attach(rx, mode, IoUringDatagramReader.DEFAULT_BUFFER_SIZE,
+                        mode == ReaderMode.MULTISHOT ? IoUringDatagramReader.DEFAULT_PROVIDED_BUFFERS
+                                : IoUringDatagramReader.DEFAULT_RECEIVES_IN_FLIGHT).sync();
             }
             InetSocketAddress to = (InetSocketAddress) rx.localAddress();
             Runnable burst = new Runnable() {
@@ -111,15 +143,16 @@ class IoUringDatagramReaderRateTest {
             long s1 = sends.get();
             long drops1 = udpReceiveBufferErrors();
             long cpu1 = mx.getThreadCpuTime(rxThread);
-            System.out.printf("  %s reader: sender %,d datagrams/s, receive-buffer drops %,d/s, receiving thread "
+            System.out.printf("  %s: sender %,d datagrams/s, receive-buffer drops %,d/s, receiving thread "
                     + "%.0f%% CPU, %.2f us CPU per datagram, %.2f us per message%n",
-                    ours ? "our" : "Netty's", (s1 - s0) * SEGMENTS * 1000 / MEASURE_MS,
+                    name(mode), (s1 - s0) * SEGMENTS * 1000 / MEASURE_MS,
                     (drops1 - drops0) * 1000 / MEASURE_MS, (cpu1 - cpu0) / (MEASURE_MS * 1e4),
                     (cpu1 - cpu0) / 1e3 / Math.max(1, d1 - d0), (cpu1 - cpu0) / 1e3 / Math.max(1, m1 - m0));
             if (ours) {
                 System.out.println("  " + IoUringDatagramReader.of(rx));
             }
-            return new long[] {(d1 - d0) * 1000 / MEASURE_MS, (m1 - m0) * 1000 / MEASURE_MS};
+            return new long[] {(d1 - d0) * 1000 / MEASURE_MS, (m1 - m0) * 1000 / MEASURE_MS,
+                (cpu1 - cpu0) * 1000 / Math.max(1, d1 - d0)};
         } finally {
             stop.set(true);
             tx.close().sync();

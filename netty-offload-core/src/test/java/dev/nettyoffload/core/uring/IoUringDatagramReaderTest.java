@@ -16,6 +16,7 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.DatagramPacket;
 import io.netty.channel.unix.SegmentedDatagramPacket;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.Future;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -50,15 +51,38 @@ import static org.junit.jupiter.api.Assertions.fail;
  * which a UDP_GRO socket receives whole) and plain datagrams from JDK channels.
  */
 class IoUringDatagramReaderTest {
-    private static final long TIMEOUT_MS = 5_000;
+    static final long TIMEOUT_MS = 5_000;
 
-    private static EventLoopGroup uring;
-    private static EventLoopGroup epoll;
+    static EventLoopGroup uring;
+    static EventLoopGroup epoll;
 
-    private final BlockingQueue<Object> received = new LinkedBlockingQueue<>();
-    private final List<Channel> channels = new ArrayList<>();
-    private final List<java.nio.channels.DatagramChannel> jdkChannels = new ArrayList<>();
+    final BlockingQueue<Object> received = new LinkedBlockingQueue<>();
+    final List<Channel> channels = new ArrayList<>();
+    final List<java.nio.channels.DatagramChannel> jdkChannels = new ArrayList<>();
     private final ByteArrayOutputStream got = new ByteArrayOutputStream();
+
+    /** The mode every test here runs the reader in; {@link IoUringMultishotReaderTest} runs them all again. */
+    ReaderMode mode() {
+        return ReaderMode.SINGLE_SHOT;
+    }
+
+    Future<IoUringDatagramReader> attach(Channel ch) {
+        return attach(ch, IoUringDatagramReader.DEFAULT_BUFFER_SIZE);
+    }
+
+    Future<IoUringDatagramReader> attach(Channel ch, int bufferSize) {
+        return attach(ch, bufferSize, mode() == ReaderMode.MULTISHOT ? IoUringDatagramReader.DEFAULT_PROVIDED_BUFFERS
+                : IoUringDatagramReader.DEFAULT_RECEIVES_IN_FLIGHT);
+    }
+
+    Future<IoUringDatagramReader> attach(Channel ch, int bufferSize, int buffers) {
+        return IoUringDatagramReader.attach(ch, mode(), bufferSize, buffers);
+    }
+
+    /** RECVMSGs in flight for a reader with {@code buffers}: one multishot, or one per single-shot buffer. */
+    private int expectedInFlight(int buffers) {
+        return mode() == ReaderMode.MULTISHOT ? 1 : buffers;
+    }
 
     @BeforeAll
     static void setUpGroups() {
@@ -102,7 +126,7 @@ class IoUringDatagramReaderTest {
     void segmentedSendArrivesAsOneSegmentedDatagramPacket() throws Exception {
         requireUso();
         Channel rx = receiver("127.0.0.1");
-        IoUringDatagramReader reader = IoUringDatagramReader.attach(rx).sync().getNow();
+        IoUringDatagramReader reader = attach(rx).sync().getNow();
         assertTrue(reader.isUdpGroEnabled(), reader.toString());
         Channel tx = usoSender("127.0.0.1");
         byte[] data = pattern(10 * 1200, 1);
@@ -120,7 +144,8 @@ class IoUringDatagramReaderTest {
         }
         assertEquals(1L, onLoop(rx, reader::batches));
         assertEquals(10L, onLoop(rx, reader::datagrams));
-        assertTrue(reader.toString().contains("reading: our io_uring RECVMSG"), reader.toString());
+        assertTrue(reader.toString().contains("reading: our io_uring " + mode().description()), reader.toString());
+        assertEquals(mode(), reader.mode());
     }
 
     @Test
@@ -129,7 +154,7 @@ class IoUringDatagramReaderTest {
         int segments = Math.min(100, OffloadCapabilities.get().maxSegmentsPerSend());
         int segmentSize = 600; // 100 x 600 = 60000 bytes: under the 65507-byte IPv4 limit of one send
         Channel rx = receiver("127.0.0.1");
-        IoUringDatagramReader reader = IoUringDatagramReader.attach(rx).sync().getNow();
+        IoUringDatagramReader reader = attach(rx).sync().getNow();
         Channel tx = usoSender("127.0.0.1");
         byte[] data = pattern(segments * segmentSize, 2);
         sendSegmented(tx, data, segmentSize, rx.localAddress());
@@ -149,7 +174,7 @@ class IoUringDatagramReaderTest {
     void mixedSizesArriveInOrder() throws Exception {
         requireUso();
         Channel rx = receiver("127.0.0.1");
-        IoUringDatagramReader reader = IoUringDatagramReader.attach(rx).sync().getNow();
+        IoUringDatagramReader reader = attach(rx).sync().getNow();
         Channel tx = usoSender("127.0.0.1");
         java.nio.channels.DatagramChannel plain = jdkSender("127.0.0.1");
         ByteArrayOutputStream sent = new ByteArrayOutputStream();
@@ -195,7 +220,7 @@ class IoUringDatagramReaderTest {
     void twoSendersInterleaved() throws Exception {
         requireUso();
         Channel rx = receiver("127.0.0.1");
-        IoUringDatagramReader.attach(rx).sync();
+        attach(rx).sync();
         Channel a = usoSender("127.0.0.1");
         Channel b = usoSender("127.0.0.1");
         ByteArrayOutputStream fromA = new ByteArrayOutputStream();
@@ -235,7 +260,7 @@ class IoUringDatagramReaderTest {
         requireUso();
         Prerequisites.require(hasLoopback6(), "IPv6 loopback (::1)");
         Channel rx = receiver("::1");
-        IoUringDatagramReader reader = IoUringDatagramReader.attach(rx).sync().getNow();
+        IoUringDatagramReader reader = attach(rx).sync().getNow();
         Channel tx = usoSender("::1");
         byte[] data = pattern(20 * 1220, 3);
         sendSegmented(tx, data, 1220, rx.localAddress());
@@ -263,7 +288,7 @@ class IoUringDatagramReaderTest {
     @Test
     void zeroLengthDatagram() throws Exception {
         Channel rx = receiver("127.0.0.1");
-        IoUringDatagramReader reader = IoUringDatagramReader.attach(rx).sync().getNow();
+        IoUringDatagramReader reader = attach(rx).sync().getNow();
         java.nio.channels.DatagramChannel plain = jdkSender("127.0.0.1");
         plain.send(ByteBuffer.allocate(0), rx.localAddress());
         plain.send(ByteBuffer.wrap(new byte[] {9}), rx.localAddress());
@@ -286,7 +311,7 @@ class IoUringDatagramReaderTest {
     @Test
     void datagramsLargerThanTheBufferAreCountedAsTruncated() throws Exception {
         Channel rx = receiver("127.0.0.1");
-        IoUringDatagramReader reader = IoUringDatagramReader.attach(rx, 1024).sync().getNow();
+        IoUringDatagramReader reader = attach(rx, 1024).sync().getNow();
         java.nio.channels.DatagramChannel plain = jdkSender("127.0.0.1");
         plain.send(ByteBuffer.wrap(pattern(2000, 4)), rx.localAddress()); // cut short: dropped
         byte[] small = pattern(100, 5);
@@ -321,7 +346,7 @@ class IoUringDatagramReaderTest {
     void batchesReapedInOneRoundShareOneReadComplete() throws Exception {
         AtomicInteger readCompletes = new AtomicInteger();
         Channel rx = receiver("127.0.0.1", readCompletes);
-        IoUringDatagramReader reader = IoUringDatagramReader.attach(rx).sync().getNow();
+        IoUringDatagramReader reader = attach(rx).sync().getNow();
         java.nio.channels.DatagramChannel plain = jdkSender("127.0.0.1");
         int count = 64;
         // Datagrams queue on the socket while the event loop is busy; the wakeup after reaps them all.
@@ -352,7 +377,7 @@ class IoUringDatagramReaderTest {
         requireUso();
         AtomicInteger readCompletes = new AtomicInteger();
         Channel rx = receiver("127.0.0.1", readCompletes);
-        IoUringDatagramReader reader = IoUringDatagramReader.attach(rx).sync().getNow();
+        IoUringDatagramReader reader = attach(rx).sync().getNow();
         Channel tx = usoSender("127.0.0.1");
         int count = 24;
         byte[][] sent = new byte[count][];
@@ -389,7 +414,7 @@ class IoUringDatagramReaderTest {
                 IoUringDatagramReader.attach(rx, 2048, bad);
                 fail("attached with " + bad + " receives");
             } catch (IllegalArgumentException expected) {
-                assertTrue(expected.getMessage().contains("receives"), expected.getMessage());
+                assertTrue(expected.getMessage().contains("buffers"), expected.getMessage());
             }
         }
         IoUringDatagramReader reader = IoUringDatagramReader.attach(rx, 2048, 1).sync().getNow();
@@ -403,8 +428,8 @@ class IoUringDatagramReaderTest {
     void orderIsKeptAcrossSeveralReadsInFlight() throws Exception {
         AtomicInteger readCompletes = new AtomicInteger();
         Channel rx = receiver("127.0.0.1", readCompletes);
-        IoUringDatagramReader reader = IoUringDatagramReader.attach(rx, 4096, 8).sync().getNow();
-        assertEquals(8, (int) onLoop(rx, reader::inFlight));
+        IoUringDatagramReader reader = attach(rx, 4096, 8).sync().getNow();
+        assertEquals(expectedInFlight(8), (int) onLoop(rx, reader::inFlight));
         java.nio.channels.DatagramChannel plain = jdkSender("127.0.0.1");
         int next = 0;
         for (int round = 0; round < 6; round++) {
@@ -425,17 +450,17 @@ class IoUringDatagramReaderTest {
             next += count;
         }
         assertEquals((long) next, onLoop(rx, reader::reads));
-        assertEquals(8, (int) onLoop(rx, reader::inFlight));
+        assertEquals(expectedInFlight(8), (int) onLoop(rx, reader::inFlight));
     }
 
     /** A datagram of {@code length} (at least 4) bytes starting with {@code seq}. */
-    private static byte[] sequenced(int seq, int length) {
+    static byte[] sequenced(int seq, int length) {
         byte[] b = pattern(length, seq);
         ByteBuffer.wrap(b).putInt(0, seq);
         return b;
     }
 
-    private void assertSequence(int first, int count) throws Exception {
+    void assertSequence(int first, int count) throws Exception {
         for (int i = first; i < first + count; i++) {
             DatagramPacket p = take();
             try {
@@ -446,7 +471,7 @@ class IoUringDatagramReaderTest {
         }
     }
 
-    private static void awaitQuietly(CountDownLatch latch) {
+    static void awaitQuietly(CountDownLatch latch) {
         try {
             latch.await(TIMEOUT_MS, TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
@@ -458,10 +483,11 @@ class IoUringDatagramReaderTest {
     void closeWithAReadInFlightReleasesEverything() throws Exception {
         for (int i = 0; i < 20; i++) {
             Channel rx = receiver("127.0.0.1");
-            IoUringDatagramReader reader = IoUringDatagramReader.attach(rx).sync().getNow();
-            assertEquals(IoUringDatagramReader.DEFAULT_RECEIVES_IN_FLIGHT, (int) onLoop(rx, reader::inFlight));
+            IoUringDatagramReader reader = attach(rx).sync().getNow();
+            assertEquals(expectedInFlight(IoUringDatagramReader.DEFAULT_RECEIVES_IN_FLIGHT),
+                    (int) onLoop(rx, reader::inFlight));
             rx.close().sync();
-            awaitTrue(() -> onLoop(rx, reader::isReleased), "released after close: " + reader);
+            awaitTrue(() -> onLoop(rx, reader::isMemoryFreed), "released after close: " + reader);
             assertFalse(reader.isReading());
             assertTrue(reader.toString().contains("stopped (channel closed)"), reader.toString());
         }
@@ -476,14 +502,14 @@ class IoUringDatagramReaderTest {
             Channel rx = new Bootstrap().group(own).channel(Transport.IO_URING.datagramChannelClass())
                     .option(ChannelOption.AUTO_READ, false).handler(new ChannelInboundHandlerAdapter())
                     .bind(new InetSocketAddress("127.0.0.1", 0)).sync().channel();
-            reader = IoUringDatagramReader.attach(rx).sync().getNow();
+            reader = attach(rx).sync().getNow();
         } finally {
             own.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS).sync();
         }
         // Either the loop closed our handle (prepareToDestroy) or, when Netty skipped that, the termination
         // listener released the memory; the channel itself stays open in the second case (Netty's side).
         IoUringDatagramReader r = reader;
-        awaitTrue(r::isReleased, "released after shutdown: " + r);
+        awaitTrue(r::isMemoryFreed, "released after shutdown: " + r);
         assertFalse(reader.isReading());
     }
 
@@ -500,7 +526,7 @@ class IoUringDatagramReaderTest {
                 .option(ChannelOption.AUTO_READ, false).handler(new Collector(received, errors))
                 .connect(peerAddress, new InetSocketAddress("127.0.0.1", 0)).sync().channel();
         channels.add(rx);
-        IoUringDatagramReader reader = IoUringDatagramReader.attach(rx).sync().getNow();
+        IoUringDatagramReader reader = attach(rx).sync().getNow();
         rx.writeAndFlush(Unpooled.wrappedBuffer(new byte[] {1})).sync(); // answered by ICMP port unreachable
         Throwable cause = errors.poll(TIMEOUT_MS, TimeUnit.MILLISECONDS);
         assertNotNull(cause, "no error fired: " + reader);
@@ -524,7 +550,7 @@ class IoUringDatagramReaderTest {
     @Test
     void readCallsDoNotStartNettysReader() throws Exception {
         Channel rx = receiver("127.0.0.1");
-        IoUringDatagramReader reader = IoUringDatagramReader.attach(rx).sync().getNow();
+        IoUringDatagramReader reader = attach(rx).sync().getNow();
         rx.config().setAutoRead(true);
         rx.read();
         rx.pipeline().read();
@@ -553,7 +579,7 @@ class IoUringDatagramReaderTest {
             for (int i = 0; i < 5; i++) {
                 sendSegmented(tx, data, 1000, rx.localAddress());
             }
-            IoUringDatagramReader reader = IoUringDatagramReader.attach(rx).sync().getNow();
+            IoUringDatagramReader reader = attach(rx).sync().getNow();
             for (int i = 0; i < 5; i++) {
                 sendSegmented(tx, data, 1000, rx.localAddress());
             }
@@ -585,13 +611,13 @@ class IoUringDatagramReaderTest {
     void datagramChannelTuningDescribesTheReader() throws Exception {
         Channel rx = receiver("127.0.0.1");
         assertFalse(DatagramChannelTuning.isUdpGroEnabled(rx));
-        IoUringDatagramReader reader = IoUringDatagramReader.attach(rx).sync().getNow();
+        IoUringDatagramReader reader = attach(rx).sync().getNow();
         assertEquals(reader.isUdpGroEnabled(), onLoop(rx, () -> DatagramChannelTuning.isUdpGroEnabled(rx)));
         assertNull(onLoop(rx, () -> DatagramChannelTuning.receiveBufferProblem(rx)));
         assertEquals(0, onLoop(rx, () -> DatagramChannelTuning.datagramSlotSize(rx)));
 
         Channel small = receiver("127.0.0.1");
-        IoUringDatagramReader.attach(small, 2048).sync();
+        attach(small, 2048).sync();
         if (reader.isUdpGroEnabled()) {
             String problem = onLoop(small, () -> DatagramChannelTuning.receiveBufferProblem(small));
             assertNotNull(problem);
@@ -612,17 +638,17 @@ class IoUringDatagramReaderTest {
             assertTrue(expected.getMessage().contains("IoUringDatagramChannel"), expected.getMessage());
         }
         Channel rx = receiver("127.0.0.1");
-        IoUringDatagramReader.attach(rx).sync();
+        attach(rx).sync();
         assertFalse(IoUringDatagramReader.attach(rx).await().isSuccess(), "attached twice");
     }
 
     // --- helpers
 
-    private Channel receiver(String host) throws Exception {
+    Channel receiver(String host) throws Exception {
         return receiver(host, new AtomicInteger());
     }
 
-    private Channel receiver(String host, AtomicInteger readCompletes) throws Exception {
+    Channel receiver(String host, AtomicInteger readCompletes) throws Exception {
         Channel ch = new Bootstrap().group(uring).channel(Transport.IO_URING.datagramChannelClass())
                 .option(ChannelOption.AUTO_READ, false)
                 .handler(new Collector(received, null, readCompletes))
@@ -631,7 +657,7 @@ class IoUringDatagramReaderTest {
         return ch;
     }
 
-    private Channel usoSender(String host) throws Exception {
+    Channel usoSender(String host) throws Exception {
         Channel ch = new Bootstrap().group(epoll).channel(Transport.EPOLL.datagramChannelClass())
                 .handler(new ChannelInboundHandlerAdapter())
                 .bind(new InetSocketAddress(host, 0)).sync().channel();
@@ -639,19 +665,19 @@ class IoUringDatagramReaderTest {
         return ch;
     }
 
-    private java.nio.channels.DatagramChannel jdkSender(String host) throws Exception {
+    java.nio.channels.DatagramChannel jdkSender(String host) throws Exception {
         java.nio.channels.DatagramChannel ch = java.nio.channels.DatagramChannel.open();
         jdkChannels.add(ch);
         ch.bind(new InetSocketAddress(host, 0));
         return ch;
     }
 
-    private static void sendSegmented(Channel tx, byte[] data, int segmentSize, SocketAddress to) throws Exception {
+    static void sendSegmented(Channel tx, byte[] data, int segmentSize, SocketAddress to) throws Exception {
         ByteBuf buf = tx.alloc().directBuffer(data.length).writeBytes(data);
         tx.writeAndFlush(new SegmentedDatagramPacket(buf, segmentSize, (InetSocketAddress) to)).sync();
     }
 
-    private static void requireUso() {
+    static void requireUso() {
         Prerequisites.requireTransport("epoll", Transport.EPOLL.unavailabilityCause());
         OffloadCapabilities caps = OffloadCapabilities.get();
         Prerequisites.require(caps.isKernelSegmentationAvailable(Transport.EPOLL), "UDP_SEGMENT on epoll: "
@@ -659,7 +685,7 @@ class IoUringDatagramReaderTest {
         Prerequisites.require(caps.isUdpGroSupported(), "UDP_GRO: " + caps.udpGroProblem());
     }
 
-    private static boolean hasLoopback6() {
+    static boolean hasLoopback6() {
         try (java.nio.channels.DatagramChannel ch = java.nio.channels.DatagramChannel.open()) {
             ch.bind(new InetSocketAddress(InetAddress.getByName("::1"), 0));
             return true;
@@ -668,17 +694,17 @@ class IoUringDatagramReaderTest {
         }
     }
 
-    private DatagramPacket take() throws InterruptedException {
+    DatagramPacket take() throws InterruptedException {
         Object o = received.poll(TIMEOUT_MS, TimeUnit.MILLISECONDS);
         assertNotNull(o, "nothing received in " + TIMEOUT_MS + " ms");
         return assertInstanceOf(DatagramPacket.class, o);
     }
 
-    private static <T> T onLoop(Channel ch, Callable<T> task) throws Exception {
+    static <T> T onLoop(Channel ch, Callable<T> task) throws Exception {
         return ch.eventLoop().submit(task).get(TIMEOUT_MS, TimeUnit.MILLISECONDS);
     }
 
-    private static void awaitTrue(Callable<Boolean> condition, String what) throws Exception {
+    static void awaitTrue(Callable<Boolean> condition, String what) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(TIMEOUT_MS);
         while (!condition.call()) {
             if (System.nanoTime() > deadline) {
@@ -688,7 +714,7 @@ class IoUringDatagramReaderTest {
         }
     }
 
-    private static byte[] pattern(int length, int seed) {
+    static byte[] pattern(int length, int seed) {
         byte[] b = new byte[length];
         for (int i = 0; i < length; i++) {
             b[i] = (byte) (i * 31 + seed * 7 + (i >>> 8));
@@ -696,14 +722,14 @@ class IoUringDatagramReaderTest {
         return b;
     }
 
-    private static byte[] bytes(ByteBuf buf) {
+    static byte[] bytes(ByteBuf buf) {
         byte[] b = new byte[buf.readableBytes()];
         buf.getBytes(buf.readerIndex(), b);
         return b;
     }
 
     /** Queues every message and, when asked, every exception. */
-    private static final class Collector extends ChannelInboundHandlerAdapter {
+    static final class Collector extends ChannelInboundHandlerAdapter {
         private final BlockingQueue<Object> messages;
         private final BlockingQueue<Throwable> errors;
         private final AtomicInteger readCompletes;
