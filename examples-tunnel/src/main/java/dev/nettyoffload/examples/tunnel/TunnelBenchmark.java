@@ -25,7 +25,9 @@ import java.util.regex.Pattern;
  *     [--seconds 5] [--parallel 1] [--reverse] [--underlay-gro on|off] [--modes on,complete,off,kernel]
  *     [-Dtunnel.endpointJvmOptions="-XX:StartFlightRecording=filename=/tmp/%n.jfr"]
  * </pre>
- * {@code --modes} picks the tunnels (default all four); {@code tunnel.endpointJvmOptions} adds JVM options to the
+ * {@code --modes} picks the tunnels (default all four; {@code slices}: offloads on with {@code --segment-copy off},
+ * {@code unsafe}: offloads on with endpoint JVMs that let Netty use {@code sun.misc.Unsafe}, which Netty 4.2
+ * leaves off by default on Java 25: {@code --sun-misc-unsafe-memory-access=allow}); {@code tunnel.endpointJvmOptions} adds JVM options to the
  * endpoints ({@code %n}: the namespace), e.g. to record them with JFR.
  * The underlay veth ends get {@code gro on} and {@code rx-udp-gro-forwarding on} unless {@code --underlay-gro off}
  * (see {@link TunnelPair#underlayGro}). For the userspace modes each round also prints the receiving endpoint's
@@ -62,11 +64,14 @@ public final class TunnelBenchmark {
                 switch (mode) {
                     case "on" -> pairs.put("offloads on", TunnelPair.userspace());
                     case "complete" -> pairs.put("on, complete", TunnelPair.userspace("--inner-checksums", "complete"));
+                    case "slices" -> pairs.put("on, slices", TunnelPair.userspace("--segment-copy", "off"));
+                    case "unsafe" -> pairs.put("on, unsafe",
+                            TunnelPair.userspace("-J--sun-misc-unsafe-memory-access=allow"));
                     case "off" -> pairs.put("offloads off",
                             TunnelPair.userspace("--tun-offloads", "off", "--udp-offloads", "off"));
                     case "kernel" -> pairs.put("kernel vxlan", TunnelPair.kernelVxlan());
                     default -> throw new IllegalArgumentException("--modes: " + mode
-                            + " (expected: on, complete, off, kernel)");
+                            + " (expected: on, complete, slices, unsafe, off, kernel)");
                 }
             }
             for (Map.Entry<String, TunnelPair> e : pairs.entrySet()) {

@@ -84,7 +84,10 @@ public final class TunnelPair implements AutoCloseable {
         }
     }
 
-    /** Namespaces, underlay and a userspace tunnel between them; {@code extra} go to both endpoints. */
+    /**
+     * Namespaces, underlay and a userspace tunnel between them; {@code extra} go to both endpoints, those that
+     * start with {@code -J} to their JVMs ({@code -J-Xmx1g}).
+     */
     public static TunnelPair userspace(String... extra) throws IOException {
         return userspace(extra, extra);
     }
@@ -136,7 +139,14 @@ public final class TunnelPair implements AutoCloseable {
                 "--tun", "tun0", "--tun-cidr", inner + "/24", "--tun-cidr", inner6 + "/64",
                 "--mtu", Integer.toString(TUN_MTU),
                 "--local", local + ":" + PORT, "--peer", peer + ":" + PORT));
-        cmd.addAll(List.of(extra));
+        int at = cmd.indexOf("-cp");
+        for (String e : extra) {
+            if (e.startsWith("-J")) {
+                cmd.add(at++, e.substring(2));
+            } else {
+                cmd.add(e);
+            }
+        }
         Process p = ns.processBuilder(cmd.toArray(new String[0]))
                 .redirectError(ProcessBuilder.Redirect.INHERIT).start();
         endpoints.add(p);
