@@ -27,7 +27,9 @@ import java.util.regex.Pattern;
  * </pre>
  * {@code --modes} picks the tunnels (default all four; {@code slices}: offloads on with {@code --segment-copy off},
  * {@code unsafe}: offloads on with endpoint JVMs that let Netty use {@code sun.misc.Unsafe}, which Netty 4.2
- * leaves off by default on Java 25: {@code --sun-misc-unsafe-memory-access=allow}); {@code tunnel.endpointJvmOptions} adds JVM options to the
+ * leaves off by default on Java 25: {@code --sun-misc-unsafe-memory-access=allow}; {@code baseline}: offloads on,
+ * default options, endpoints from another build, {@code -Dtunnel.baselineClassPath=...}, to compare two builds in
+ * the same alternating rounds); {@code tunnel.endpointJvmOptions} adds JVM options to the
  * endpoints ({@code %n}: the namespace), e.g. to record them with JFR.
  * The underlay veth ends get {@code gro on} and {@code rx-udp-gro-forwarding on} unless {@code --underlay-gro off}
  * (see {@link TunnelPair#underlayGro}). For the userspace modes each round also prints the receiving endpoint's
@@ -70,8 +72,10 @@ public final class TunnelBenchmark {
                     case "off" -> pairs.put("offloads off",
                             TunnelPair.userspace("--tun-offloads", "off", "--udp-offloads", "off"));
                     case "kernel" -> pairs.put("kernel vxlan", TunnelPair.kernelVxlan());
+                    case "baseline" -> pairs.put("baseline", TunnelPair.userspace(TunnelPair.CLASS_PATH_OPTION
+                            + System.getProperty("tunnel.baselineClassPath")));
                     default -> throw new IllegalArgumentException("--modes: " + mode
-                            + " (expected: on, complete, slices, unsafe, off, kernel)");
+                            + " (expected: on, complete, slices, unsafe, baseline, off, kernel)");
                 }
             }
             for (Map.Entry<String, TunnelPair> e : pairs.entrySet()) {
@@ -104,6 +108,7 @@ public final class TunnelBenchmark {
             ratio(medians, "offloads on", "offloads off", " (target >= 3x)");
             ratio(medians, "offloads on", "on, complete", "");
             ratio(medians, "offloads on", "kernel vxlan", " (target >= 0.5x)");
+            ratio(medians, "offloads on", "baseline", "");
         } finally {
             for (TunnelPair p : pairs.values()) {
                 p.close();

@@ -38,6 +38,9 @@ public final class TunnelPair implements AutoCloseable {
      */
     public static final String ENDPOINT_JVM_OPTIONS_PROPERTY = "tunnel.endpointJvmOptions";
 
+    /** An endpoint option that replaces its JVM's class path: {@code -Jclasspath=PATH}. */
+    public static final String CLASS_PATH_OPTION = "-Jclasspath=";
+
     public final NetNs a;
     public final NetNs b;
     private final List<Process> endpoints = new ArrayList<>();
@@ -86,7 +89,7 @@ public final class TunnelPair implements AutoCloseable {
 
     /**
      * Namespaces, underlay and a userspace tunnel between them; {@code extra} go to both endpoints, those that
-     * start with {@code -J} to their JVMs ({@code -J-Xmx1g}).
+     * start with {@code -J} to their JVMs ({@code -J-Xmx1g}; {@link #CLASS_PATH_OPTION} replaces the class path).
      */
     public static TunnelPair userspace(String... extra) throws IOException {
         return userspace(extra, extra);
@@ -141,7 +144,10 @@ public final class TunnelPair implements AutoCloseable {
                 "--local", local + ":" + PORT, "--peer", peer + ":" + PORT));
         int at = cmd.indexOf("-cp");
         for (String e : extra) {
-            if (e.startsWith("-J")) {
+            if (e.startsWith(CLASS_PATH_OPTION)) {
+                // Another build of the endpoint (TunnelBenchmark's baseline mode).
+                cmd.set(at + 1, e.substring(CLASS_PATH_OPTION.length()));
+            } else if (e.startsWith("-J")) {
                 cmd.add(at++, e.substring(2));
             } else {
                 cmd.add(e);
