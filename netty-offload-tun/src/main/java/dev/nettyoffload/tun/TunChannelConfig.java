@@ -177,7 +177,10 @@ public final class TunChannelConfig extends DefaultChannelConfig {
         return partialChecksumWrites;
     }
 
-    /** Sets whether plain TCP/UDP packets are written with {@code NEEDS_CSUM}: {@link TunChannelOption#PARTIAL_CHECKSUM_WRITES}. */
+    /**
+     * Sets whether plain TCP/UDP packets are written with {@code NEEDS_CSUM}:
+     * {@link TunChannelOption#PARTIAL_CHECKSUM_WRITES}.
+     */
     public TunChannelConfig setPartialChecksumWrites(boolean partialChecksumWrites) {
         this.partialChecksumWrites = partialChecksumWrites;
         return this;

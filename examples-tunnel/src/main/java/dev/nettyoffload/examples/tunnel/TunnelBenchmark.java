@@ -18,8 +18,9 @@ import java.util.regex.Pattern;
  * rounds: the userspace tunnel with offloads on (TUN TSO/USO, UDP_SEGMENT, UDP_GRO, raw-packet GRO; inner
  * checksums partial end to end), the same with complete inner checksums ({@code --inner-checksums complete}:
  * computed by the sender, verified by the receiver), the tunnel with offloads off (one packet per system call
- * everywhere), and the kernel's own VXLAN tunnel as the anchor. Prints per mode the median receive rate with min-max, and CPU seconds per GB: of the two endpoint JVMs
- * (userspace modes), and of the whole machine (all modes: iperf3, kernel and endpoints).
+ * everywhere), and the kernel's own VXLAN tunnel as the anchor. Prints per mode the median receive rate with
+ * min-max, and CPU seconds per GB: of the two endpoint JVMs (userspace modes), and of the whole machine (all
+ * modes: iperf3, kernel and endpoints).
  * <pre>
  * java --enable-native-access=ALL-UNNAMED -cp ... dev.nettyoffload.examples.tunnel.TunnelBenchmark [--rounds 5]
  *     [--seconds 5] [--parallel 1] [--reverse] [--underlay-gro on|off] [--modes on,complete,off,kernel]
