@@ -30,11 +30,11 @@ import io.netty.buffer.ByteBuf;
  * drops a datagram that fails ({@code Udp InCsumErrors}) before the socket sees it, also inside a
  * {@code UDP_GRO} batch. A flagged packet was never summed by anyone before the sender's kernel computed the
  * outer checksum over it, exactly as a packet a host sends with {@code CHECKSUM_PARTIAL} is summed only by the
- * NIC. The gap is IPv4's zero UDP checksum ("none", RFC 768), which the receiving kernel accepts unverified: our
- * sender never sends it (Linux computes the UDP checksum of every {@code UDP_SEGMENT} send, and refuses one on a
- * socket with {@code SO_NO_CHECK}), so a zero field means another sender or a corruption of exactly that field;
- * where that matters, use an IPv6 underlay (a zero UDP checksum is dropped there), a sealed tunnel ({@code --key}:
- * the Poly1305 tag authenticates every byte) or {@link #COMPLETE}.
+ * NIC. The one gap is IPv4's zero UDP checksum ("none", RFC 768), which the receiving kernel accepts unverified:
+ * our sender never sends it (Linux computes the UDP checksum of every {@code UDP_SEGMENT} send, and refuses one on
+ * a socket with {@code SO_NO_CHECK}), and the endpoint's socket drops any that arrive with a
+ * {@link ZeroChecksumFilter} (IPv6 drops them itself). A sealed tunnel ({@code --key}) authenticates every byte
+ * with its Poly1305 tag in any case.
  * <p>
  * <b>COMPLETE</b> ({@code --inner-checksums complete}): the sender computes every segment's checksum, the
  * receiver's GRO verifies every packet: the inner checksums protect the packets independently of the outer one,

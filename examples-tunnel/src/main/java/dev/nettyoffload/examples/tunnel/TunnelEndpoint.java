@@ -24,6 +24,7 @@ import io.netty.channel.epoll.EpollIoHandler;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.lang.ref.Reference;
 import java.nio.charset.StandardCharsets;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
@@ -89,9 +90,12 @@ public final class TunnelEndpoint implements AutoCloseable {
         boolean offload = options.udpOffloads;
         boolean partial = options.innerChecksums == InnerChecksums.Mode.PARTIAL;
 
+        ZeroChecksumFilter.Program filter = ZeroChecksumFilter.program();
         udp = (EpollDatagramChannel) new Bootstrap()
                 .group(group)
                 .channel(EpollDatagramChannel.class)
+                // Only datagrams whose UDP checksum the kernel verified: see InnerChecksums.
+                .option(ZeroChecksumFilter.SO_ATTACH_FILTER, filter.fprog())
                 .option(ChannelOption.SO_RCVBUF, 8 << 20)
                 .option(ChannelOption.SO_SNDBUF, 8 << 20)
                 .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(2 << 20, 4 << 20))
@@ -99,6 +103,7 @@ public final class TunnelEndpoint implements AutoCloseable {
                 .bind(options.local)
                 .sync()
                 .channel();
+        Reference.reachabilityFence(filter);
 
         tun = (TunChannel) new Bootstrap()
                 .group(group)

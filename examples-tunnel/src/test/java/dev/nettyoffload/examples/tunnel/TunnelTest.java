@@ -15,6 +15,7 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
@@ -36,6 +37,7 @@ class TunnelTest {
         Prerequisites.requireNetns();
         Prerequisites.requireCommand("iperf3", "iperf3");
         Prerequisites.requireCommand("ping", "iputils-ping");
+        Prerequisites.requireCommand("python3", "python3");
         Prerequisites.require(TunChannel.isSupported(), "FFM system calls (Java 22+)");
         Prerequisites.requireTransport("epoll", Epoll.unavailabilityCause());
     }
@@ -134,6 +136,17 @@ class TunnelTest {
             ping(p);
             b = p.stats(1);
             assertEquals(1, count(b, "innerChecksumFailures"), b.toString());
+            // The same packet flagged partial, in a datagram without UDP checksum (SO_NO_CHECK, IPv4): nothing
+            // verified it, so the socket filter drops it; without the filter B would trust and deliver it.
+            datagram[3] = TunnelHeader.FLAG_PARTIAL_CHECKSUM;
+            p.a.exec("python3", "-c", "import socket\n"
+                    + "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+                    + "s.setsockopt(socket.SOL_SOCKET, 11, 1)\n" // SO_NO_CHECK
+                    + "s.sendto(bytes.fromhex('" + HexFormat.of().formatHex(datagram) + "'), ('"
+                    + TunnelPair.B_UNDERLAY + "', " + TunnelPair.PORT + "))");
+            ping(p);
+            b = p.stats(1);
+            assertEquals(0, count(b, "partialChecksumsReceived"), b.toString());
         }
     }
 
