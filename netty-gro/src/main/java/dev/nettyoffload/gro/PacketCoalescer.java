@@ -36,6 +36,8 @@ final class PacketCoalescer {
     private final int maxHeldBytes;
     private final int maxSegments;
     private final int bigTcpMaxSize;
+    /** {@link PacketGroConfig#trustL4Checksums()}: no L4 sums (the merger writes partial checksums). */
+    private final boolean trustL4Checksums;
     private final PacketKey key = new PacketKey();
     private final PacketFlowTable table;
     private final PacketMerger merger;
@@ -59,6 +61,7 @@ final class PacketCoalescer {
         maxHeldBytes = config.maxHeldBytes();
         maxSegments = config.maxSegmentsPerPacket();
         bigTcpMaxSize = config.bigTcpMaxSize();
+        trustL4Checksums = config.trustL4Checksums();
         table = new PacketFlowTable(config.maxFlows(), maxSegments);
         merger = new PacketMerger(config.mergedChecksum());
     }
@@ -123,8 +126,12 @@ final class PacketCoalescer {
             reason = PacketPassReason.LARGER_THAN_HELD_BYTES;
         }
         if (reason == null) {
-            k.sumL4();
-            reason = PacketRules.checksumReason(k);
+            if (trustL4Checksums) {
+                reason = PacketRules.ipv4HeaderChecksumReason(k);
+            } else {
+                k.sumL4();
+                reason = PacketRules.checksumReason(k);
+            }
             if (reason != null) {
                 c.checksumFailures++;
                 lastChecksumFailureTcp = k.tcp;

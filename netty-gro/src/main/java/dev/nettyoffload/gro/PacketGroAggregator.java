@@ -23,7 +23,8 @@ import java.util.concurrent.TimeUnit;
  * {@link PacketGroConfig#vxlanPort()}). The merged {@link GsoPacket}'s lengths and checksums are rewritten so that
  * it is a valid packet on its own, and its metadata lets a GSO encoder cut it back into the identical packets.
  * A packet that merges with nothing leaves as the {@link ByteBuf} it came in, and so does anything that cannot
- * be merged (counted per {@link PacketPassReason}). Every checksum is validated before a packet is held. A
+ * be merged (counted per {@link PacketPassReason}). Every checksum is validated before a packet is held (TCP/UDP
+ * ones not with {@link PacketGroConfig#trustL4Checksums()}). A
  * merged packet is at most 65535 bytes of IP datagram, or up to {@link PacketGroConfig#bigTcpMaxSize()} for
  * plain IPv6 TCP with a jumbo payload option (Linux BIG TCP). Order within a flow is kept.
  * <p>

@@ -59,6 +59,7 @@ public final class PacketGroConfig {
     private final MergedChecksum mergedChecksum;
     private final long flushDelayNanos;
     private final int bigTcpMaxSize;
+    private final boolean trustL4Checksums;
 
     private PacketGroConfig(Builder b) {
         this.linkType = b.linkType;
@@ -69,6 +70,7 @@ public final class PacketGroConfig {
         this.mergedChecksum = b.mergedChecksum;
         this.flushDelayNanos = b.flushDelayNanos;
         this.bigTcpMaxSize = b.bigTcpMaxSize;
+        this.trustL4Checksums = b.trustL4Checksums;
     }
 
     /** A builder with the defaults. */
@@ -124,12 +126,20 @@ public final class PacketGroConfig {
         return bigTcpMaxSize;
     }
 
+    /**
+     * Whether TCP/UDP checksums are taken as they are instead of verified (default false): the kernel's
+     * {@code CHECKSUM_UNNECESSARY} and {@code CHECKSUM_PARTIAL}. IPv4 header checksums are still verified.
+     */
+    public boolean trustL4Checksums() {
+        return trustL4Checksums;
+    }
+
     @Override
     public String toString() {
         return "PacketGroConfig(linkType=" + linkType + ", vxlanPort=" + vxlanPort + ", maxFlows=" + maxFlows
                 + ", maxHeldBytes=" + maxHeldBytes + ", maxSegmentsPerPacket=" + maxSegmentsPerPacket
                 + ", mergedChecksum=" + mergedChecksum + ", flushDelayNanos=" + flushDelayNanos
-                + ", bigTcpMaxSize=" + bigTcpMaxSize + ')';
+                + ", bigTcpMaxSize=" + bigTcpMaxSize + (trustL4Checksums ? ", trustL4Checksums" : "") + ')';
     }
 
     /** Builder of {@link PacketGroConfig}; not thread-safe. */
@@ -142,6 +152,7 @@ public final class PacketGroConfig {
         private MergedChecksum mergedChecksum = DEFAULT_MERGED_CHECKSUM;
         private long flushDelayNanos = DEFAULT_FLUSH_DELAY_NANOS;
         private int bigTcpMaxSize = DEFAULT_BIG_TCP_MAX_SIZE;
+        private boolean trustL4Checksums;
 
         private Builder() {
         }
@@ -155,6 +166,7 @@ public final class PacketGroConfig {
             mergedChecksum = c.mergedChecksum;
             flushDelayNanos = c.flushDelayNanos;
             bigTcpMaxSize = c.bigTcpMaxSize;
+            trustL4Checksums = c.trustL4Checksums;
         }
 
         /** What packets start with. */
@@ -237,7 +249,28 @@ public final class PacketGroConfig {
             return this;
         }
 
+        /**
+         * Takes the TCP/UDP checksums of every packet as they are, neither summed nor verified (default false),
+         * for input whose integrity the caller has established (verified, or covered by a tunnel's outer
+         * checksum) or whose checksums are still partial ({@code CHECKSUM_PARTIAL}); without the sums a merged
+         * packet can only carry a partial checksum, so {@link #build()} requires {@link MergedChecksum#PARTIAL}.
+         * Saves a pass over every payload byte.
+         */
+        public Builder trustL4Checksums(boolean trust) {
+            this.trustL4Checksums = trust;
+            return this;
+        }
+
+        /**
+         * The configuration.
+         *
+         * @throws IllegalArgumentException for {@link #trustL4Checksums(boolean)} with {@link MergedChecksum#COMPLETE}
+         */
         public PacketGroConfig build() {
+            if (trustL4Checksums && mergedChecksum != MergedChecksum.PARTIAL) {
+                throw new IllegalArgumentException("trustL4Checksums needs mergedChecksum PARTIAL (was: "
+                        + mergedChecksum + ')');
+            }
             return new PacketGroConfig(this);
         }
     }

@@ -80,12 +80,7 @@ final class PacketRules {
         final PacketLayout l = k.layout;
         final ByteBuf buf = k.buf;
         final int b = k.base;
-        if (l.l3Version() == 4
-                && !InternetChecksum.verifies(InternetChecksum.sum(buf, b + l.l3(), Ipv4Header.MIN_LENGTH))) {
-            return PacketPassReason.BAD_CHECKSUM;
-        }
-        if (l.tunnelType() != TunnelType.NONE && l.outerL3Version() == 4
-                && !InternetChecksum.verifies(InternetChecksum.sum(buf, b + l.outerL3(), Ipv4Header.MIN_LENGTH))) {
+        if (ipv4HeaderChecksumReason(k) != null) {
             return PacketPassReason.BAD_CHECKSUM;
         }
         final int l4 = l.l4();
@@ -106,6 +101,26 @@ final class PacketRules {
             if (!InternetChecksum.verifies(s)) {
                 return PacketPassReason.BAD_CHECKSUM;
             }
+        }
+        return null;
+    }
+
+    /**
+     * {@link PacketPassReason#BAD_CHECKSUM} when an IPv4 header checksum (the only one, or inner or outer of a
+     * tunnel) does not verify, else {@code null}: all that is checked with
+     * {@link PacketGroConfig#trustL4Checksums()}.
+     */
+    static PacketPassReason ipv4HeaderChecksumReason(PacketKey k) {
+        final PacketLayout l = k.layout;
+        final ByteBuf buf = k.buf;
+        final int b = k.base;
+        if (l.l3Version() == 4
+                && !InternetChecksum.verifies(InternetChecksum.sum(buf, b + l.l3(), Ipv4Header.MIN_LENGTH))) {
+            return PacketPassReason.BAD_CHECKSUM;
+        }
+        if (l.tunnelType() != TunnelType.NONE && l.outerL3Version() == 4
+                && !InternetChecksum.verifies(InternetChecksum.sum(buf, b + l.outerL3(), Ipv4Header.MIN_LENGTH))) {
+            return PacketPassReason.BAD_CHECKSUM;
         }
         return null;
     }

@@ -57,7 +57,8 @@ import java.util.Set;
  * segment's checksum. Any other packet is fired as a {@link ByteBuf} starting at the IP header, its checksum
  * completed when the kernel left it to us.
  * <p>
- * <b>Writes</b> take {@link ByteBuf} (one packet, written as is) and {@link GsoPacket}. A GsoPacket whose type
+ * <b>Writes</b> take {@link ByteBuf} (one packet, written as is, or with {@code NEEDS_CSUM} per
+ * {@link TunChannelOption#PARTIAL_CHECKSUM_WRITES}) and {@link GsoPacket}. A GsoPacket whose type
  * the kernel accepted as offload ({@code TSO4}/{@code TSO6}/{@code USO*}) is written whole, with a GSO header and
  * {@code NEEDS_CSUM}: the channel rewrites its TCP/UDP checksum field, in place, to the pseudo-header sum, so a
  * packet with a complete checksum (what {@code PacketGroAggregator} emits) and one with a partial checksum (what
@@ -343,6 +344,7 @@ public final class TunChannel extends AbstractChannel {
 
     @Override
     protected void doWrite(ChannelOutboundBuffer in) throws Exception {
+        boolean partial = config.isPartialChecksumWrites();
         try {
             for (;;) {
                 Object msg = in.current();
@@ -356,7 +358,7 @@ public final class TunChannel extends AbstractChannel {
                     if (msg instanceof GsoPacket packet) {
                         writer.write(packet, alloc());
                     } else {
-                        writer.write((ByteBuf) msg, alloc());
+                        writer.write((ByteBuf) msg, partial, alloc());
                     }
                     in.remove();
                 } catch (IOException | PacketOffloadException e) {

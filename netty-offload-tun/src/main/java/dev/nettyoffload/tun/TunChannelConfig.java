@@ -21,6 +21,7 @@ public final class TunChannelConfig extends DefaultChannelConfig {
     private volatile int vnetHeaderSize = VirtioNetHeader.LENGTH;
     private volatile int maxReadsPerWakeup = DEFAULT_MAX_READS_PER_WAKEUP;
     private volatile boolean completeChecksums;
+    private volatile boolean partialChecksumWrites;
 
     TunChannelConfig(TunChannel channel) {
         super(channel);
@@ -31,7 +32,7 @@ public final class TunChannelConfig extends DefaultChannelConfig {
     public Map<ChannelOption<?>, Object> getOptions() {
         return getOptions(super.getOptions(), TunChannelOption.OFFLOADS, TunChannelOption.MTU,
                 TunChannelOption.MULTI_QUEUE, TunChannelOption.VNET_HDR_SIZE, TunChannelOption.MAX_READS_PER_WAKEUP,
-                TunChannelOption.COMPLETE_CHECKSUMS);
+                TunChannelOption.COMPLETE_CHECKSUMS, TunChannelOption.PARTIAL_CHECKSUM_WRITES);
     }
 
     @Override
@@ -55,6 +56,9 @@ public final class TunChannelConfig extends DefaultChannelConfig {
         if (option == TunChannelOption.COMPLETE_CHECKSUMS) {
             return (T) Boolean.valueOf(completeChecksums);
         }
+        if (option == TunChannelOption.PARTIAL_CHECKSUM_WRITES) {
+            return (T) Boolean.valueOf(partialChecksumWrites);
+        }
         return super.getOption(option);
     }
 
@@ -74,6 +78,8 @@ public final class TunChannelConfig extends DefaultChannelConfig {
             setMaxReadsPerWakeup((Integer) value);
         } else if (option == TunChannelOption.COMPLETE_CHECKSUMS) {
             setCompleteChecksums((Boolean) value);
+        } else if (option == TunChannelOption.PARTIAL_CHECKSUM_WRITES) {
+            setPartialChecksumWrites((Boolean) value);
         } else {
             return super.setOption(option, value);
         }
@@ -163,6 +169,20 @@ public final class TunChannelConfig extends DefaultChannelConfig {
     /** Sets whether read super-packets get their checksum completed. */
     public TunChannelConfig setCompleteChecksums(boolean completeChecksums) {
         this.completeChecksums = completeChecksums;
+        return this;
+    }
+
+    /** Whether plain TCP/UDP packets are written with {@code NEEDS_CSUM}. */
+    public boolean isPartialChecksumWrites() {
+        return partialChecksumWrites;
+    }
+
+    /**
+     * Sets whether plain TCP/UDP packets are written with {@code NEEDS_CSUM}:
+     * {@link TunChannelOption#PARTIAL_CHECKSUM_WRITES}.
+     */
+    public TunChannelConfig setPartialChecksumWrites(boolean partialChecksumWrites) {
+        this.partialChecksumWrites = partialChecksumWrites;
         return this;
     }
 

@@ -47,6 +47,18 @@ public final class TunChannelOption<T> extends ChannelOption<T> {
     public static final ChannelOption<Boolean> COMPLETE_CHECKSUMS =
             valueOf(TunChannelOption.class, "TUN_COMPLETE_CHECKSUMS");
 
+    /**
+     * Whether plain TCP/UDP packets ({@link io.netty.buffer.ByteBuf} writes) go down with {@code NEEDS_CSUM}, as
+     * super-packets always do (default false): the channel rewrites the checksum field to the pseudo-header sum
+     * and the kernel takes the packet as {@code CHECKSUM_PARTIAL}, so it delivers it locally without verifying
+     * and completes the checksum if it forwards it. For a writer whose packets may carry partial checksums and
+     * whose integrity is established otherwise (verified, or covered by a tunnel's outer checksum or AEAD tag):
+     * the checksum a packet carries is not looked at. Fragments, extension headers and other protocols are
+     * written as they are.
+     */
+    public static final ChannelOption<Boolean> PARTIAL_CHECKSUM_WRITES =
+            valueOf(TunChannelOption.class, "TUN_PARTIAL_CHECKSUM_WRITES");
+
     @SuppressWarnings("deprecation")
     private TunChannelOption() {
         super(null);

@@ -21,6 +21,7 @@ public final class TunCounters {
     long segmentedWrites;
     long segmentsWritten;
     long gsoWriteRefusals;
+    long partialChecksumWrites;
     long writesDropped;
     long writeErrors;
     /** Written after a burst of updates, read before a snapshot: the happens-before edge between the two. */
@@ -45,6 +46,7 @@ public final class TunCounters {
         segmentedWrites = c.segmentedWrites;
         segmentsWritten = c.segmentsWritten;
         gsoWriteRefusals = c.gsoWriteRefusals;
+        partialChecksumWrites = c.partialChecksumWrites;
         writesDropped = c.writesDropped;
         writeErrors = c.writeErrors;
     }
@@ -138,6 +140,11 @@ public final class TunCounters {
         return gsoWriteRefusals;
     }
 
+    /** Plain packets written with {@code NEEDS_CSUM} ({@link TunChannelOption#PARTIAL_CHECKSUM_WRITES}). */
+    public long partialChecksumWrites() {
+        return partialChecksumWrites;
+    }
+
     /** Packets the device had no room for ({@code EAGAIN}) or took while down ({@code EIO}), dropped as a NIC drops them. */
     public long writesDropped() {
         return writesDropped;
@@ -156,6 +163,7 @@ public final class TunCounters {
                 + ", budgetExhausted=" + budgetExhausted + ", writes=" + writes + ", bytesWritten=" + bytesWritten
                 + ", gsoWrites=" + gsoWrites + ", segmentedWrites=" + segmentedWrites
                 + ", segmentsWritten=" + segmentsWritten + ", gsoWriteRefusals=" + gsoWriteRefusals
+                + ", partialChecksumWrites=" + partialChecksumWrites
                 + ", writesDropped=" + writesDropped + ", writeErrors=" + writeErrors + ')';
     }
 }

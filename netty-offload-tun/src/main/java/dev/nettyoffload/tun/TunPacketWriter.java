@@ -3,8 +3,12 @@ package dev.nettyoffload.tun;
 import dev.nettyoffload.core.Errno;
 import dev.nettyoffload.core.packet.GsoPacket;
 import dev.nettyoffload.core.packet.GsoType;
+import dev.nettyoffload.core.packet.IpProtocol;
+import dev.nettyoffload.core.packet.Ipv4Header;
+import dev.nettyoffload.core.packet.Ipv6Header;
 import dev.nettyoffload.core.packet.LinkType;
 import dev.nettyoffload.core.packet.PacketLayout;
+import dev.nettyoffload.core.packet.PacketOffloadException;
 import dev.nettyoffload.core.packet.TunnelType;
 import dev.nettyoffload.ffm.Syscalls;
 import dev.nettyoffload.gso.PacketSegmenter;
@@ -38,6 +42,7 @@ final class TunPacketWriter {
     private final TunIovecs iovecs;
     private final PacketSegmenter segmenter = new PacketSegmenter();
     private final List<Object> segments = new ArrayList<>();
+    private final PacketLayout layout = new PacketLayout();
     private ByteBuf copyBuffer;
     private boolean gsoWriteTcpv4;
     private boolean gsoWriteTcpv6;
@@ -55,9 +60,56 @@ final class TunPacketWriter {
         gsoWriteUdp = (accepted & TunOffload.USO4.flag()) != 0;
     }
 
-    /** Writes one packet, plain as it is. */
-    void write(ByteBuf packet, ByteBufAllocator alloc) throws IOException {
+    /**
+     * Writes one packet: as it is, or, with {@code partial}, a TCP/UDP packet with {@code NEEDS_CSUM} and its
+     * checksum field rewritten in place to the pseudo-header sum ({@link TunChannelOption#PARTIAL_CHECKSUM_WRITES}).
+     */
+    void write(ByteBuf packet, boolean partial, ByteBufAllocator alloc) throws IOException {
+        if (partial && isPlainTcpOrUdp(packet)) {
+            PacketLayout l;
+            try {
+                l = layout.parse(packet, LinkType.RAW_IP, TunnelType.NONE, null);
+            } catch (PacketOffloadException e) {
+                // Malformed: as it is, and the kernel judges it.
+                writePacket(packet, 0, 0, 0, 0, 0, alloc);
+                return;
+            }
+            if (!packet.isReadOnly()) {
+                int csumOffset = PartialChecksum.makePartial(packet, packet.readerIndex(), l);
+                if (writePacket(packet, VirtioNetHeader.F_NEEDS_CSUM, VirtioNetHeader.GSO_NONE, l.headerLength(), 0,
+                        l.l4() | csumOffset << 16, alloc) > 0) {
+                    counters.partialChecksumWrites++;
+                }
+                return;
+            }
+        }
         writePacket(packet, 0, 0, 0, 0, 0, alloc);
+    }
+
+    /**
+     * Whether the packet is an unfragmented IPv4 packet or an IPv6 packet without extension headers that carries
+     * TCP or UDP: checked on the bytes before a parse, which would throw for everything else.
+     */
+    private static boolean isPlainTcpOrUdp(ByteBuf p) {
+        int i = p.readerIndex();
+        int n = p.readableBytes();
+        if (n < Ipv4Header.MIN_LENGTH) {
+            return false;
+        }
+        int version = p.getUnsignedByte(i) >>> 4;
+        int protocol;
+        if (version == 4) {
+            if ((p.getUnsignedShort(i + Ipv4Header.FRAGMENT_OFFSET)
+                    & (Ipv4Header.MORE_FRAGMENTS | Ipv4Header.FRAGMENT_OFFSET_MASK)) != 0) {
+                return false;
+            }
+            protocol = p.getUnsignedByte(i + Ipv4Header.PROTOCOL_OFFSET);
+        } else if (version == 6 && n >= Ipv6Header.LENGTH) {
+            protocol = p.getUnsignedByte(i + Ipv6Header.NEXT_HEADER_OFFSET);
+        } else {
+            return false;
+        }
+        return protocol == IpProtocol.TCP || protocol == IpProtocol.UDP;
     }
 
     /** Writes a super-packet whole when the kernel takes it, else its segments. */

@@ -83,6 +83,18 @@ class TunChannelNetnsTest {
         assertNull(r.bridge.problem, r.bridge.problem);
     }
 
+    @Test
+    void twelveByteVnetHeader() throws Exception {
+        // struct virtio_net_hdr_mrg_rxbuf on both devices: the same super-packets, two bytes further on.
+        Result r = transfer(TunOffload.all(), TunOffload.all(), 10_000_000, VirtioNetHeader.MRG_RXBUF_LENGTH);
+        assertEquals(VirtioNetHeader.MRG_RXBUF_LENGTH, r.a.config().vnetHeaderSize());
+        assertTrue(r.a.counters().gsoReads() > 0, "no super-packet read: " + r.a.counters());
+        assertTrue(r.b.counters().gsoWrites() > 0, "no super-packet written: " + r.b.counters());
+        assertEquals(0, r.a.counters().malformedReads() + r.b.counters().malformedReads());
+        assertEquals(0, r.a.counters().writeErrors() + r.b.counters().writeErrors());
+        assertNull(r.bridge.problem, r.bridge.problem);
+    }
+
     private static final class Result {
         TunChannel a;
         TunChannel b;
@@ -91,13 +103,18 @@ class TunChannelNetnsTest {
 
     private static Result transfer(Set<TunOffload> offloadsA, Set<TunOffload> offloadsB, long bytes)
             throws Exception {
+        return transfer(offloadsA, offloadsB, bytes, VirtioNetHeader.LENGTH);
+    }
+
+    private static Result transfer(Set<TunOffload> offloadsA, Set<TunOffload> offloadsB, long bytes,
+                                   int vnetHeaderSize) throws Exception {
         String nameA = NetNs.uniqueDeviceName("ta");
         String nameB = NetNs.uniqueDeviceName("tb");
         Result r = new Result();
         r.bridge = new Bridge();
         try (NetNs nsA = NetNs.create("tuna"); NetNs nsB = NetNs.create("tunb")) {
-            r.a = bind(nameA, offloadsA);
-            r.b = bind(nameB, offloadsB);
+            r.a = bind(nameA, offloadsA, vnetHeaderSize);
+            r.b = bind(nameB, offloadsB, vnetHeaderSize);
             try {
                 r.bridge.a = r.a;
                 r.bridge.b = r.b;
@@ -132,11 +149,12 @@ class TunChannelNetnsTest {
         return r;
     }
 
-    private static TunChannel bind(String name, Set<TunOffload> offloads) {
+    private static TunChannel bind(String name, Set<TunOffload> offloads, int vnetHeaderSize) {
         return (TunChannel) new Bootstrap()
                 .group(group)
                 .channel(TunChannel.class)
                 .option(TunChannelOption.OFFLOADS, offloads)
+                .option(TunChannelOption.VNET_HDR_SIZE, vnetHeaderSize)
                 .handler(new ChannelInboundHandlerAdapter())
                 .bind(new TunAddress(name))
                 .syncUninterruptibly()

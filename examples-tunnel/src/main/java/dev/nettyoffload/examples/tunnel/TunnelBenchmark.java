@@ -14,15 +14,24 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * iperf3 TCP through three tunnels between two namespaces over the same kind of veth underlay, in alternating
- * rounds: the userspace tunnel with offloads on (TUN TSO/USO, UDP_SEGMENT, UDP_GRO, raw-packet GRO), the same
- * tunnel with offloads off (one packet per system call everywhere), and the kernel's own VXLAN tunnel as the
- * anchor. Prints per mode the median receive rate with min-max, and CPU seconds per GB: of the two endpoint JVMs
- * (userspace modes), and of the whole machine (all modes: iperf3, kernel and endpoints).
+ * iperf3 TCP through four tunnels between two namespaces over the same kind of veth underlay, in alternating
+ * rounds: the userspace tunnel with offloads on (TUN TSO/USO, UDP_SEGMENT, UDP_GRO, raw-packet GRO; inner
+ * checksums partial end to end), the same with complete inner checksums ({@code --inner-checksums complete}:
+ * computed by the sender, verified by the receiver), the tunnel with offloads off (one packet per system call
+ * everywhere), and the kernel's own VXLAN tunnel as the anchor. Prints per mode the median receive rate with
+ * min-max, and CPU seconds per GB: of the two endpoint JVMs (userspace modes), and of the whole machine (all
+ * modes: iperf3, kernel and endpoints).
  * <pre>
  * java --enable-native-access=ALL-UNNAMED -cp ... dev.nettyoffload.examples.tunnel.TunnelBenchmark [--rounds 5]
- *     [--seconds 5] [--parallel 1] [--reverse] [--underlay-gro on|off]
+ *     [--seconds 5] [--parallel 1] [--reverse] [--underlay-gro on|off] [--modes on,complete,off,kernel]
+ *     [-Dtunnel.endpointJvmOptions="-XX:StartFlightRecording=filename=/tmp/%n.jfr"]
  * </pre>
+ * {@code --modes} picks the tunnels (default all four; {@code slices}: offloads on with {@code --segment-copy off},
+ * {@code unsafe}: offloads on with endpoint JVMs that let Netty use {@code sun.misc.Unsafe}, which Netty 4.2
+ * leaves off by default on Java 25: {@code --sun-misc-unsafe-memory-access=allow}; {@code baseline}: offloads on,
+ * default options, endpoints from another build, {@code -Dtunnel.baselineClassPath=...}, to compare two builds in
+ * the same alternating rounds); {@code tunnel.endpointJvmOptions} adds JVM options to the
+ * endpoints ({@code %n}: the namespace), e.g. to record them with JFR.
  * The underlay veth ends get {@code gro on} and {@code rx-udp-gro-forwarding on} unless {@code --underlay-gro off}
  * (see {@link TunnelPair#underlayGro}). For the userspace modes each round also prints the receiving endpoint's
  * UDP datagrams per read (its {@code UDP_GRO} batch size; 1 with offloads off).
@@ -39,12 +48,14 @@ public final class TunnelBenchmark {
         int seconds = 5;
         int parallel = 1;
         boolean reverse = false;
+        List<String> modes = List.of("on", "complete", "off", "kernel");
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--rounds" -> rounds = Integer.parseInt(args[++i]);
                 case "--seconds" -> seconds = Integer.parseInt(args[++i]);
                 case "--parallel" -> parallel = Integer.parseInt(args[++i]);
                 case "--reverse" -> reverse = true;
+                case "--modes" -> modes = List.of(args[++i].split(","));
                 case "--underlay-gro" -> System.setProperty(TunnelPair.UNDERLAY_GRO_PROPERTY, args[++i]);
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
@@ -52,9 +63,22 @@ public final class TunnelBenchmark {
         Map<String, TunnelPair> pairs = new LinkedHashMap<>();
         Map<String, List<double[]>> results = new LinkedHashMap<>();
         try {
-            pairs.put("offloads on", TunnelPair.userspace());
-            pairs.put("offloads off", TunnelPair.userspace("--tun-offloads", "off", "--udp-offloads", "off"));
-            pairs.put("kernel vxlan", TunnelPair.kernelVxlan());
+            for (String mode : modes) {
+                switch (mode) {
+                    case "on" -> pairs.put("offloads on", TunnelPair.userspace());
+                    case "complete" -> pairs.put("on, complete", TunnelPair.userspace("--inner-checksums", "complete"));
+                    case "slices" -> pairs.put("on, slices", TunnelPair.userspace("--segment-copy", "off"));
+                    case "unsafe" -> pairs.put("on, unsafe",
+                            TunnelPair.userspace("-J--sun-misc-unsafe-memory-access=allow"));
+                    case "off" -> pairs.put("offloads off",
+                            TunnelPair.userspace("--tun-offloads", "off", "--udp-offloads", "off"));
+                    case "kernel" -> pairs.put("kernel vxlan", TunnelPair.kernelVxlan());
+                    case "baseline" -> pairs.put("baseline", TunnelPair.userspace(TunnelPair.CLASS_PATH_OPTION
+                            + System.getProperty("tunnel.baselineClassPath")));
+                    default -> throw new IllegalArgumentException("--modes: " + mode
+                            + " (expected: on, complete, slices, unsafe, baseline, off, kernel)");
+                }
+            }
             for (Map.Entry<String, TunnelPair> e : pairs.entrySet()) {
                 results.put(e.getKey(), new ArrayList<>());
                 // Warm-up: JIT for the userspace endpoints, ARP and route caches for all.
@@ -81,14 +105,21 @@ public final class TunnelBenchmark {
                 System.out.printf("%-13s %-26s %-26s %-26s%n", e.getKey(), summary(rate, 1e9),
                         summary(column(e.getValue(), 1), 1), summary(column(e.getValue(), 2), 1));
             }
-            System.out.printf("%noffloads on / off:   %.2fx (target >= 3x)%n",
-                    medians.get("offloads on") / medians.get("offloads off"));
-            System.out.printf("offloads on / kernel: %.2fx (target >= 0.5x)%n",
-                    medians.get("offloads on") / medians.get("kernel vxlan"));
+            System.out.println();
+            ratio(medians, "offloads on", "offloads off", " (target >= 3x)");
+            ratio(medians, "offloads on", "on, complete", "");
+            ratio(medians, "offloads on", "kernel vxlan", " (target >= 0.5x)");
+            ratio(medians, "offloads on", "baseline", "");
         } finally {
             for (TunnelPair p : pairs.values()) {
                 p.close();
             }
+        }
+    }
+
+    private static void ratio(Map<String, Double> medians, String a, String b, String note) {
+        if (medians.containsKey(a) && medians.containsKey(b)) {
+            System.out.printf("%s / %s: %.2fx%s%n", a, b, medians.get(a) / medians.get(b), note);
         }
     }
 

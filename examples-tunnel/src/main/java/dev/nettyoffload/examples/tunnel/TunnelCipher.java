@@ -36,14 +36,15 @@ final class TunnelCipher {
     }
 
     /**
-     * Writes header, counter, ciphertext and tag of {@code inner}'s readable bytes to {@code out} (which needs
+     * Writes header (with {@code flags} besides SEALED), counter, ciphertext and tag of {@code inner}'s readable
+     * bytes to {@code out} (which needs
      * {@link TunnelHeader#datagramLength(int, boolean)} writable bytes).
      */
-    void seal(ByteBuf inner, ByteBuf out) throws GeneralSecurityException {
+    void seal(ByteBuf inner, int flags, ByteBuf out) throws GeneralSecurityException {
         int start = out.writerIndex();
         long c = counter++;
-        out.writeShort(TunnelHeader.MAGIC).writeByte(TunnelHeader.VERSION).writeByte(TunnelHeader.FLAG_SEALED)
-                .writeLong(c);
+        out.writeShort(TunnelHeader.MAGIC).writeByte(TunnelHeader.VERSION)
+                .writeByte(TunnelHeader.FLAG_SEALED | flags).writeLong(c);
         setNonce(c);
         seal.init(Cipher.ENCRYPT_MODE, key, new IvParameterSpec(nonce));
         seal.updateAAD(out.nioBuffer(start, TunnelHeader.SEALED_LENGTH));

@@ -14,6 +14,7 @@ public final class TunnelCounters {
     long segmentsCut;
     long unsegmentable;
     long innerPacketsSent;
+    long partialChecksumsSent;
     long udpSends;
     long udpBatchSends;
     long sendsDroppedUnwritable;
@@ -23,6 +24,10 @@ public final class TunnelCounters {
     long udpBatchReads;
     long datagramsReceived;
     long innerPacketsReceived;
+    long partialChecksumsReceived;
+    long innerChecksumsVerified;
+    long innerChecksumsCompleted;
+    long innerChecksumFailures;
     long garbageTooShort;
     long garbageBadHeader;
     long garbageBadInner;
@@ -46,6 +51,7 @@ public final class TunnelCounters {
         m.put("segmentsCut", segmentsCut);
         m.put("unsegmentable", unsegmentable);
         m.put("innerPacketsSent", innerPacketsSent);
+        m.put("partialChecksumsSent", partialChecksumsSent);
         m.put("udpSends", udpSends);
         m.put("udpBatchSends", udpBatchSends);
         m.put("sendsDroppedUnwritable", sendsDroppedUnwritable);
@@ -54,6 +60,10 @@ public final class TunnelCounters {
         m.put("udpBatchReads", udpBatchReads);
         m.put("datagramsReceived", datagramsReceived);
         m.put("innerPacketsReceived", innerPacketsReceived);
+        m.put("partialChecksumsReceived", partialChecksumsReceived);
+        m.put("innerChecksumsVerified", innerChecksumsVerified);
+        m.put("innerChecksumsCompleted", innerChecksumsCompleted);
+        m.put("innerChecksumFailures", innerChecksumFailures);
         m.put("garbageTooShort", garbageTooShort);
         m.put("garbageBadHeader", garbageBadHeader);
         m.put("garbageBadInner", garbageBadInner);

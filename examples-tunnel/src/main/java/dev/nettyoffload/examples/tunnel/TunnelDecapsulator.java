@@ -14,14 +14,20 @@ import java.security.GeneralSecurityException;
  * {@link SegmentedDatagramPacket} batch), checks its {@link TunnelHeader}, and fires the inner IP packet as a
  * {@link ByteBuf}: a retained slice of the batch (no copy) when plain, a new buffer when sealed. Anything else
  * received on the port is dropped and counted by reason: too short, wrong magic/version/mode, an inner packet
- * whose IP version or length does not match the datagram, a tag that does not verify.
+ * whose IP version or length does not match the datagram, a tag that does not verify. Inner TCP/UDP checksums
+ * are trusted, verified or completed per {@link InnerChecksums}; a packet whose checksum fails is dropped and
+ * counted ({@code innerChecksumFailures}).
  */
 final class TunnelDecapsulator extends ChannelInboundHandlerAdapter {
     private final TunnelCipher cipher;
     private final TunnelCounters counters;
+    /** PARTIAL: flagged packets pass as they are, the others are verified; COMPLETE: flagged ones are completed. */
+    private final boolean trustPartial;
+    private final InnerChecksums checksums = new InnerChecksums();
 
-    TunnelDecapsulator(TunnelCipher cipher, TunnelCounters counters) {
+    TunnelDecapsulator(TunnelCipher cipher, InnerChecksums.Mode mode, TunnelCounters counters) {
         this.cipher = cipher;
+        this.trustPartial = mode == InnerChecksums.Mode.PARTIAL;
         this.counters = counters;
     }
 
@@ -62,7 +68,7 @@ final class TunnelDecapsulator extends ChannelInboundHandlerAdapter {
         boolean sealed = (flags & TunnelHeader.FLAG_SEALED) != 0;
         if (content.getUnsignedShort(index) != TunnelHeader.MAGIC
                 || content.getUnsignedByte(index + 2) != TunnelHeader.VERSION
-                || (flags & ~TunnelHeader.FLAG_SEALED) != 0 || sealed != (cipher != null)) {
+                || (flags & ~TunnelHeader.FLAGS_KNOWN) != 0 || sealed != (cipher != null)) {
             counters.garbageBadHeader++;
             return;
         }
@@ -93,6 +99,23 @@ final class TunnelDecapsulator extends ChannelInboundHandlerAdapter {
             inner.release();
             counters.garbageBadInner++;
             return;
+        }
+        if ((flags & TunnelHeader.FLAG_PARTIAL_CHECKSUM) != 0) {
+            // Partial: the outer UDP checksum, which the kernel verified, covered these bytes (see InnerChecksums).
+            if (trustPartial) {
+                counters.partialChecksumsReceived++;
+            } else {
+                checksums.complete(inner);
+                counters.innerChecksumsCompleted++;
+            }
+        } else if (trustPartial) {
+            // What follows trusts every TCP/UDP checksum, so a packet that has a complete one is checked here.
+            counters.innerChecksumsVerified++;
+            if (!checksums.verifies(inner)) {
+                inner.release();
+                counters.innerChecksumFailures++;
+                return;
+            }
         }
         counters.innerPacketsReceived++;
         ctx.fireChannelRead(inner);

@@ -3,7 +3,9 @@ package dev.nettyoffload.examples.tunnel;
 import dev.nettyoffload.core.UdpLimits;
 import dev.nettyoffload.core.packet.GsoPacket;
 import dev.nettyoffload.core.packet.PacketOffloadException;
+import dev.nettyoffload.gso.ChecksumMode;
 import dev.nettyoffload.gso.PacketSegmenter;
+import dev.nettyoffload.gso.PacketSegmenterConfig;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
@@ -19,8 +21,9 @@ import java.util.List;
 
 /**
  * The send side, last in the TUN channel's pipeline: each packet read from TUN (a {@link GsoPacket} is first cut
- * by a {@link PacketSegmenter} into packets of its segment size, which the TUN MTU keeps within the tunnel MTU) is
- * put behind a {@link TunnelHeader} and written to the UDP channel. With batching on, consecutive datagrams of
+ * by a {@link PacketSegmenter} into packets of its segment size, which the TUN MTU keeps within the tunnel MTU,
+ * their TCP/UDP checksums partial or complete per {@link InnerChecksums}) is put behind a {@link TunnelHeader}
+ * and written to the UDP channel. With batching on, consecutive datagrams of
  * one size (a shorter one ends the run; at most 64, and few enough that the frame stays below the device's
  * {@code gso_max_size}, see {@link #maxBatchBytes}) are built back to back in one buffer and written as one
  * {@link SegmentedDatagramPacket}, which the UDP channel's {@code GsoEncoder} sends with {@code UDP_SEGMENT}: one
@@ -34,7 +37,9 @@ final class TunnelEncapsulator extends ChannelInboundHandlerAdapter {
     private final TunnelCounters counters;
     /** The most payload bytes one batch may carry so the kernel keeps it one GSO skb through the device. */
     private final int maxBatchBytes;
-    private final PacketSegmenter segmenter = new PacketSegmenter();
+    private final PacketSegmenter segmenter;
+    /** {@link TunnelHeader#FLAG_PARTIAL_CHECKSUM} on the segments of super-packets, or 0 (COMPLETE). */
+    private final int segmentFlags;
     private final List<Object> segments = new ArrayList<>();
 
     private ByteBuf batch;
@@ -44,8 +49,13 @@ final class TunnelEncapsulator extends ChannelInboundHandlerAdapter {
     private boolean batchEnded;
 
     TunnelEncapsulator(Channel udp, InetSocketAddress peer, boolean batching, TunnelCipher cipher,
-                       TunnelCounters counters) {
+                       InnerChecksums.Mode checksums, boolean segmentCopy, TunnelCounters counters) {
         this.udp = udp;
+        boolean partial = checksums == InnerChecksums.Mode.PARTIAL;
+        // PARTIAL: no payload byte is summed; see InnerChecksums for why the peer may trust such segments.
+        this.segmenter = new PacketSegmenter(PacketSegmenterConfig.newBuilder()
+                .checksumMode(partial ? ChecksumMode.PARTIAL : ChecksumMode.FULL).copyPayload(segmentCopy).build());
+        this.segmentFlags = partial ? TunnelHeader.FLAG_PARTIAL_CHECKSUM : 0;
         this.peer = peer;
         this.batching = batching;
         this.cipher = cipher;
@@ -78,7 +88,7 @@ final class TunnelEncapsulator extends ChannelInboundHandlerAdapter {
                     int n = segmenter.segment(packet, ctx.alloc(), segments);
                     counters.segmentsCut += n;
                     for (int i = 0; i < n; i++) {
-                        send(ctx, (ByteBuf) segments.get(i));
+                        send(ctx, (ByteBuf) segments.get(i), segmentFlags);
                     }
                 } catch (PacketOffloadException e) {
                     counters.unsegmentable++;
@@ -90,7 +100,7 @@ final class TunnelEncapsulator extends ChannelInboundHandlerAdapter {
                 }
             } else if (msg instanceof ByteBuf packet) {
                 counters.tunPacketsIn++;
-                send(ctx, packet);
+                send(ctx, packet, 0);
             }
         } finally {
             ReferenceCountUtil.release(msg);
@@ -112,7 +122,7 @@ final class TunnelEncapsulator extends ChannelInboundHandlerAdapter {
         }
     }
 
-    private void send(ChannelHandlerContext ctx, ByteBuf inner) {
+    private void send(ChannelHandlerContext ctx, ByteBuf inner, int flags) {
         if (!udp.isWritable()) {
             // The socket's queue is over its high-water mark: drop, as a router with a full queue does.
             counters.sendsDroppedUnwritable++;
@@ -121,7 +131,7 @@ final class TunnelEncapsulator extends ChannelInboundHandlerAdapter {
         int size = TunnelHeader.datagramLength(inner.readableBytes(), cipher != null);
         if (!batching) {
             ByteBuf datagram = ctx.alloc().directBuffer(size, size);
-            if (encapsulate(inner, datagram)) {
+            if (encapsulate(inner, flags, datagram)) {
                 counters.udpSends++;
                 udp.write(new DatagramPacket(datagram, peer), udp.voidPromise());
             } else {
@@ -138,7 +148,7 @@ final class TunnelEncapsulator extends ChannelInboundHandlerAdapter {
             batch = ctx.alloc().directBuffer(capacity, capacity);
             batchSegmentSize = size;
         }
-        if (!encapsulate(inner, batch)) {
+        if (!encapsulate(inner, flags, batch)) {
             return;
         }
         batchCount++;
@@ -148,9 +158,9 @@ final class TunnelEncapsulator extends ChannelInboundHandlerAdapter {
     }
 
     /** Writes the datagram for {@code inner} at the end of {@code out}; false when sealing failed. */
-    private boolean encapsulate(ByteBuf inner, ByteBuf out) {
+    private boolean encapsulate(ByteBuf inner, int flags, ByteBuf out) {
         if (cipher == null) {
-            out.writeShort(TunnelHeader.MAGIC).writeByte(TunnelHeader.VERSION).writeByte(0);
+            out.writeShort(TunnelHeader.MAGIC).writeByte(TunnelHeader.VERSION).writeByte(flags);
             // From the source's side: a segment is a composite (headers, payload slice), whose getBytes copies
             // component by component straight into out; out.writeBytes(composite) would first merge it into a
             // new heap ByteBuffer (CompositeByteBuf.nioBuffer) and copy twice.
@@ -162,7 +172,7 @@ final class TunnelEncapsulator extends ChannelInboundHandlerAdapter {
         } else {
             int mark = out.writerIndex();
             try {
-                cipher.seal(inner, out);
+                cipher.seal(inner, flags, out);
             } catch (GeneralSecurityException e) {
                 out.writerIndex(mark);
                 counters.sealFailures++;
@@ -170,6 +180,9 @@ final class TunnelEncapsulator extends ChannelInboundHandlerAdapter {
             }
         }
         counters.innerPacketsSent++;
+        if (flags != 0) {
+            counters.partialChecksumsSent++;
+        }
         return true;
     }
 

@@ -2,7 +2,9 @@ package dev.nettyoffload.examples.tunnel;
 
 import dev.nettyoffload.core.packet.GsoPacket;
 import dev.nettyoffload.ffm.EpollBatchReader;
+import dev.nettyoffload.gro.MergedChecksum;
 import dev.nettyoffload.gro.PacketGroAggregator;
+import dev.nettyoffload.gro.PacketGroConfig;
 import dev.nettyoffload.gso.GsoConfig;
 import dev.nettyoffload.gso.GsoEncoder;
 import dev.nettyoffload.tun.TunAddress;
@@ -22,6 +24,7 @@ import io.netty.channel.epoll.EpollIoHandler;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.lang.ref.Reference;
 import java.nio.charset.StandardCharsets;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
@@ -38,6 +41,9 @@ import java.util.concurrent.TimeUnit;
  * UDP_GRO batch (EpollBatchReader) -> TunnelDecapsulator: inner packets, zero copy
  *                         -> PacketGroAggregator: merged TCP/UDP runs -> TunWriter: one virtio_net_hdr write to TUN
  * </pre>
+ * Inner TCP/UDP checksums stay partial end to end by default, as the kernel keeps them {@code CHECKSUM_PARTIAL}
+ * from socket to device: no Java pass over the payload on either side for TSO traffic ({@link InnerChecksums}
+ * says why that is safe, and what {@code --inner-checksums complete} does instead).
  * With {@code --udp-offloads off} it is the classic per-packet tunnel: Netty's own reader (one datagram per
  * read), no GRO, one datagram per send. {@code --tun-offloads off} makes the TUN device refuse offloads, so it
  * hands over and takes plain packets only. Run as a main inside the namespace that should hold the device: it
@@ -82,10 +88,14 @@ public final class TunnelEndpoint implements AutoCloseable {
         TunnelCipher sendCipher = options.key == null ? null : new TunnelCipher(options.key);
         TunnelCipher receiveCipher = options.key == null ? null : new TunnelCipher(options.key);
         boolean offload = options.udpOffloads;
+        boolean partial = options.innerChecksums == InnerChecksums.Mode.PARTIAL;
 
+        ZeroChecksumFilter.Program filter = ZeroChecksumFilter.program();
         udp = (EpollDatagramChannel) new Bootstrap()
                 .group(group)
                 .channel(EpollDatagramChannel.class)
+                // Only datagrams whose UDP checksum the kernel verified: see InnerChecksums.
+                .option(ZeroChecksumFilter.SO_ATTACH_FILTER, filter.fprog())
                 .option(ChannelOption.SO_RCVBUF, 8 << 20)
                 .option(ChannelOption.SO_SNDBUF, 8 << 20)
                 .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(2 << 20, 4 << 20))
@@ -93,6 +103,7 @@ public final class TunnelEndpoint implements AutoCloseable {
                 .bind(options.local)
                 .sync()
                 .channel();
+        Reference.reachabilityFence(filter);
 
         tun = (TunChannel) new Bootstrap()
                 .group(group)
@@ -100,6 +111,8 @@ public final class TunnelEndpoint implements AutoCloseable {
                 .option(TunChannelOption.OFFLOADS,
                         options.tunOffloads ? TunOffload.all() : EnumSet.noneOf(TunOffload.class))
                 .option(TunChannelOption.MTU, options.mtu)
+                // PARTIAL: every TCP/UDP packet reaching TUN was verified or is covered by the outer checksum.
+                .option(TunChannelOption.PARTIAL_CHECKSUM_WRITES, partial)
                 .handler(new ChannelInboundHandlerAdapter())
                 .bind(new TunAddress(options.tun))
                 .sync()
@@ -111,14 +124,19 @@ public final class TunnelEndpoint implements AutoCloseable {
                 gsoEncoder = new GsoEncoder(GsoConfig.newBuilder().segmentSize(65507).build());
                 udp.pipeline().addLast("gso", gsoEncoder);
             }
-            udp.pipeline().addLast("decapsulate", new TunnelDecapsulator(receiveCipher, counters));
+            udp.pipeline().addLast("decapsulate", new TunnelDecapsulator(receiveCipher, options.innerChecksums,
+                    counters));
             if (offload) {
-                gro = new PacketGroAggregator();
+                gro = new PacketGroAggregator(partial
+                        ? PacketGroConfig.newBuilder().trustL4Checksums(true).mergedChecksum(MergedChecksum.PARTIAL)
+                        .build()
+                        : PacketGroConfig.DEFAULT);
                 udp.pipeline().addLast("gro", gro);
             }
             udp.pipeline().addLast("tun", new TunWriter(tun, counters));
             tun.pipeline().addLast("encapsulate",
-                    new TunnelEncapsulator(udp, options.peer, offload, sendCipher, counters));
+                    new TunnelEncapsulator(udp, options.peer, offload, sendCipher, options.innerChecksums,
+                            options.segmentCopy, counters));
             tun.pipeline().addLast("errors", new ExceptionCounter());
         }).sync();
         if (offload) {
@@ -162,9 +180,12 @@ public final class TunnelEndpoint implements AutoCloseable {
             m.put("tun.writes", t.writes());
             m.put("tun.gsoWrites", t.gsoWrites());
             m.put("tun.segmentedWrites", t.segmentedWrites());
+            m.put("tun.partialChecksumWrites", t.partialChecksumWrites());
+            m.put("tun.checksumsCompleted", t.checksumsCompleted());
             m.put("tun.writesDropped", t.writesDropped());
             m.put("tun.writeErrors", t.writeErrors());
             m.put("tun.offloads", tun.offloads().toString().replace(" ", ""));
+            m.put("innerChecksums", options.innerChecksums);
             if (reader != null) {
                 m.put("reader.batches", reader.batches());
                 m.put("reader.datagrams", reader.datagrams());

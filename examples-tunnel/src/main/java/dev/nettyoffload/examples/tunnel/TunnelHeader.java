@@ -6,6 +6,9 @@ package dev.nettyoffload.examples.tunnel;
  *  0  u16  magic   0x4E4F ("NO")
  *  2  u8   version 1
  *  3  u8   flags   bit 0: sealed with ChaCha20-Poly1305
+ *                  bit 1: the inner TCP/UDP checksum is partial (the folded pseudo-header sum, as Linux's
+ *                         CHECKSUM_PARTIAL): the sender took the packet from a TSO/USO super-packet and did not
+ *                         compute it; see {@link InnerChecksums}
  *  plain:  the inner packet
  *  sealed: u64 counter (the nonce's last 8 bytes), ciphertext of the inner packet, 16-byte tag;
  *          the 12 header bytes are the associated data
@@ -15,6 +18,9 @@ final class TunnelHeader {
     static final int MAGIC = 0x4E4F;
     static final int VERSION = 1;
     static final int FLAG_SEALED = 1;
+    static final int FLAG_PARTIAL_CHECKSUM = 2;
+    /** Every flag this version knows; a datagram with another is not ours. */
+    static final int FLAGS_KNOWN = FLAG_SEALED | FLAG_PARTIAL_CHECKSUM;
     /** Bytes in front of a plain inner packet. */
     static final int LENGTH = 4;
     /** Bytes in front of a sealed inner packet: the header and the counter. */

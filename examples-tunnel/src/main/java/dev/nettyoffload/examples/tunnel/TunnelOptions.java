@@ -14,6 +14,11 @@ import java.util.HexFormat;
  * --tun-offloads on|off ask TUN for checksum/TSO/USO offload (default on)
  * --udp-offloads on|off UDP_SEGMENT sends, UDP_GRO batch reads and raw-packet GRO (default on)
  * --key HEX             64 hex digits: seal every datagram with ChaCha20-Poly1305 (default: plain)
+ * --inner-checksums partial|complete
+ *                       TCP/UDP checksums of the carried packets, see InnerChecksums (default partial; complete
+ *                       when TUN offloads are off, as TUN then hands over complete checksums only)
+ * --segment-copy on|off PacketSegmenter copies each segment (on) or hands out header + payload slices (off), which
+ *                       the encapsulator copies into the batch either way (default on)
  * </pre>
  */
 final class TunnelOptions {
@@ -25,6 +30,8 @@ final class TunnelOptions {
     boolean tunOffloads = true;
     boolean udpOffloads = true;
     byte[] key;
+    InnerChecksums.Mode innerChecksums = InnerChecksums.Mode.PARTIAL;
+    boolean segmentCopy = true;
 
     static TunnelOptions parse(String... args) {
         TunnelOptions o = new TunnelOptions();
@@ -43,11 +50,21 @@ final class TunnelOptions {
                 case "--tun-offloads" -> o.tunOffloads = onOff(name, value);
                 case "--udp-offloads" -> o.udpOffloads = onOff(name, value);
                 case "--key" -> o.key = value.equals("none") ? null : HexFormat.of().parseHex(value);
+                case "--inner-checksums" -> o.innerChecksums = switch (value) {
+                    case "partial" -> InnerChecksums.Mode.PARTIAL;
+                    case "complete" -> InnerChecksums.Mode.COMPLETE;
+                    default -> throw new IllegalArgumentException(name + ": " + value
+                            + " (expected: partial or complete)");
+                };
+                case "--segment-copy" -> o.segmentCopy = onOff(name, value);
                 default -> throw new IllegalArgumentException("unknown option " + name);
             }
         }
         if (o.local == null || o.peer == null) {
             throw new IllegalArgumentException("--local and --peer are required");
+        }
+        if (!o.tunOffloads) {
+            o.innerChecksums = InnerChecksums.Mode.COMPLETE;
         }
         return o;
     }

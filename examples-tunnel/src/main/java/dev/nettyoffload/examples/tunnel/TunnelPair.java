@@ -32,6 +32,14 @@ public final class TunnelPair implements AutoCloseable {
     public static final int TUN_MTU = 1420;
     /** System property: {@code off} leaves the underlay veth's GRO off (its default); see {@link #underlayGro}. */
     public static final String UNDERLAY_GRO_PROPERTY = "tunnel.underlayGro";
+    /**
+     * System property: extra JVM options for the endpoint JVMs, separated by spaces, e.g.
+     * {@code -XX:StartFlightRecording=filename=/tmp/ep.jfr} to profile them during a benchmark.
+     */
+    public static final String ENDPOINT_JVM_OPTIONS_PROPERTY = "tunnel.endpointJvmOptions";
+
+    /** An endpoint option that replaces its JVM's class path: {@code -Jclasspath=PATH}. */
+    public static final String CLASS_PATH_OPTION = "-Jclasspath=";
 
     public final NetNs a;
     public final NetNs b;
@@ -79,12 +87,20 @@ public final class TunnelPair implements AutoCloseable {
         }
     }
 
-    /** Namespaces, underlay and a userspace tunnel between them; {@code extra} go to both endpoints. */
+    /**
+     * Namespaces, underlay and a userspace tunnel between them; {@code extra} go to both endpoints, those that
+     * start with {@code -J} to their JVMs ({@code -J-Xmx1g}; {@link #CLASS_PATH_OPTION} replaces the class path).
+     */
     public static TunnelPair userspace(String... extra) throws IOException {
+        return userspace(extra, extra);
+    }
+
+    /** Namespaces, underlay and a userspace tunnel between them; extra options for endpoint A and B. */
+    public static TunnelPair userspace(String[] extraA, String[] extraB) throws IOException {
         TunnelPair p = underlay();
         try {
-            p.startEndpoint(p.a, A_UNDERLAY, B_UNDERLAY, A_INNER, A_INNER6, extra);
-            p.startEndpoint(p.b, B_UNDERLAY, A_UNDERLAY, B_INNER, B_INNER6, extra);
+            p.startEndpoint(p.a, A_UNDERLAY, B_UNDERLAY, A_INNER, A_INNER6, extraA);
+            p.startEndpoint(p.b, B_UNDERLAY, A_UNDERLAY, B_INNER, B_INNER6, extraB);
             return p;
         } catch (IOException | RuntimeException e) {
             p.close();
@@ -114,17 +130,39 @@ public final class TunnelPair implements AutoCloseable {
             throws IOException {
         List<String> cmd = new ArrayList<>(List.of(System.getProperty("java.home") + "/bin/java",
                 "--enable-native-access=ALL-UNNAMED", "-XX:+UseParallelGC", "-Xmx512m",
-                "-Dio.netty.leakDetection.level=disabled",
-                "-cp", System.getProperty("java.class.path"), TunnelEndpoint.class.getName(),
+                "-Dio.netty.leakDetection.level=disabled"));
+        String jvmOptions = System.getProperty(ENDPOINT_JVM_OPTIONS_PROPERTY, "").trim();
+        if (!jvmOptions.isEmpty()) {
+            // %n in an option becomes the namespace's name, so that two endpoints write two files.
+            for (String o : jvmOptions.split("\\s+")) {
+                cmd.add(o.replace("%n", ns.name()));
+            }
+        }
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), TunnelEndpoint.class.getName(),
                 "--tun", "tun0", "--tun-cidr", inner + "/24", "--tun-cidr", inner6 + "/64",
                 "--mtu", Integer.toString(TUN_MTU),
                 "--local", local + ":" + PORT, "--peer", peer + ":" + PORT));
-        cmd.addAll(List.of(extra));
+        int at = cmd.indexOf("-cp");
+        for (String e : extra) {
+            if (e.startsWith(CLASS_PATH_OPTION)) {
+                // Another build of the endpoint (TunnelBenchmark's baseline mode).
+                cmd.set(at + 1, e.substring(CLASS_PATH_OPTION.length()));
+            } else if (e.startsWith("-J")) {
+                cmd.add(at++, e.substring(2));
+            } else {
+                cmd.add(e);
+            }
+        }
         Process p = ns.processBuilder(cmd.toArray(new String[0]))
                 .redirectError(ProcessBuilder.Redirect.INHERIT).start();
         endpoints.add(p);
-        String line = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))
-                .readLine();
+        BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+        String line = out.readLine();
+        while (line != null && line.startsWith("[")) {
+            // A JVM log line (-Xlog, JFR's "Started recording") before READY; nothing follows READY unasked.
+            System.err.println(ns + ": " + line);
+            line = out.readLine();
+        }
         if (line == null || !line.startsWith("READY")) {
             throw new IOException("endpoint in " + ns + " did not start: " + line);
         }

@@ -4,6 +4,7 @@ import dev.nettyoffload.testkit.CommandRunner;
 import dev.nettyoffload.testkit.NetNs;
 import dev.nettyoffload.testkit.Prerequisites;
 import dev.nettyoffload.testkit.TcpTransfer;
+import dev.nettyoffload.testkit.TestPacket;
 import dev.nettyoffload.tun.TunChannel;
 import io.netty.channel.epoll.Epoll;
 import org.junit.jupiter.api.BeforeAll;
@@ -12,6 +13,9 @@ import org.junit.jupiter.api.Test;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
@@ -33,6 +37,7 @@ class TunnelTest {
         Prerequisites.requireNetns();
         Prerequisites.requireCommand("iperf3", "iperf3");
         Prerequisites.requireCommand("ping", "iputils-ping");
+        Prerequisites.requireCommand("python3", "python3");
         Prerequisites.require(TunChannel.isSupported(), "FFM system calls (Java 22+)");
         Prerequisites.requireTransport("epoll", Epoll.unavailabilityCause());
     }
@@ -64,8 +69,34 @@ class TunnelTest {
             assertEquals(0, count(b, "gro.checksumFailures"), b.toString());
             assertEquals(0, count(a, "tun.writeErrors") + count(b, "tun.writeErrors"));
             assertEquals("[CSUM,TSO4,TSO6,USO4,USO6]", a.get("tun.offloads"));
+            // Partial inner checksums end to end: flagged by A, trusted by B, written with NEEDS_CSUM.
+            assertEquals("PARTIAL", a.get("innerChecksums"));
+            assertTrue(count(a, "partialChecksumsSent") > 0, a.toString());
+            assertEquals(count(a, "partialChecksumsSent"), count(b, "partialChecksumsReceived"), b.toString());
+            assertTrue(count(b, "innerChecksumsVerified") > 0, b.toString());
+            assertEquals(0, count(a, "innerChecksumFailures") + count(b, "innerChecksumFailures"));
             System.out.println("A " + a);
             System.out.println("B " + b);
+        }
+    }
+
+    @Test
+    void partialAndCompleteEndpointsInteroperate() throws Exception {
+        try (TunnelPair p = TunnelPair.userspace(new String[0], new String[] {"--inner-checksums", "complete"})) {
+            ping(p);
+            transfer(p, false, TunnelPair.B_INNER);
+            transfer(p, true, TunnelPair.A_INNER);
+            transfer(p, false, TunnelPair.B_INNER6);
+            Map<String, String> a = p.stats(0);
+            Map<String, String> b = p.stats(1);
+            assertEquals("COMPLETE", b.get("innerChecksums"));
+            // B completes what A left partial, and its GRO verifies it; A verifies B's complete checksums.
+            assertTrue(count(b, "innerChecksumsCompleted") > 0, b.toString());
+            assertEquals(0, count(b, "gro.checksumFailures"), b.toString());
+            assertEquals(0, count(b, "partialChecksumsSent"), b.toString());
+            assertTrue(count(a, "innerChecksumsVerified") > 0, a.toString());
+            assertEquals(0, count(a, "innerChecksumFailures"), a.toString());
+            assertEquals(0, count(b, "tun.partialChecksumWrites"), b.toString());
         }
     }
 
@@ -83,6 +114,39 @@ class TunnelTest {
                     b.toString());
             assertEquals(1, count(b, "garbageTooShort"), b.toString());
             assertEquals(1, count(b, "garbageBadInner"), b.toString());
+            assertEquals(0, count(b, "innerChecksumFailures"), b.toString());
+            // A tunnel datagram without the partial flag whose inner UDP checksum is wrong: dropped by B.
+            TestPacket spec = new TestPacket();
+            spec.tcp = false;
+            byte[] inner = spec.build(new byte[100], spec.original()).bytes;
+            inner[inner.length - 1] ^= 0x55;
+            byte[] datagram = new byte[4 + inner.length];
+            datagram[0] = 0x4E;
+            datagram[1] = 0x4F;
+            datagram[2] = 1;
+            System.arraycopy(inner, 0, datagram, 4, inner.length);
+            // cat sends a file with one write, so one datagram (printf may write in pieces).
+            Path file = Files.createTempFile("tunnel-bad-checksum", ".bin");
+            try {
+                Files.write(file, datagram);
+                p.a.exec("bash", "-c", "cat " + file + " > /dev/udp/" + TunnelPair.B_UNDERLAY + "/" + TunnelPair.PORT);
+            } finally {
+                Files.delete(file);
+            }
+            ping(p);
+            b = p.stats(1);
+            assertEquals(1, count(b, "innerChecksumFailures"), b.toString());
+            // The same packet flagged partial, in a datagram without UDP checksum (SO_NO_CHECK, IPv4): nothing
+            // verified it, so the socket filter drops it; without the filter B would trust and deliver it.
+            datagram[3] = TunnelHeader.FLAG_PARTIAL_CHECKSUM;
+            p.a.exec("python3", "-c", "import socket\n"
+                    + "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+                    + "s.setsockopt(socket.SOL_SOCKET, 11, 1)\n" // SO_NO_CHECK
+                    + "s.sendto(bytes.fromhex('" + HexFormat.of().formatHex(datagram) + "'), ('"
+                    + TunnelPair.B_UNDERLAY + "', " + TunnelPair.PORT + "))");
+            ping(p);
+            b = p.stats(1);
+            assertEquals(0, count(b, "partialChecksumsReceived"), b.toString());
         }
     }
 
