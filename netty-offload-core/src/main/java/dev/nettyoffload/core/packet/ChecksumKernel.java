@@ -29,12 +29,15 @@ final class ChecksumKernel {
     static final String NAME;
     /** Whether {@link #sumAddress} may be called; otherwise direct memory goes through {@link #sumNio}. */
     static final boolean ADDRESSES;
+    /** Whether {@link #copySumArray} may be called; otherwise the caller copies and sums in two passes. */
+    static final boolean ARRAYS;
 
     static {
         String wanted = System.getProperty("dev.nettyoffload.checksum.kernel", "");
         boolean unsafe = !"nio".equals(wanted) && Runtime.version().feature() < 24 && Raw.available();
         NAME = unsafe ? "unsafe" : "nio";
         ADDRESSES = unsafe;
+        ARRAYS = unsafe;
     }
 
     private ChecksumKernel() {
@@ -51,6 +54,19 @@ final class ChecksumKernel {
             return toNetwork(Raw.sumArray(array, offset, length));
         }
         return sumNio(ByteBuffer.wrap(array, offset, length));
+    }
+
+    /**
+     * Copies {@code length} bytes from native address {@code src} to {@code dst} (not overlapping) and returns
+     * their sum; only when {@link #ADDRESSES}.
+     */
+    static int copySumAddress(long src, long dst, int length) {
+        return toNetwork(Raw.copySumOffHeap(src, dst, length));
+    }
+
+    /** Like {@link #copySumAddress} between two arrays; only when {@link #ARRAYS}. */
+    static int copySumArray(byte[] src, int srcOffset, byte[] dst, int dstOffset, int length) {
+        return toNetwork(Raw.copySumArray(src, srcOffset, dst, dstOffset, length));
     }
 
     /** The bytes of {@code buffer} from its position to its limit (any kind, read-only too), read little-endian. */
@@ -168,6 +184,22 @@ final class ChecksumKernel {
                 c += LITTLE ? last : last << 8;
             }
             return a + b + c + d;
+        }
+
+        /**
+         * Copies, then sums the copy while it is in the cache. Measured against one pass that stores each 64-bit
+         * word it adds: that was about 10% slower per GSO segment (C2's scalar stores against the copy stub's
+         * vector moves), so two passes it is.
+         */
+        static long copySumOffHeap(long src, long dst, int length) {
+            UNSAFE.copyMemory(src, dst, length);
+            return sumOffHeap(dst, length);
+        }
+
+        /** {@link #copySumOffHeap} between two arrays. */
+        static long copySumArray(byte[] src, int srcOffset, byte[] dst, int dstOffset, int length) {
+            System.arraycopy(src, srcOffset, dst, dstOffset, length);
+            return sumArray(dst, dstOffset, length);
         }
 
         /** Like {@link #sumOffHeap} over {@code length} bytes of {@code array} from {@code offset}. */
