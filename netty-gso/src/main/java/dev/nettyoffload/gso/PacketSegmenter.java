@@ -6,12 +6,12 @@ import dev.nettyoffload.core.packet.Ipv4Header;
 import dev.nettyoffload.core.packet.Ipv4IdMode;
 import dev.nettyoffload.core.packet.Ipv6Header;
 import dev.nettyoffload.core.packet.PacketLayout;
+import dev.nettyoffload.core.packet.PacketMemory;
 import dev.nettyoffload.core.packet.PacketOffloadException;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.util.ReferenceCountUtil;
-import io.netty.util.internal.PlatformDependent;
 
 import java.util.List;
 
@@ -154,10 +154,11 @@ public final class PacketSegmenter {
         // Header fields are written straight to memory when the header buffer has an address, copies go from
         // memory to memory when both have one: the ranges were checked once by the parse and the allocation,
         // and both buffers are held for the whole call.
-        final boolean unsafe = PlatformDependent.hasUnsafe();
-        final long hAddress = unsafe && headers.hasMemoryAddress() ? headers.memoryAddress() : 0;
-        final boolean rawCopy = hAddress != 0 && in.hasMemoryAddress();
-        final long inAddress = rawCopy ? in.memoryAddress() : 0;
+        // PacketMemory, not Netty's accessors: on JDK 24+ Netty 4.2 has no Unsafe and each accessor goes through
+        // a ByteBuffer.
+        final long hAddress = PacketMemory.writableAddress(headers);
+        final long inAddress = hAddress != 0 ? PacketMemory.address(in) : 0;
+        final boolean rawCopy = inAddress != 0;
         ByteBuf pending = null;
         boolean success = false;
         int unreleased = 1;
@@ -178,7 +179,7 @@ public final class PacketSegmenter {
                         // Summed while copied: each payload byte is read once.
                         payloadSum = InternetChecksum.copyAndSum(in, payloadIndex, h, hb + hdrOut, p);
                     } else if (rawCopy) {
-                        PlatformDependent.copyMemory(inAddress + payloadIndex, hAddress + hb + hdrOut, p);
+                        PacketMemory.copy(inAddress + payloadIndex, hAddress + hb + hdrOut, p);
                     } else {
                         h.setBytes(hb + hdrOut, in, payloadIndex, p);
                     }
@@ -186,9 +187,9 @@ public final class PacketSegmenter {
                     payloadSum = InternetChecksum.sum(in, payloadIndex, p);
                 }
                 if (rawCopy) {
-                    PlatformDependent.copyMemory(inAddress + base, hAddress + hb, stripAt);
+                    PacketMemory.copy(inAddress + base, hAddress + hb, stripAt);
                     if (stripAt != hdrIn) {
-                        PlatformDependent.copyMemory(inAddress + base + stripAt + strip, hAddress + hb + stripAt,
+                        PacketMemory.copy(inAddress + base + stripAt + strip, hAddress + hb + stripAt,
                                 hdrIn - stripAt - strip);
                     }
                 } else {

@@ -8,13 +8,11 @@ import dev.nettyoffload.core.packet.Ipv4IdMode;
 import dev.nettyoffload.core.packet.Ipv6Header;
 import dev.nettyoffload.core.packet.IpProtocol;
 import dev.nettyoffload.core.packet.PacketLayout;
+import dev.nettyoffload.core.packet.PacketMemory;
 import dev.nettyoffload.core.packet.TcpHeader;
 import dev.nettyoffload.core.packet.TunnelType;
 import dev.nettyoffload.core.packet.UdpHeader;
 import io.netty.buffer.ByteBuf;
-import io.netty.util.internal.PlatformDependent;
-
-import java.nio.ByteOrder;
 
 /**
  * The per-segment header fields of {@link PacketSegmenter}: {@link #prepare} computes once per packet what does
@@ -28,7 +26,6 @@ import java.nio.ByteOrder;
 final class SegmentHeaders {
     /** Flags only the last segment keeps (tcp_gso_segment clears them on all others). */
     private static final int TCP_LAST_ONLY = TcpHeader.FIN | TcpHeader.PSH;
-    private static final boolean LITTLE = ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN;
 
     private boolean fullChecksum;
     private int gso;
@@ -238,7 +235,7 @@ final class SegmentHeaders {
      */
     private static void put16(ByteBuf h, long address, int index, int value) {
         if (address != 0) {
-            PlatformDependent.putShort(address + index, LITTLE ? Short.reverseBytes((short) value) : (short) value);
+            PacketMemory.putShort(address + index, value);
         } else {
             h.setShort(index, value);
         }
@@ -247,7 +244,7 @@ final class SegmentHeaders {
     /** Like {@link #put16} for 32 bits. */
     private static void put32(ByteBuf h, long address, int index, int value) {
         if (address != 0) {
-            PlatformDependent.putInt(address + index, LITTLE ? Integer.reverseBytes(value) : value);
+            PacketMemory.putInt(address + index, value);
         } else {
             h.setInt(index, value);
         }
@@ -256,7 +253,7 @@ final class SegmentHeaders {
     /** Like {@link #put16} for one byte. */
     private static void put8(ByteBuf h, long address, int index, int value) {
         if (address != 0) {
-            PlatformDependent.putByte(address + index, (byte) value);
+            PacketMemory.putByte(address + index, value);
         } else {
             h.setByte(index, value);
         }

@@ -69,6 +69,26 @@ final class ChecksumKernel {
         return toNetwork(Raw.copySumArray(src, srcOffset, dst, dstOffset, length));
     }
 
+    /** Big-endian 16-bit store at a native address; only when {@link #ADDRESSES}. */
+    static void put16(long address, int value) {
+        Raw.UNSAFE.putShort(address, LITTLE ? Short.reverseBytes((short) value) : (short) value);
+    }
+
+    /** Big-endian 32-bit store at a native address; only when {@link #ADDRESSES}. */
+    static void put32(long address, int value) {
+        Raw.UNSAFE.putInt(address, LITTLE ? Integer.reverseBytes(value) : value);
+    }
+
+    /** One byte at a native address; only when {@link #ADDRESSES}. */
+    static void put8(long address, int value) {
+        Raw.UNSAFE.putByte(address, (byte) value);
+    }
+
+    /** Copies between native addresses (not overlapping); only when {@link #ADDRESSES}. */
+    static void copy(long src, long dst, int length) {
+        Raw.UNSAFE.copyMemory(src, dst, length);
+    }
+
     /** The bytes of {@code buffer} from its position to its limit (any kind, read-only too), read little-endian. */
     static int sumNio(ByteBuffer buffer) {
         ByteBuffer b = buffer.order() == ByteOrder.LITTLE_ENDIAN ? buffer
@@ -113,7 +133,7 @@ final class ChecksumKernel {
 
     /** Holds Unsafe, so that a runtime without jdk.unsupported never links against it. */
     private static final class Raw {
-        private static final sun.misc.Unsafe UNSAFE;
+        static final sun.misc.Unsafe UNSAFE;
         static final long BYTE_ARRAY_BASE;
 
         static {

@@ -33,6 +33,9 @@ final class ChecksumKernel {
             ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfShort SHORT_LE =
             ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfShort SHORT_BE =
+            ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
+    private static final ValueLayout.OfInt INT_BE = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
     /** The kernel in use: {@code vector} or {@code segment}. */
     static final String NAME;
     /** Whether {@link #sumAddress} may be called; otherwise direct memory goes through {@link #sumNio}. */
@@ -93,6 +96,26 @@ final class ChecksumKernel {
     private static int copySum(MemorySegment src, long srcOffset, MemorySegment dst, long dstOffset, int length) {
         MemorySegment.copy(src, srcOffset, dst, dstOffset, length);
         return sum(dst, dstOffset, length);
+    }
+
+    /** Big-endian 16-bit store at a native address; only when {@link #ADDRESSES}. */
+    static void put16(long address, int value) {
+        ALL.set(SHORT_BE, address, (short) value);
+    }
+
+    /** Big-endian 32-bit store at a native address; only when {@link #ADDRESSES}. */
+    static void put32(long address, int value) {
+        ALL.set(INT_BE, address, value);
+    }
+
+    /** One byte at a native address; only when {@link #ADDRESSES}. */
+    static void put8(long address, int value) {
+        ALL.set(ValueLayout.JAVA_BYTE, address, (byte) value);
+    }
+
+    /** Copies between native addresses (not overlapping); only when {@link #ADDRESSES}. */
+    static void copy(long src, long dst, int length) {
+        MemorySegment.copy(ALL, src, ALL, dst, length);
     }
 
     /** The bytes of {@code buffer} from its position to its limit (any kind, read-only too). */
