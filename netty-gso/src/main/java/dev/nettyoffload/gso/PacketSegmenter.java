@@ -39,7 +39,8 @@ import java.util.List;
  * buffer's). The payload is copied memory to memory and, in {@link ChecksumMode#FULL} mode, summed from the
  * copy while it is in the cache. No composite, no per-segment retain, one contiguous packet per write; about
  * 15-30% less CPU per segment than zero copy (see {@code PacketSegmentCpuTime} and its {@code --slices}). Header fields are
- * written straight to memory in both modes when the buffer has a memory address.
+ * written straight to memory in both modes when the buffer has a memory address ({@link PacketMemory}: on JDK 24+
+ * too, where Netty 4.2 has no Unsafe, given native access for the core module).
  * <p>
  * With {@link ChecksumMode#PARTIAL} the egress completes the TCP/UDP checksum of each segment from
  * {@link PacketLayout#segmentL4()} (checksum start) to the end, the field being at offset 16 (TCP) or 6 (UDP)
@@ -176,8 +177,10 @@ public final class PacketSegmenter {
                 int payloadSum = 0;
                 if (copy) {
                     if (fullChecksum) {
-                        // Summed while copied: each payload byte is read once.
-                        payloadSum = InternetChecksum.copyAndSum(in, payloadIndex, h, hb + hdrOut, p);
+                        // The copy is summed while it is in the cache.
+                        payloadSum = rawCopy
+                                ? PacketMemory.copyAndSum(inAddress + payloadIndex, hAddress + hb + hdrOut, p)
+                                : InternetChecksum.copyAndSum(in, payloadIndex, h, hb + hdrOut, p);
                     } else if (rawCopy) {
                         PacketMemory.copy(inAddress + payloadIndex, hAddress + hb + hdrOut, p);
                     } else {

@@ -44,6 +44,14 @@ public final class PacketMemory {
         ChecksumKernel.put8(address, value);
     }
 
+    /**
+     * Copies {@code length} bytes from {@code src} to {@code dst} (not overlapping) and returns their
+     * {@link InternetChecksum#sum}: {@link InternetChecksum#copyAndSum} without its per-call checks.
+     */
+    public static int copyAndSum(long src, long dst, int length) {
+        return length == 0 ? 0 : ChecksumKernel.copySumAddress(src, dst, length);
+    }
+
     /** Copies {@code length} bytes from {@code src} to {@code dst}; the ranges must not overlap. */
     public static void copy(long src, long dst, int length) {
         ChecksumKernel.copy(src, dst, length);

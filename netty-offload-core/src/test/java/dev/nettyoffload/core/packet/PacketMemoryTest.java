@@ -36,6 +36,10 @@ class PacketMemoryTest {
                 assertEquals(b.getByte(3 + i), b.getByte(40 + i), "byte " + i);
             }
             assertEquals(0, b.getByte(58));
+            int expected = InternetChecksum.sum(b, 0, 29);
+            assertEquals(expected, PacketMemory.copyAndSum(a, a + 34, 29));
+            assertEquals(expected, InternetChecksum.sum(b, 34, 29));
+            assertEquals(0, PacketMemory.copyAndSum(a, a + 34, 0));
         } finally {
             b.release();
         }
