@@ -160,6 +160,7 @@ public final class PacketSegmenter {
         final long hAddress = PacketMemory.writableAddress(headers);
         final long inAddress = hAddress != 0 ? PacketMemory.address(in) : 0;
         final boolean rawCopy = inAddress != 0;
+        final boolean rawSum = rawCopy && PacketMemory.isCopyAndSumSupported();
         ByteBuf pending = null;
         boolean success = false;
         int unreleased = 1;
@@ -178,7 +179,7 @@ public final class PacketSegmenter {
                 if (copy) {
                     if (fullChecksum) {
                         // The copy is summed while it is in the cache.
-                        payloadSum = rawCopy
+                        payloadSum = rawSum
                                 ? PacketMemory.copyAndSum(inAddress + payloadIndex, hAddress + hb + hdrOut, p)
                                 : InternetChecksum.copyAndSum(in, payloadIndex, h, hb + hdrOut, p);
                     } else if (rawCopy) {

@@ -31,10 +31,16 @@ final class ChecksumKernel {
     static final boolean ADDRESSES;
     /** Whether {@link #copySumArray} may be called; otherwise the caller copies and sums in two passes. */
     static final boolean ARRAYS;
+    /**
+     * Whether {@link #put16}, {@link #put32}, {@link #put8} and {@link #copy} may be called: raw memory access,
+     * whichever checksum kernel was forced.
+     */
+    static final boolean STORES;
 
     static {
         String wanted = System.getProperty("dev.nettyoffload.checksum.kernel", "");
-        boolean unsafe = !"nio".equals(wanted) && Runtime.version().feature() < 24 && Raw.available();
+        STORES = Runtime.version().feature() < 24 && Raw.available();
+        boolean unsafe = !"nio".equals(wanted) && STORES;
         NAME = unsafe ? "unsafe" : "nio";
         ADDRESSES = unsafe;
         ARRAYS = unsafe;
@@ -69,22 +75,22 @@ final class ChecksumKernel {
         return toNetwork(Raw.copySumArray(src, srcOffset, dst, dstOffset, length));
     }
 
-    /** Big-endian 16-bit store at a native address; only when {@link #ADDRESSES}. */
+    /** Big-endian 16-bit store at a native address; only when {@link #STORES}. */
     static void put16(long address, int value) {
         Raw.UNSAFE.putShort(address, LITTLE ? Short.reverseBytes((short) value) : (short) value);
     }
 
-    /** Big-endian 32-bit store at a native address; only when {@link #ADDRESSES}. */
+    /** Big-endian 32-bit store at a native address; only when {@link #STORES}. */
     static void put32(long address, int value) {
         Raw.UNSAFE.putInt(address, LITTLE ? Integer.reverseBytes(value) : value);
     }
 
-    /** One byte at a native address; only when {@link #ADDRESSES}. */
+    /** One byte at a native address; only when {@link #STORES}. */
     static void put8(long address, int value) {
         Raw.UNSAFE.putByte(address, (byte) value);
     }
 
-    /** Copies between native addresses (not overlapping); only when {@link #ADDRESSES}. */
+    /** Copies between native addresses (not overlapping); only when {@link #STORES}. */
     static void copy(long src, long dst, int length) {
         Raw.UNSAFE.copyMemory(src, dst, length);
     }

@@ -21,7 +21,7 @@ public final class PacketMemory {
      * and raw access available), else 0.
      */
     public static long address(ByteBuf buf) {
-        return ChecksumKernel.ADDRESSES && buf.hasMemoryAddress() ? buf.memoryAddress() : 0;
+        return ChecksumKernel.STORES && buf.hasMemoryAddress() ? buf.memoryAddress() : 0;
     }
 
     /** Like {@link #address} for writing: 0 also for a read-only buffer. */
@@ -45,8 +45,17 @@ public final class PacketMemory {
     }
 
     /**
+     * Whether {@link #copyAndSum} may be called: the checksum kernel reads addresses (not when the NIO kernel was
+     * forced with {@code dev.nettyoffload.checksum.kernel}).
+     */
+    public static boolean isCopyAndSumSupported() {
+        return ChecksumKernel.ADDRESSES;
+    }
+
+    /**
      * Copies {@code length} bytes from {@code src} to {@code dst} (not overlapping) and returns their
-     * {@link InternetChecksum#sum}: {@link InternetChecksum#copyAndSum} without its per-call checks.
+     * {@link InternetChecksum#sum}: {@link InternetChecksum#copyAndSum} without its per-call checks. Only when
+     * {@link #isCopyAndSumSupported()}.
      */
     public static int copyAndSum(long src, long dst, int length) {
         return length == 0 ? 0 : ChecksumKernel.copySumAddress(src, dst, length);

@@ -40,6 +40,11 @@ final class ChecksumKernel {
     static final String NAME;
     /** Whether {@link #sumAddress} may be called; otherwise direct memory goes through {@link #sumNio}. */
     static final boolean ADDRESSES;
+    /**
+     * Whether {@link #put16}, {@link #put32}, {@link #put8} and {@link #copy} may be called: native access,
+     * whichever checksum kernel was forced.
+     */
+    static final boolean STORES;
     /** Whether {@link #copySumArray} may be called: always, heap segments need no native access. */
     static final boolean ARRAYS = true;
     private static final boolean VECTOR;
@@ -59,8 +64,9 @@ final class ChecksumKernel {
         }
         VECTOR = vector;
         NAME = vector ? "vector" : "segment";
-        ADDRESSES = !"nio".equals(wanted) && ChecksumKernel.class.getModule().isNativeAccessEnabled();
-        ALL = ADDRESSES ? MemorySegment.NULL.reinterpret(Long.MAX_VALUE) : null;
+        STORES = ChecksumKernel.class.getModule().isNativeAccessEnabled();
+        ADDRESSES = !"nio".equals(wanted) && STORES;
+        ALL = STORES ? MemorySegment.NULL.reinterpret(Long.MAX_VALUE) : null;
     }
 
     private ChecksumKernel() {
@@ -98,22 +104,22 @@ final class ChecksumKernel {
         return sum(dst, dstOffset, length);
     }
 
-    /** Big-endian 16-bit store at a native address; only when {@link #ADDRESSES}. */
+    /** Big-endian 16-bit store at a native address; only when {@link #STORES}. */
     static void put16(long address, int value) {
         ALL.set(SHORT_BE, address, (short) value);
     }
 
-    /** Big-endian 32-bit store at a native address; only when {@link #ADDRESSES}. */
+    /** Big-endian 32-bit store at a native address; only when {@link #STORES}. */
     static void put32(long address, int value) {
         ALL.set(INT_BE, address, value);
     }
 
-    /** One byte at a native address; only when {@link #ADDRESSES}. */
+    /** One byte at a native address; only when {@link #STORES}. */
     static void put8(long address, int value) {
         ALL.set(ValueLayout.JAVA_BYTE, address, (byte) value);
     }
 
-    /** Copies between native addresses (not overlapping); only when {@link #ADDRESSES}. */
+    /** Copies between native addresses (not overlapping); only when {@link #STORES}. */
     static void copy(long src, long dst, int length) {
         MemorySegment.copy(ALL, src, ALL, dst, length);
     }

@@ -36,6 +36,9 @@ class PacketMemoryTest {
                 assertEquals(b.getByte(3 + i), b.getByte(40 + i), "byte " + i);
             }
             assertEquals(0, b.getByte(58));
+            if (!PacketMemory.isCopyAndSumSupported()) {
+                return;
+            }
             int expected = InternetChecksum.sum(b, 0, 29);
             assertEquals(expected, PacketMemory.copyAndSum(a, a + 34, 29));
             assertEquals(expected, InternetChecksum.sum(b, 34, 29));
