@@ -82,18 +82,25 @@ public final class PacketEngineWorker {
     }
 
     private void run() {
-        print("cksum", measure(() -> checksums(20_000), 20_000));
-        print("cksum_legacy", measure(() -> legacyChecksums(5_000), 5_000));
+        // -Dworker.gsoOnly=true: the GSO rows alone, for quick before/after checks of the segmenter.
+        boolean gsoOnly = Boolean.getBoolean("worker.gsoOnly");
+        if (!gsoOnly) {
+            print("cksum", measure(() -> checksums(20_000), 20_000));
+            print("cksum_legacy", measure(() -> legacyChecksums(5_000), 5_000));
+        }
         for (String mode : new String[] {"FULL", "PARTIAL"}) {
             PacketSegmentBenchmark gso = new PacketSegmentBenchmark();
             gso.shape = "TCPV4";
             gso.checksums = mode;
+            // The segmenter's default form (copy since 359d83d); -Dworker.gsoCopy=false measures the composite one.
+            gso.copy = Boolean.parseBoolean(System.getProperty("worker.gsoCopy",
+                    Boolean.toString(PacketSegmenterConfig.DEFAULT.copyPayload())));
             gso.setUp();
             print("gso_" + mode.toLowerCase(Locale.ROOT),
                     measure(() -> segments(gso, 100), 100.0 * PacketSegmentBenchmark.SEGMENTS));
             gso.tearDown();
         }
-        for (int flows : new int[] {1, 16}) {
+        for (int flows : gsoOnly ? new int[0] : new int[] {1, 16}) {
             PacketGroBenchmark gro = new PacketGroBenchmark();
             gro.flows = flows;
             gro.setUp();

@@ -1,24 +1,18 @@
 package dev.nettyoffload.gso;
 
-import dev.nettyoffload.core.packet.GreHeader;
 import dev.nettyoffload.core.packet.GsoPacket;
 import dev.nettyoffload.core.packet.InternetChecksum;
 import dev.nettyoffload.core.packet.Ipv4Header;
 import dev.nettyoffload.core.packet.Ipv4IdMode;
 import dev.nettyoffload.core.packet.Ipv6Header;
-import dev.nettyoffload.core.packet.IpProtocol;
 import dev.nettyoffload.core.packet.PacketLayout;
+import dev.nettyoffload.core.packet.PacketMemory;
 import dev.nettyoffload.core.packet.PacketOffloadException;
-import dev.nettyoffload.core.packet.TcpHeader;
-import dev.nettyoffload.core.packet.TunnelType;
-import dev.nettyoffload.core.packet.UdpHeader;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.util.ReferenceCountUtil;
-import io.netty.util.internal.PlatformDependent;
 
-import java.nio.ByteOrder;
 import java.util.List;
 
 /**
@@ -45,7 +39,8 @@ import java.util.List;
  * buffer's). The payload is copied memory to memory and, in {@link ChecksumMode#FULL} mode, summed from the
  * copy while it is in the cache. No composite, no per-segment retain, one contiguous packet per write; about
  * 15-30% less CPU per segment than zero copy (see {@code PacketSegmentCpuTime} and its {@code --slices}). Header fields are
- * written straight to memory in both modes when the buffer has a memory address.
+ * written straight to memory in both modes when the buffer has a memory address ({@link PacketMemory}: on JDK 24+
+ * too, where Netty 4.2 has no Unsafe, given native access for the core module).
  * <p>
  * With {@link ChecksumMode#PARTIAL} the egress completes the TCP/UDP checksum of each segment from
  * {@link PacketLayout#segmentL4()} (checksum start) to the end, the field being at offset 16 (TCP) or 6 (UDP)
@@ -70,14 +65,11 @@ import java.util.List;
  * Not thread-safe: keep one per channel or event loop (it reuses a {@link PacketLayout}).
  */
 public final class PacketSegmenter {
-    /** Flags only the last segment keeps (tcp_gso_segment clears them on all others). */
-    private static final int TCP_LAST_ONLY = TcpHeader.FIN | TcpHeader.PSH;
-
     private final PacketSegmenterConfig config;
     private final boolean fullChecksum;
     private final boolean copy;
-    private static final boolean LITTLE = ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN;
     private final PacketLayout scratch = new PacketLayout();
+    private final SegmentHeaders fields = new SegmentHeaders();
 
     /** A segmenter with {@link PacketSegmenterConfig#DEFAULT}. */
     public PacketSegmenter() {
@@ -149,67 +141,8 @@ public final class PacketSegmenter {
         checkSegmentFits(l, gso, payload, hdrOut);
 
         final int base = in.readerIndex();
-        final boolean fixedId = packet.ipv4IdMode() == Ipv4IdMode.FIXED;
-        final boolean outerFixedId = packet.outerIpv4IdMode() == Ipv4IdMode.FIXED;
-        // RFC 3168 CWR belongs to the first segment only; with AccECN it is a counter bit that every segment keeps.
-        final int cwrClears = packet.cwrOnEverySegment() ? 0 : TcpHeader.CWR;
-        final int middleClears = TCP_LAST_ONLY | cwrClears;
-        final int l3 = l.l3();
-        final int oL4 = l.l4() - strip;  // the only stripped header (Hop-by-Hop) sits between L3 and L4
-        final boolean tcp = l.l4Protocol() == IpProtocol.TCP;
-        final int l4HeaderLength = l.l4HeaderLength();
-
-        // Per-packet constant parts of the checksums: each field that changes per segment is removed here
-        // (added as its ones-complement negation) and its new value added per segment.
-        final boolean innerV4 = l.l3Version() == 4;
-        long ipBase = 0;
-        int id0 = 0;
-        long pseudoBase;
-        if (innerV4) {
-            id0 = in.getUnsignedShort(base + l3 + Ipv4Header.ID_OFFSET);
-            ipBase = withoutIpv4VariableFields(in, base + l3, l.l3HeaderLength());
-            pseudoBase = InternetChecksum.pseudoHeaderIpv4(in, base + l3, l.l4Protocol(), 0);
-        } else {
-            pseudoBase = InternetChecksum.pseudoHeaderIpv6(in, base + l3 + Ipv6Header.SOURCE_OFFSET,
-                    base + l.pseudoDestination(), l.l4Protocol(), 0);
-        }
-        final int l4In = base + l.l4();
-        final long seq0 = tcp ? in.getUnsignedInt(l4In + TcpHeader.SEQUENCE_OFFSET) : 0;
-        final int flags0 = tcp ? in.getUnsignedByte(l4In + TcpHeader.FLAGS_OFFSET) : 0;
-        final int doffHigh = tcp ? in.getUnsignedByte(l4In + TcpHeader.DATA_OFFSET_OFFSET) << 8 : 0;
-        long l4Base = InternetChecksum.sum(in, l4In, l4HeaderLength);
-        if (tcp) {
-            l4Base += InternetChecksum.negate((int) (seq0 >>> 16)) + InternetChecksum.negate((int) (seq0 & 0xFFFF))
-                    + InternetChecksum.negate(doffHigh | flags0)
-                    + InternetChecksum.negate(in.getUnsignedShort(l4In + TcpHeader.CHECKSUM_OFFSET));
-        } else {
-            l4Base += InternetChecksum.negate(in.getUnsignedShort(l4In + UdpHeader.LENGTH_OFFSET))
-                    + InternetChecksum.negate(in.getUnsignedShort(l4In + UdpHeader.CHECKSUM_OFFSET));
-        }
-
-        final TunnelType tunnel = l.tunnelType();
-        final int outerL3 = l.outerL3();
-        final boolean outerV4 = tunnel != TunnelType.NONE && l.outerL3Version() == 4;
-        final int tunnelL4 = l.tunnelL4();
-        long outerIpBase = 0;
-        int outerId0 = 0;
-        long outerPseudoBase = 0;
-        boolean outerUdpChecksum = false;
-        boolean greChecksum = false;
-        if (outerV4) {
-            outerId0 = in.getUnsignedShort(base + outerL3 + Ipv4Header.ID_OFFSET);
-            outerIpBase = withoutIpv4VariableFields(in, base + outerL3, l.outerL3HeaderLength());
-        }
-        if (tunnel == TunnelType.VXLAN) {
-            outerUdpChecksum = in.getUnsignedShort(base + tunnelL4 + UdpHeader.CHECKSUM_OFFSET) != 0;
-            outerPseudoBase = outerV4
-                    ? InternetChecksum.pseudoHeaderIpv4(in, base + outerL3, IpProtocol.UDP, 0)
-                    : InternetChecksum.pseudoHeaderIpv6(in, base + outerL3 + Ipv6Header.SOURCE_OFFSET,
-                    base + l.outerPseudoDestination(), IpProtocol.UDP, 0);
-        } else if (tunnel == TunnelType.GRE) {
-            greChecksum = (in.getUnsignedShort(base + tunnelL4) & GreHeader.FLAG_C) != 0;
-        }
-        final int jumboOption = l.jumboOption();
+        final SegmentHeaders fields = this.fields;
+        fields.prepare(in, base, l, packet, n, fullChecksum);
 
         final int start = out.size();
         // All headers of this packet (zero copy) or all its segments (copy) go into one buffer; each segment holds
@@ -222,10 +155,12 @@ public final class PacketSegmenter {
         // Header fields are written straight to memory when the header buffer has an address, copies go from
         // memory to memory when both have one: the ranges were checked once by the parse and the allocation,
         // and both buffers are held for the whole call.
-        final boolean unsafe = PlatformDependent.hasUnsafe();
-        final long hAddress = unsafe && headers.hasMemoryAddress() ? headers.memoryAddress() : 0;
-        final boolean rawCopy = hAddress != 0 && in.hasMemoryAddress();
-        final long inAddress = rawCopy ? in.memoryAddress() : 0;
+        // PacketMemory, not Netty's accessors: on JDK 24+ Netty 4.2 has no Unsafe and each accessor goes through
+        // a ByteBuffer.
+        final long hAddress = PacketMemory.writableAddress(headers);
+        final long inAddress = hAddress != 0 ? PacketMemory.address(in) : 0;
+        final boolean rawCopy = inAddress != 0;
+        final boolean rawSum = rawCopy && PacketMemory.isCopyAndSumSupported();
         ByteBuf pending = null;
         boolean success = false;
         int unreleased = 1;
@@ -239,26 +174,26 @@ public final class PacketSegmenter {
             for (int i = 0, hb = 0; i < n; i++, payloadIndex += gso) {
                 final int p = i == n - 1 ? payload - i * gso : gso;
                 final int segLength = hdrOut + p;
-                final int l4Length = l4HeaderLength + p;
                 final ByteBuf h = headers;
                 int payloadSum = 0;
                 if (copy) {
-                    if (rawCopy) {
-                        PlatformDependent.copyMemory(inAddress + payloadIndex, hAddress + hb + hdrOut, p);
+                    if (fullChecksum) {
+                        // The copy is summed while it is in the cache.
+                        payloadSum = rawSum
+                                ? PacketMemory.copyAndSum(inAddress + payloadIndex, hAddress + hb + hdrOut, p)
+                                : InternetChecksum.copyAndSum(in, payloadIndex, h, hb + hdrOut, p);
+                    } else if (rawCopy) {
+                        PacketMemory.copy(inAddress + payloadIndex, hAddress + hb + hdrOut, p);
                     } else {
                         h.setBytes(hb + hdrOut, in, payloadIndex, p);
-                    }
-                    if (fullChecksum) {
-                        // Summed from the copy, which is in the cache now.
-                        payloadSum = InternetChecksum.sum(h, hb + hdrOut, p);
                     }
                 } else if (fullChecksum) {
                     payloadSum = InternetChecksum.sum(in, payloadIndex, p);
                 }
                 if (rawCopy) {
-                    PlatformDependent.copyMemory(inAddress + base, hAddress + hb, stripAt);
+                    PacketMemory.copy(inAddress + base, hAddress + hb, stripAt);
                     if (stripAt != hdrIn) {
-                        PlatformDependent.copyMemory(inAddress + base + stripAt + strip, hAddress + hb + stripAt,
+                        PacketMemory.copy(inAddress + base + stripAt + strip, hAddress + hb + stripAt,
                                 hdrIn - stripAt - strip);
                     }
                 } else {
@@ -267,92 +202,7 @@ public final class PacketSegmenter {
                         h.setBytes(hb + stripAt, in, base + stripAt + strip, hdrIn - stripAt - strip);
                     }
                 }
-                if (jumboOption != PacketLayout.ABSENT) {
-                    if (strip != 0) {
-                        put8(h, hAddress, hb + l3 + Ipv6Header.NEXT_HEADER_OFFSET, in.getByte(base + stripAt));
-                    } else {
-                        // PadN of the same size keeps the other Hop-by-Hop options where they were.
-                        put16(h, hAddress, hb + jumboOption,
-                                (Ipv6Header.OPTION_PADN << 8) | Ipv6Header.OPTION_JUMBO_DATA_LENGTH);
-                        put32(h, hAddress, hb + jumboOption + 2, 0);
-                    }
-                }
-
-                // Inner IP header.
-                if (innerV4) {
-                    int total = segLength - l3;
-                    int id = fixedId ? id0 : (id0 + i) & 0xFFFF;
-                    put16(h, hAddress, hb + l3 + Ipv4Header.TOTAL_LENGTH_OFFSET, total);
-                    put16(h, hAddress, hb + l3 + Ipv4Header.ID_OFFSET, id);
-                    put16(h, hAddress, hb + l3 + Ipv4Header.CHECKSUM_OFFSET,
-                            InternetChecksum.finish(ipBase + total + id));
-                } else {
-                    put16(h, hAddress, hb + l3 + Ipv6Header.PAYLOAD_LENGTH_OFFSET, segLength - l3 - Ipv6Header.LENGTH);
-                }
-
-                // TCP or UDP header and checksum.
-                final long pseudo = pseudoBase + l4Length;
-                int check;
-                if (tcp) {
-                    long seq = (seq0 + (long) i * gso) & 0xFFFFFFFFL;
-                    int flags = n == 1 ? flags0
-                            : flags0 & ~(i == 0 ? TCP_LAST_ONLY : i == n - 1 ? cwrClears : middleClears);
-                    put32(h, hAddress, hb + oL4 + TcpHeader.SEQUENCE_OFFSET, (int) seq);
-                    put8(h, hAddress, hb + oL4 + TcpHeader.FLAGS_OFFSET, flags);
-                    if (fullChecksum) {
-                        long sum = pseudo + l4Base + (seq >>> 16) + (seq & 0xFFFF) + (doffHigh | flags)
-                                + payloadSum;
-                        check = InternetChecksum.finish(sum);
-                    } else {
-                        check = InternetChecksum.fold(pseudo);
-                    }
-                    put16(h, hAddress, hb + oL4 + TcpHeader.CHECKSUM_OFFSET, check);
-                } else {
-                    put16(h, hAddress, hb + oL4 + UdpHeader.LENGTH_OFFSET, l4Length);
-                    if (fullChecksum) {
-                        long sum = pseudo + l4Base + l4Length + payloadSum;
-                        check = InternetChecksum.finish(sum);
-                        if (check == 0) {
-                            check = UdpHeader.ZERO_CHECKSUM_REPLACEMENT;
-                        }
-                    } else {
-                        check = InternetChecksum.fold(pseudo);
-                    }
-                    put16(h, hAddress, hb + oL4 + UdpHeader.CHECKSUM_OFFSET, check);
-                }
-
-                if (tunnel != TunnelType.NONE) {
-                    // Once the inner checksum is complete, the inner L4 segment sums to the negated pseudo-header
-                    // sum, so outer checksums need only the headers (local checksum offload).
-                    final int innerL4Sum = InternetChecksum.negate(InternetChecksum.fold(pseudo));
-                    if (outerV4) {
-                        int total = segLength - outerL3;
-                        int id = outerFixedId ? outerId0 : (outerId0 + i) & 0xFFFF;
-                        put16(h, hAddress, hb + outerL3 + Ipv4Header.TOTAL_LENGTH_OFFSET, total);
-                        put16(h, hAddress, hb + outerL3 + Ipv4Header.ID_OFFSET, id);
-                        put16(h, hAddress, hb + outerL3 + Ipv4Header.CHECKSUM_OFFSET,
-                                InternetChecksum.finish(outerIpBase + total + id));
-                    } else {
-                        put16(h, hAddress, hb + outerL3 + Ipv6Header.PAYLOAD_LENGTH_OFFSET,
-                                segLength - outerL3 - Ipv6Header.LENGTH);
-                    }
-                    if (tunnel == TunnelType.VXLAN) {
-                        int udpLength = segLength - tunnelL4;
-                        put16(h, hAddress, hb + tunnelL4 + UdpHeader.LENGTH_OFFSET, udpLength);
-                        if (outerUdpChecksum) {
-                            put16(h, hAddress, hb + tunnelL4 + UdpHeader.CHECKSUM_OFFSET, 0);
-                            long sum = outerPseudoBase + udpLength
-                                    + InternetChecksum.sum(h, hb + tunnelL4, oL4 - tunnelL4) + innerL4Sum;
-                            int c = InternetChecksum.finish(sum);
-                            put16(h, hAddress, hb + tunnelL4 + UdpHeader.CHECKSUM_OFFSET,
-                                    c == 0 ? UdpHeader.ZERO_CHECKSUM_REPLACEMENT : c);
-                        }
-                    } else if (greChecksum) {
-                        put16(h, hAddress, hb + tunnelL4 + GreHeader.CHECKSUM_OFFSET, 0);
-                        long sum = InternetChecksum.sum(h, hb + tunnelL4, oL4 - tunnelL4) + innerL4Sum;
-                        put16(h, hAddress, hb + tunnelL4 + GreHeader.CHECKSUM_OFFSET, InternetChecksum.finish(sum));
-                    }
-                }
+                fields.write(h, hAddress, hb, i, p, segLength, payloadSum);
 
                 if (copy) {
                     out.add(headers.slice(hb, segLength));
@@ -379,44 +229,6 @@ public final class PacketSegmenter {
                 }
             }
         }
-    }
-
-    /**
-     * Writes a big-endian 16-bit {@code value} at {@code index} of {@code h}: straight to memory at {@code address}
-     * (the address of index 0, range already checked) unless it is 0, else through {@link ByteBuf#setShort}.
-     */
-    private static void put16(ByteBuf h, long address, int index, int value) {
-        if (address != 0) {
-            PlatformDependent.putShort(address + index, LITTLE ? Short.reverseBytes((short) value) : (short) value);
-        } else {
-            h.setShort(index, value);
-        }
-    }
-
-    /** Like {@link #put16} for 32 bits. */
-    private static void put32(ByteBuf h, long address, int index, int value) {
-        if (address != 0) {
-            PlatformDependent.putInt(address + index, LITTLE ? Integer.reverseBytes(value) : value);
-        } else {
-            h.setInt(index, value);
-        }
-    }
-
-    /** Like {@link #put16} for one byte. */
-    private static void put8(ByteBuf h, long address, int index, int value) {
-        if (address != 0) {
-            PlatformDependent.putByte(address + index, (byte) value);
-        } else {
-            h.setByte(index, value);
-        }
-    }
-
-    /** The header sum of an IPv4 header without its total length, identification and checksum. */
-    private static long withoutIpv4VariableFields(ByteBuf in, int index, int headerLength) {
-        return InternetChecksum.sum(in, index, headerLength)
-                + InternetChecksum.negate(in.getUnsignedShort(index + Ipv4Header.TOTAL_LENGTH_OFFSET))
-                + InternetChecksum.negate(in.getUnsignedShort(index + Ipv4Header.ID_OFFSET))
-                + InternetChecksum.negate(in.getUnsignedShort(index + Ipv4Header.CHECKSUM_OFFSET));
     }
 
     /**

@@ -29,12 +29,21 @@ final class ChecksumKernel {
     static final String NAME;
     /** Whether {@link #sumAddress} may be called; otherwise direct memory goes through {@link #sumNio}. */
     static final boolean ADDRESSES;
+    /** Whether {@link #copySumArray} may be called; otherwise the caller copies and sums in two passes. */
+    static final boolean ARRAYS;
+    /**
+     * Whether {@link #put16}, {@link #put32}, {@link #put8} and {@link #copy} may be called: raw memory access,
+     * whichever checksum kernel was forced.
+     */
+    static final boolean STORES;
 
     static {
         String wanted = System.getProperty("dev.nettyoffload.checksum.kernel", "");
-        boolean unsafe = !"nio".equals(wanted) && Runtime.version().feature() < 24 && Raw.available();
+        STORES = Runtime.version().feature() < 24 && Raw.available();
+        boolean unsafe = !"nio".equals(wanted) && STORES;
         NAME = unsafe ? "unsafe" : "nio";
         ADDRESSES = unsafe;
+        ARRAYS = unsafe;
     }
 
     private ChecksumKernel() {
@@ -51,6 +60,39 @@ final class ChecksumKernel {
             return toNetwork(Raw.sumArray(array, offset, length));
         }
         return sumNio(ByteBuffer.wrap(array, offset, length));
+    }
+
+    /**
+     * Copies {@code length} bytes from native address {@code src} to {@code dst} (not overlapping) and returns
+     * their sum; only when {@link #ADDRESSES}.
+     */
+    static int copySumAddress(long src, long dst, int length) {
+        return toNetwork(Raw.copySumOffHeap(src, dst, length));
+    }
+
+    /** Like {@link #copySumAddress} between two arrays; only when {@link #ARRAYS}. */
+    static int copySumArray(byte[] src, int srcOffset, byte[] dst, int dstOffset, int length) {
+        return toNetwork(Raw.copySumArray(src, srcOffset, dst, dstOffset, length));
+    }
+
+    /** Big-endian 16-bit store at a native address; only when {@link #STORES}. */
+    static void put16(long address, int value) {
+        Raw.UNSAFE.putShort(address, LITTLE ? Short.reverseBytes((short) value) : (short) value);
+    }
+
+    /** Big-endian 32-bit store at a native address; only when {@link #STORES}. */
+    static void put32(long address, int value) {
+        Raw.UNSAFE.putInt(address, LITTLE ? Integer.reverseBytes(value) : value);
+    }
+
+    /** One byte at a native address; only when {@link #STORES}. */
+    static void put8(long address, int value) {
+        Raw.UNSAFE.putByte(address, (byte) value);
+    }
+
+    /** Copies between native addresses (not overlapping); only when {@link #STORES}. */
+    static void copy(long src, long dst, int length) {
+        Raw.UNSAFE.copyMemory(src, dst, length);
     }
 
     /** The bytes of {@code buffer} from its position to its limit (any kind, read-only too), read little-endian. */
@@ -97,7 +139,7 @@ final class ChecksumKernel {
 
     /** Holds Unsafe, so that a runtime without jdk.unsupported never links against it. */
     private static final class Raw {
-        private static final sun.misc.Unsafe UNSAFE;
+        static final sun.misc.Unsafe UNSAFE;
         static final long BYTE_ARRAY_BASE;
 
         static {
@@ -168,6 +210,22 @@ final class ChecksumKernel {
                 c += LITTLE ? last : last << 8;
             }
             return a + b + c + d;
+        }
+
+        /**
+         * Copies, then sums the copy while it is in the cache. Measured against one pass that stores each 64-bit
+         * word it adds: that was about 10% slower per GSO segment (C2's scalar stores against the copy stub's
+         * vector moves), so two passes it is.
+         */
+        static long copySumOffHeap(long src, long dst, int length) {
+            UNSAFE.copyMemory(src, dst, length);
+            return sumOffHeap(dst, length);
+        }
+
+        /** {@link #copySumOffHeap} between two arrays. */
+        static long copySumArray(byte[] src, int srcOffset, byte[] dst, int dstOffset, int length) {
+            System.arraycopy(src, srcOffset, dst, dstOffset, length);
+            return sumArray(dst, dstOffset, length);
         }
 
         /** Like {@link #sumOffHeap} over {@code length} bytes of {@code array} from {@code offset}. */

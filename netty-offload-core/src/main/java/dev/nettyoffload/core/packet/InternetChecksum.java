@@ -6,6 +6,7 @@ import io.netty.util.IllegalReferenceCountException;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.ReadOnlyBufferException;
 
 /**
  * The Internet checksum (RFC 1071): ones-complement sums over {@link ByteBuf} ranges, folding, pseudo-headers
@@ -40,6 +41,38 @@ public final class InternetChecksum {
     public static int sum(ByteBuf buf, int index, int length) {
         checkRange(buf, index, length);
         return sumChecked(buf, index, length);
+    }
+
+    /**
+     * Copies {@code length} bytes of {@code src} from {@code srcIndex} to {@code dst} at {@code dstIndex} and
+     * returns their {@link #sum}, reading the bytes once when both buffers have a memory address (or both a
+     * backing array): the checksum of a copy for the price of little more than the copy. Indices of neither
+     * buffer change. The ranges must not overlap.
+     *
+     * @throws IndexOutOfBoundsException if a range is not within its buffer's capacity
+     * @throws io.netty.util.IllegalReferenceCountException if a buffer was released
+     * @throws java.nio.ReadOnlyBufferException if {@code dst} is read-only
+     */
+    public static int copyAndSum(ByteBuf src, int srcIndex, ByteBuf dst, int dstIndex, int length) {
+        checkRange(src, srcIndex, length);
+        checkRange(dst, dstIndex, length);
+        if (dst.isReadOnly()) {
+            throw new ReadOnlyBufferException();
+        }
+        if (length == 0) {
+            return 0;
+        }
+        if (ChecksumKernel.ADDRESSES && src.hasMemoryAddress() && dst.hasMemoryAddress()) {
+            return ChecksumKernel.copySumAddress(src.memoryAddress() + srcIndex, dst.memoryAddress() + dstIndex,
+                    length);
+        }
+        if (ChecksumKernel.ARRAYS && src.hasArray() && dst.hasArray()) {
+            return ChecksumKernel.copySumArray(src.array(), src.arrayOffset() + srcIndex, dst.array(),
+                    dst.arrayOffset() + dstIndex, length);
+        }
+        // Mixed memory kinds or no raw access: two passes, the sum reading the copy while it is in the cache.
+        dst.setBytes(dstIndex, src, srcIndex, length);
+        return sumChecked(dst, dstIndex, length);
     }
 
     private static int sumChecked(ByteBuf buf, int index, int length) {

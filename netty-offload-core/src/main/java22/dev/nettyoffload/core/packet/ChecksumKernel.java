@@ -33,10 +33,20 @@ final class ChecksumKernel {
             ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfShort SHORT_LE =
             ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfShort SHORT_BE =
+            ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
+    private static final ValueLayout.OfInt INT_BE = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
     /** The kernel in use: {@code vector} or {@code segment}. */
     static final String NAME;
     /** Whether {@link #sumAddress} may be called; otherwise direct memory goes through {@link #sumNio}. */
     static final boolean ADDRESSES;
+    /**
+     * Whether {@link #put16}, {@link #put32}, {@link #put8} and {@link #copy} may be called: native access,
+     * whichever checksum kernel was forced.
+     */
+    static final boolean STORES;
+    /** Whether {@link #copySumArray} may be called: always, heap segments need no native access. */
+    static final boolean ARRAYS = true;
     private static final boolean VECTOR;
     /** The whole address space, when native access is enabled. */
     private static final MemorySegment ALL;
@@ -54,8 +64,9 @@ final class ChecksumKernel {
         }
         VECTOR = vector;
         NAME = vector ? "vector" : "segment";
-        ADDRESSES = !"nio".equals(wanted) && ChecksumKernel.class.getModule().isNativeAccessEnabled();
-        ALL = ADDRESSES ? MemorySegment.NULL.reinterpret(Long.MAX_VALUE) : null;
+        STORES = ChecksumKernel.class.getModule().isNativeAccessEnabled();
+        ADDRESSES = !"nio".equals(wanted) && STORES;
+        ALL = STORES ? MemorySegment.NULL.reinterpret(Long.MAX_VALUE) : null;
     }
 
     private ChecksumKernel() {
@@ -69,6 +80,48 @@ final class ChecksumKernel {
     /** {@code length} bytes of {@code array} from {@code offset}. */
     static int sumArray(byte[] array, int offset, int length) {
         return sum(MemorySegment.ofArray(array), offset, length);
+    }
+
+    /**
+     * Copies {@code length} bytes from native address {@code src} to {@code dst} (not overlapping) and returns
+     * their sum; only when {@link #ADDRESSES}.
+     */
+    static int copySumAddress(long src, long dst, int length) {
+        return copySum(ALL, src, ALL, dst, length);
+    }
+
+    /** Like {@link #copySumAddress} between two arrays. */
+    static int copySumArray(byte[] src, int srcOffset, byte[] dst, int dstOffset, int length) {
+        return copySum(MemorySegment.ofArray(src), srcOffset, MemorySegment.ofArray(dst), dstOffset, length);
+    }
+
+    /**
+     * A bulk copy, then the sum of the copy while it is in the cache: on Java 17, one scalar pass that stores each
+     * word it adds was measured slower than the two passes.
+     */
+    private static int copySum(MemorySegment src, long srcOffset, MemorySegment dst, long dstOffset, int length) {
+        MemorySegment.copy(src, srcOffset, dst, dstOffset, length);
+        return sum(dst, dstOffset, length);
+    }
+
+    /** Big-endian 16-bit store at a native address; only when {@link #STORES}. */
+    static void put16(long address, int value) {
+        ALL.set(SHORT_BE, address, (short) value);
+    }
+
+    /** Big-endian 32-bit store at a native address; only when {@link #STORES}. */
+    static void put32(long address, int value) {
+        ALL.set(INT_BE, address, value);
+    }
+
+    /** One byte at a native address; only when {@link #STORES}. */
+    static void put8(long address, int value) {
+        ALL.set(ValueLayout.JAVA_BYTE, address, (byte) value);
+    }
+
+    /** Copies between native addresses (not overlapping); only when {@link #STORES}. */
+    static void copy(long src, long dst, int length) {
+        MemorySegment.copy(ALL, src, ALL, dst, length);
     }
 
     /** The bytes of {@code buffer} from its position to its limit (any kind, read-only too). */
