@@ -11,6 +11,9 @@ import io.netty.buffer.ByteBuf;
  * <p>
  * Nothing here checks anything: an address outside memory the caller holds corrupts the JVM. Use
  * {@link #address(ByteBuf)} on a buffer held for the whole use, and stay within its capacity.
+ * <p>
+ * Internal to this project's engines: public only because the segmenter lives in another package. It is not a
+ * supported API and may change or go away in any release.
  */
 public final class PacketMemory {
     private PacketMemory() {
