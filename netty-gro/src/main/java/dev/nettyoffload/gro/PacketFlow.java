@@ -10,8 +10,8 @@ import io.netty.buffer.ByteBuf;
 /**
  * One slot of the {@link PacketFlowTable}: the packets held for one flow and what the merge rules need to know
  * about the run (the first packet's header offsets, segment size, next sequence number, IPv4 ID sequence,
- * accumulated payload checksum). Allocated once with the table and reused; the first held packet is the flow
- * key, compared byte for byte with each new packet.
+ * accumulated payload checksum). Allocated once with the table and reused; a copy of the first held packet's
+ * headers is the flow key, compared byte for byte with each new packet's copy ({@link PacketKey#headers}).
  */
 final class PacketFlow {
     final ByteBuf[] packets;
@@ -143,10 +143,6 @@ final class PacketFlow {
         }
         packets[count++] = k.buf;
         heldBytes += k.length;
-    }
-
-    ByteBuf head() {
-        return packets[0];
     }
 
     /** Bytes of the merged IP datagram (from the outermost IP header) if {@code payload} more bytes joined. */

@@ -10,8 +10,8 @@ import java.util.Arrays;
 /**
  * The flows held by a {@link PacketCoalescer}, in arrival order (oldest first), bounded in number. Every slot is
  * allocated with the table and reused; finding a flow scans a small array of precomputed hashes, like the
- * kernel's bounded GRO lists, and compares the candidate's first packet with the {@link PacketKey}: nothing is
- * allocated per packet. Holds no accounting of bytes; that is the coalescer's.
+ * kernel's bounded GRO lists, and compares the candidate's copy of its first packet's headers with the
+ * {@link PacketKey}'s: nothing is allocated per packet. Holds no accounting of bytes; that is the coalescer's.
  * <p>
  * A flow is the link header (Ethernet), the addresses, protocol and ports, the IPv6 flow label and extension
  * headers, and for a tunnel the outer addresses, the outer UDP ports, VXLAN header and inner Ethernet header as
@@ -111,7 +111,8 @@ final class PacketFlowTable {
                 int t = f.tunnelL4;
                 // udp_gro_receive: ports; vxlan_gro_receive: flags and VNI; eth_gro_receive: the inner MAC header.
                 if (HeaderBytes.getInt(head, t) != HeaderBytes.getInt(p, t)
-                        || HeaderBytes.getLong(head, t + UdpHeader.LENGTH) != HeaderBytes.getLong(p, t + UdpHeader.LENGTH)
+                        || HeaderBytes.getLong(head, t + UdpHeader.LENGTH)
+                        != HeaderBytes.getLong(p, t + UdpHeader.LENGTH)
                         || !Arrays.equals(head, f.innerL2, f.l3, p, f.innerL2, f.l3)) {
                     return false;
                 }
