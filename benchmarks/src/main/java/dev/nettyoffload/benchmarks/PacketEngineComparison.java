@@ -310,8 +310,9 @@ public final class PacketEngineComparison {
         StringBuilder sb = new StringBuilder();
         sb.append("# Packet engine vs DPDK\n\n");
         sb.append(String.format(Locale.ROOT, "ns of thread CPU time per unit: median of %d interleaved rounds "
-                + "(min-max), each round's figure the best batch of %.2f s (Java, after a third of it as warm-up) "
-                + "or %d ms (C).%n%n", o.rounds, o.seconds, o.cMillis));
+                + "(min-max), each round's figure the best batch of %.2f s (Java, after a third of it as warm-up; "
+                + "GRO after %d times that budget more) or %d ms (C).%n%n", o.rounds, o.seconds,
+                PacketEngineWorker.GRO_EXTRA_WARM_UP, o.cMillis));
         List<String> cols = new ArrayList<>(r.columns.keySet());
         sb.append("| figure |");
         for (String c : cols) {

@@ -10,12 +10,14 @@ import io.netty.buffer.ByteBuf;
 /**
  * One slot of the {@link PacketFlowTable}: the packets held for one flow and what the merge rules need to know
  * about the run (the first packet's header offsets, segment size, next sequence number, IPv4 ID sequence,
- * accumulated payload checksum). Allocated once with the table and reused; the first held packet is the flow
- * key, compared byte for byte with each new packet.
+ * accumulated payload checksum). Allocated once with the table and reused; a copy of the first held packet's
+ * headers is the flow key, compared byte for byte with each new packet's copy ({@link PacketKey#headers}).
  */
 final class PacketFlow {
     final ByteBuf[] packets;
     int count;
+    /** The first packet's headers ({@link #headerLength} bytes), the flow key every later packet is compared with. */
+    byte[] headers = new byte[128];
 
     // Header offsets of the first packet, relative to its reader index.
     TunnelType tunnel;
@@ -69,24 +71,26 @@ final class PacketFlow {
 
     /** Makes this empty slot the flow of {@code k}, which {@link #append} adds next. */
     void start(PacketKey k, int maxIpLength, boolean owned) {
-        final PacketLayout l = k.layout;
         count = 0;
-        tunnel = l.tunnelType();
-        outerL3 = l.outerL3();
-        firstL3 = outerL3 != PacketLayout.ABSENT ? outerL3 : l.l3();
-        outerVersion = l.outerL3Version();
-        outerHeaderLength = l.outerL3HeaderLength();
-        tunnelL4 = l.tunnelL4();
-        innerL2 = l.innerL2();
-        l3 = l.l3();
-        l3Version = l.l3Version();
-        l3HeaderLength = l.l3HeaderLength();
-        pseudoDestination = l.pseudoDestination();
-        outerPseudoDestination = l.outerPseudoDestination();
-        l4 = l.l4();
-        l4HeaderLength = l.l4HeaderLength();
+        tunnel = k.tunnel;
+        outerL3 = k.outerL3;
+        firstL3 = outerL3 != PacketLayout.ABSENT ? outerL3 : k.l3;
+        outerVersion = k.outerL3Version;
+        outerHeaderLength = k.outerL3HeaderLength;
+        tunnelL4 = k.tunnelL4;
+        innerL2 = k.innerL2;
+        l3 = k.l3;
+        l3Version = k.l3Version;
+        l3HeaderLength = k.l3HeaderLength;
+        pseudoDestination = k.pseudoDestination;
+        outerPseudoDestination = k.outerPseudoDestination;
+        l4 = k.l4;
+        l4HeaderLength = k.l4HeaderLength;
         tcp = k.tcp;
-        headerLength = l.headerLength();
+        headerLength = k.headerLength;
+        if (headers.length < headerLength) {
+            headers = new byte[Math.max(headerLength, headers.length * 2)];
+        }
         segmentSize = k.payload;
         payloadTotal = 0;
         payloadSum = 0;
@@ -104,27 +108,27 @@ final class PacketFlow {
      * match, a later one the {@link IdSequence}s (inner or only header, outer header) it was found to follow.
      */
     void append(PacketKey k, IdSequence ids, IdSequence outerIds) {
-        final ByteBuf buf = k.buf;
-        final int b = k.base;
+        final byte[] h = k.headers;
         if (count == 0) {
+            System.arraycopy(h, 0, headers, 0, headerLength);
             if (l3Version == 4) {
-                firstId = buf.getUnsignedShort(b + l3 + Ipv4Header.ID_OFFSET);
+                firstId = HeaderBytes.unsignedShort(h, l3 + Ipv4Header.ID_OFFSET);
             }
             if (tunnel != TunnelType.NONE && outerVersion == 4) {
-                firstOuterId = buf.getUnsignedShort(b + outerL3 + Ipv4Header.ID_OFFSET);
+                firstOuterId = HeaderBytes.unsignedShort(h, outerL3 + Ipv4Header.ID_OFFSET);
             }
             outerUdpChecksum = tunnel == TunnelType.VXLAN
-                    && buf.getUnsignedShort(b + tunnelL4 + UdpHeader.CHECKSUM_OFFSET) != 0;
-            ipFields = PacketRules.ipFields(buf, b + l3, l3Version);
+                    && HeaderBytes.unsignedShort(h, tunnelL4 + UdpHeader.CHECKSUM_OFFSET) != 0;
+            ipFields = PacketRules.ipFields(h, l3, l3Version);
             if (tunnel != TunnelType.NONE) {
-                outerIpFields = PacketRules.ipFields(buf, b + outerL3, outerVersion);
+                outerIpFields = PacketRules.ipFields(h, outerL3, outerVersion);
             }
             if (tcp) {
-                int t = b + l4;
-                nextSeq = buf.getUnsignedInt(t + TcpHeader.SEQUENCE_OFFSET);
-                tcpWord = buf.getInt(t + TcpHeader.DATA_OFFSET_OFFSET);
-                tcpAck = buf.getInt(t + TcpHeader.ACK_OFFSET);
-                tcpUrgent = buf.getShort(t + PacketRules.TCP_URGENT_OFFSET);
+                int t = l4;
+                nextSeq = HeaderBytes.unsignedInt(h, t + TcpHeader.SEQUENCE_OFFSET);
+                tcpWord = HeaderBytes.getInt(h, t + TcpHeader.DATA_OFFSET_OFFSET);
+                tcpAck = HeaderBytes.getInt(h, t + TcpHeader.ACK_OFFSET);
+                tcpUrgent = HeaderBytes.getShort(h, t + PacketRules.TCP_URGENT_OFFSET);
             }
         } else {
             idSequence = ids;
@@ -137,12 +141,8 @@ final class PacketFlow {
         if (tcp) {
             nextSeq = (nextSeq + k.payload) & 0xFFFFFFFFL;
         }
-        packets[count++] = buf;
+        packets[count++] = k.buf;
         heldBytes += k.length;
-    }
-
-    ByteBuf head() {
-        return packets[0];
     }
 
     /** Bytes of the merged IP datagram (from the outermost IP header) if {@code payload} more bytes joined. */

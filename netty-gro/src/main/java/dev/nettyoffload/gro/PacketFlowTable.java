@@ -2,17 +2,16 @@ package dev.nettyoffload.gro;
 
 import dev.nettyoffload.core.packet.Ipv4Header;
 import dev.nettyoffload.core.packet.Ipv6Header;
-import dev.nettyoffload.core.packet.PacketLayout;
 import dev.nettyoffload.core.packet.TunnelType;
 import dev.nettyoffload.core.packet.UdpHeader;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufUtil;
+
+import java.util.Arrays;
 
 /**
  * The flows held by a {@link PacketCoalescer}, in arrival order (oldest first), bounded in number. Every slot is
  * allocated with the table and reused; finding a flow scans a small array of precomputed hashes, like the
- * kernel's bounded GRO lists, and compares the candidate's first packet with the {@link PacketKey}: nothing is
- * allocated per packet. Holds no accounting of bytes; that is the coalescer's.
+ * kernel's bounded GRO lists, and compares the candidate's copy of its first packet's headers with the
+ * {@link PacketKey}'s: nothing is allocated per packet. Holds no accounting of bytes; that is the coalescer's.
  * <p>
  * A flow is the link header (Ethernet), the addresses, protocol and ports, the IPv6 flow label and extension
  * headers, and for a tunnel the outer addresses, the outer UDP ports, VXLAN header and inner Ethernet header as
@@ -94,29 +93,27 @@ final class PacketFlowTable {
 
     /** Whether the packet belongs to the flow: the kernel's same_flow, everything else is a merge condition. */
     private static boolean sameFlow(PacketFlow f, PacketKey k) {
-        final PacketLayout l = k.layout;
-        if (f.tcp != k.tcp || f.tunnel != l.tunnelType() || f.l3 != l.l3() || f.l4 != l.l4()
-                || f.l3Version != l.l3Version() || f.outerL3 != l.outerL3() || f.tunnelL4 != l.tunnelL4()
-                || f.innerL2 != l.innerL2() || f.outerVersion != l.outerL3Version()) {
+        if (f.tcp != k.tcp || f.tunnel != k.tunnel || f.l3 != k.l3 || f.l4 != k.l4
+                || f.l3Version != k.l3Version || f.outerL3 != k.outerL3 || f.tunnelL4 != k.tunnelL4
+                || f.innerL2 != k.innerL2 || f.outerVersion != k.outerL3Version) {
             return false;
         }
-        final ByteBuf buf = k.buf;
-        final int b = k.base;
-        final ByteBuf head = f.head();
-        final int h = head.readerIndex();
-        if (f.firstL3 > 0 && !ByteBufUtil.equals(head, h, buf, b, f.firstL3)) {
+        final byte[] p = k.headers;
+        final byte[] head = f.headers;
+        if (f.firstL3 > 0 && !Arrays.equals(head, 0, f.firstL3, p, 0, f.firstL3)) {
             return false; // dev_gro_receive compares the link-layer header
         }
         if (f.tunnel != TunnelType.NONE) {
-            if (!sameIpFlow(head, h + f.outerL3, buf, b + f.outerL3, f.outerVersion, f.outerHeaderLength)) {
+            if (!sameIpFlow(head, p, f.outerL3, f.outerVersion, f.outerHeaderLength)) {
                 return false;
             }
             if (f.tunnel == TunnelType.VXLAN) {
                 int t = f.tunnelL4;
                 // udp_gro_receive: ports; vxlan_gro_receive: flags and VNI; eth_gro_receive: the inner MAC header.
-                if (head.getInt(h + t) != buf.getInt(b + t)
-                        || head.getLong(h + t + UdpHeader.LENGTH) != buf.getLong(b + t + UdpHeader.LENGTH)
-                        || !ByteBufUtil.equals(head, h + f.innerL2, buf, b + f.innerL2, f.l3 - f.innerL2)) {
+                if (HeaderBytes.getInt(head, t) != HeaderBytes.getInt(p, t)
+                        || HeaderBytes.getLong(head, t + UdpHeader.LENGTH)
+                        != HeaderBytes.getLong(p, t + UdpHeader.LENGTH)
+                        || !Arrays.equals(head, f.innerL2, f.l3, p, f.innerL2, f.l3)) {
                     return false;
                 }
             }
@@ -125,19 +122,21 @@ final class PacketFlowTable {
             return false;
         }
         // IPv4: addresses read once for the hash; the protocol is TCP or UDP as f.tcp says (no options held).
-        return f.l3Version == 4 ? f.address == k.address
-                : sameIpFlow(head, h + f.l3, buf, b + f.l3, f.l3Version, f.l4 - f.l3);
+        return f.l3Version == 4 ? f.address == k.address : sameIpFlow(head, p, f.l3, f.l3Version, f.l4 - f.l3);
     }
 
-    private static boolean sameIpFlow(ByteBuf a, int ai, ByteBuf c, int ci, int version, int headerLength) {
+    /** The IP headers at {@code ip} of both copies belong to one flow; {@code headerLength} with extensions. */
+    private static boolean sameIpFlow(byte[] a, byte[] c, int ip, int version, int headerLength) {
         if (version == 4) {
-            return a.getByte(ai + Ipv4Header.PROTOCOL_OFFSET) == c.getByte(ci + Ipv4Header.PROTOCOL_OFFSET)
-                    && a.getLong(ai + Ipv4Header.SOURCE_OFFSET) == c.getLong(ci + Ipv4Header.SOURCE_OFFSET);
+            return a[ip + Ipv4Header.PROTOCOL_OFFSET] == c[ip + Ipv4Header.PROTOCOL_OFFSET]
+                    && HeaderBytes.getLong(a, ip + Ipv4Header.SOURCE_OFFSET)
+                    == HeaderBytes.getLong(c, ip + Ipv4Header.SOURCE_OFFSET);
         }
         // ipv6_gro_receive: version, flow label, next header, addresses and all extension headers byte for byte.
-        return ((a.getInt(ai) ^ c.getInt(ci)) & IPV6_FLOW_MASK) == 0
-                && a.getByte(ai + Ipv6Header.NEXT_HEADER_OFFSET) == c.getByte(ci + Ipv6Header.NEXT_HEADER_OFFSET)
-                && ByteBufUtil.equals(a, ai + Ipv6Header.SOURCE_OFFSET, c, ci + Ipv6Header.SOURCE_OFFSET,
-                headerLength - Ipv6Header.SOURCE_OFFSET);
+        final int from = ip + Ipv6Header.SOURCE_OFFSET;
+        final int to = ip + headerLength;
+        return ((HeaderBytes.getInt(a, ip) ^ HeaderBytes.getInt(c, ip)) & IPV6_FLOW_MASK) == 0
+                && a[ip + Ipv6Header.NEXT_HEADER_OFFSET] == c[ip + Ipv6Header.NEXT_HEADER_OFFSET]
+                && Arrays.equals(a, from, to, c, from, to);
     }
 }

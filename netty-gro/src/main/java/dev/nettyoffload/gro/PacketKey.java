@@ -18,13 +18,42 @@ import io.netty.buffer.ByteBuf;
  * and the merge rules read more than once. One instance is reused for every packet (no allocation per packet);
  * {@link #parse} fills it and {@link #sumL4} adds the L4 sums once the packet is known to be holdable. It is
  * passed explicitly to the flow table, the rules and the flow; none of them keeps it.
+ * <p>
+ * {@link #parse} copies the packet's first bytes into {@link #headers} with one {@code getBytes} (one range and
+ * reference-count check) and everything after it reads header fields from that copy. The common shapes (IP or
+ * untagged Ethernet, IPv4 without options or IPv6 without extension headers, TCP or UDP, no tunnel) are parsed
+ * from the copy directly; anything else, and anything the direct parse finds odd, goes to
+ * {@link PacketLayout#parse}, which decides it (and names the problem) exactly as before.
  */
 final class PacketKey {
-    final PacketLayout layout = new PacketLayout();
+    /** Bytes copied up front: the longest header of a common shape (14 + 40 + 60) fits. */
+    private static final int FIRST_COPY = 128;
+
+    private final PacketLayout layout = new PacketLayout();
     ByteBuf buf;
-    /** Reader index of {@link #buf}: every offset of the layout is relative to it. */
+    /** Reader index of {@link #buf}: every offset below is relative to it. */
     int base;
     int length;
+    /** The packet's first bytes: at least all of its headers ({@link #headerLength}) once parsed. */
+    byte[] headers = new byte[FIRST_COPY];
+
+    // Where the headers are: the PacketLayout fields the rules and the flow table read.
+    TunnelType tunnel;
+    int outerL3;
+    int outerL3Version;
+    int outerL3HeaderLength;
+    int outerPseudoDestination;
+    int tunnelL4;
+    int innerL2;
+    int l3;
+    int l3Version;
+    int l3HeaderLength;
+    int pseudoDestination;
+    int l4;
+    int l4HeaderLength;
+    int headerLength;
+    int jumboOption;
+
     boolean tcp;
     /** TCP flags byte, 0 for UDP. */
     int tcpFlags;
@@ -35,9 +64,9 @@ final class PacketKey {
     long address;
     /** Source and destination ports, read as one int. */
     int ports;
-    /** Ones-complement sum of the L4 header, unfolded; set by {@link #sumL4}. */
+    /** Ones-complement sum of the L4 header, folded; set by {@link #sumL4}. */
     int l4HeaderSum;
-    /** Ones-complement sum of the L4 payload, unfolded; set by {@link #sumL4}. */
+    /** Ones-complement sum of the L4 payload, folded; set by {@link #sumL4}. */
     int payloadSum;
 
     /**
@@ -47,19 +76,136 @@ final class PacketKey {
      */
     void parse(ByteBuf buf, LinkType linkType, int vxlanPort) throws PacketOffloadException {
         this.buf = buf;
-        base = buf.readerIndex();
-        length = buf.readableBytes();
-        PacketLayout l = layout.parse(buf, linkType, peekTunnel(buf, base, length, linkType, vxlanPort), null);
+        final int b = buf.readerIndex();
+        final int n = buf.readableBytes();
+        base = b;
+        length = n;
+        final int copied = Math.min(n, FIRST_COPY);
+        byte[] h = headers;
+        buf.getBytes(b, h, 0, copied);
+        if (!parseCommon(h, n, linkType, vxlanPort)) {
+            fromLayout(layout.parse(buf, linkType, peekTunnel(buf, b, n, linkType, vxlanPort), null));
+            if (headerLength > copied) {
+                if (headerLength > h.length) {
+                    // Rare (long IPv6 extension headers, tunnels): grows once to the longest seen.
+                    h = new byte[Math.max(headerLength, h.length * 2)];
+                    headers = h;
+                }
+                buf.getBytes(b, h, 0, headerLength);
+            }
+        }
+        tcpFlags = tcp ? HeaderBytes.unsignedByte(h, l4 + TcpHeader.FLAGS_OFFSET) : 0;
+        payload = n - headerLength;
+        hash = hash(h);
+    }
+
+    /**
+     * Parses a common shape from the copy; {@code false} (fields undefined) for any other packet and for any
+     * check that fails, so that {@link PacketLayout#parse} judges it. Checks what that parser checks for these
+     * shapes: lengths against the buffer, IPv4 fragments, TCP data offset, UDP length.
+     */
+    private boolean parseCommon(byte[] h, int n, LinkType linkType, int vxlanPort) {
+        int off = 0;
+        // The IP version the link header announces (0: any), which the IP header must have.
+        int version = 0;
+        if (linkType == LinkType.ETHERNET) {
+            if (n < EthernetHeader.LENGTH) {
+                return false;
+            }
+            int type = HeaderBytes.unsignedShort(h, EthernetHeader.ETHERTYPE_OFFSET);
+            if (type == EthernetHeader.ETHERTYPE_IPV4) {
+                version = 4;
+            } else if (type == EthernetHeader.ETHERTYPE_IPV6) {
+                version = 6;
+            } else {
+                return false;
+            }
+            off = EthernetHeader.LENGTH;
+        }
+        int protocol;
+        int ipLength;
+        if (version != 6 && n - off >= Ipv4Header.MIN_LENGTH && h[off] == 0x45) {
+            if (HeaderBytes.unsignedShort(h, off + Ipv4Header.TOTAL_LENGTH_OFFSET) != n - off
+                    || (HeaderBytes.unsignedShort(h, off + Ipv4Header.FRAGMENT_OFFSET)
+                    & (Ipv4Header.MORE_FRAGMENTS | Ipv4Header.FRAGMENT_OFFSET_MASK)) != 0) {
+                return false;
+            }
+            protocol = HeaderBytes.unsignedByte(h, off + Ipv4Header.PROTOCOL_OFFSET);
+            ipLength = Ipv4Header.MIN_LENGTH;
+            l3Version = 4;
+            pseudoDestination = off + Ipv4Header.DESTINATION_OFFSET;
+        } else if (version != 4 && n - off >= Ipv6Header.LENGTH && (h[off] & 0xF0) == 0x60) {
+            int payloadLength = HeaderBytes.unsignedShort(h, off + Ipv6Header.PAYLOAD_LENGTH_OFFSET);
+            if (payloadLength == 0 || payloadLength != n - off - Ipv6Header.LENGTH) {
+                return false;
+            }
+            protocol = HeaderBytes.unsignedByte(h, off + Ipv6Header.NEXT_HEADER_OFFSET);
+            ipLength = Ipv6Header.LENGTH;
+            l3Version = 6;
+            pseudoDestination = off + Ipv6Header.DESTINATION_OFFSET;
+        } else {
+            return false;
+        }
+        final int at = off + ipLength;
+        final int rest = n - at;
+        if (protocol == IpProtocol.TCP) {
+            if (rest < TcpHeader.MIN_LENGTH) {
+                return false;
+            }
+            int doff = (HeaderBytes.unsignedByte(h, at + TcpHeader.DATA_OFFSET_OFFSET) >>> 4) * 4;
+            if (doff < TcpHeader.MIN_LENGTH || rest < doff) {
+                return false;
+            }
+            l4HeaderLength = doff;
+            tcp = true;
+        } else if (protocol == IpProtocol.UDP) {
+            if (rest < UdpHeader.LENGTH || HeaderBytes.unsignedShort(h, at + UdpHeader.LENGTH_OFFSET) != rest
+                    || (vxlanPort != 0 && HeaderBytes.unsignedShort(h, at + 2) == vxlanPort)) {
+                return false; // the last: VXLAN, which the general parser takes
+            }
+            l4HeaderLength = UdpHeader.LENGTH;
+            tcp = false;
+        } else {
+            return false;
+        }
+        tunnel = TunnelType.NONE;
+        outerL3 = PacketLayout.ABSENT;
+        outerL3Version = 0;
+        outerL3HeaderLength = 0;
+        outerPseudoDestination = PacketLayout.ABSENT;
+        tunnelL4 = PacketLayout.ABSENT;
+        innerL2 = PacketLayout.ABSENT;
+        jumboOption = PacketLayout.ABSENT;
+        l3 = off;
+        l3HeaderLength = ipLength;
+        l4 = at;
+        headerLength = at + l4HeaderLength;
+        return true;
+    }
+
+    private void fromLayout(PacketLayout l) {
+        tunnel = l.tunnelType();
+        outerL3 = l.outerL3();
+        outerL3Version = l.outerL3Version();
+        outerL3HeaderLength = l.outerL3HeaderLength();
+        outerPseudoDestination = l.outerPseudoDestination();
+        tunnelL4 = l.tunnelL4();
+        innerL2 = l.innerL2();
+        l3 = l.l3();
+        l3Version = l.l3Version();
+        l3HeaderLength = l.l3HeaderLength();
+        pseudoDestination = l.pseudoDestination();
+        l4 = l.l4();
+        l4HeaderLength = l.l4HeaderLength();
+        headerLength = l.headerLength();
+        jumboOption = l.jumboOption();
         tcp = l.l4Protocol() == IpProtocol.TCP;
-        tcpFlags = tcp ? buf.getUnsignedByte(base + l.l4() + TcpHeader.FLAGS_OFFSET) : 0;
-        payload = l.payloadLength();
-        hash = hash(buf, base, l);
     }
 
     /** Sums the L4 header and payload (once per packet: checksum verification and the merged checksum use them). */
     void sumL4() {
-        l4HeaderSum = InternetChecksum.sum(buf, base + layout.l4(), layout.l4HeaderLength());
-        payloadSum = InternetChecksum.sum(buf, base + layout.headerLength(), payload);
+        l4HeaderSum = InternetChecksum.fold(HeaderBytes.sum(headers, l4, l4HeaderLength));
+        payloadSum = InternetChecksum.sum(buf, base + headerLength, payload);
     }
 
     /** Forgets the packet (not its layout), so that no buffer is kept reachable between packets. */
@@ -67,32 +213,34 @@ final class PacketKey {
         buf = null;
     }
 
-    private int hash(ByteBuf buf, int b, PacketLayout l) {
-        int h;
-        if (l.l3Version() == 4) {
-            long a = buf.getLong(b + l.l3() + Ipv4Header.SOURCE_OFFSET);
+    private int hash(byte[] h) {
+        int x;
+        if (l3Version == 4) {
+            long a = HeaderBytes.getLong(h, l3 + Ipv4Header.SOURCE_OFFSET);
             address = a;
-            h = (int) (a ^ (a >>> 32) * 31);
+            x = (int) (a ^ (a >>> 32) * 31);
         } else {
             address = 0;
-            h = hashAddresses(buf, b + l.l3(), 6);
+            x = hashAddresses(h, l3, 6);
         }
-        ports = buf.getInt(b + l.l4());
-        h = h * 31 + ports;
-        h = h * 31 + l.l4Protocol();
-        if (l.tunnelType() != TunnelType.NONE) {
-            h = h * 31 + hashAddresses(buf, b + l.outerL3(), l.outerL3Version());
+        ports = HeaderBytes.getInt(h, l4);
+        x = x * 31 + ports;
+        x = x * 31 + (tcp ? IpProtocol.TCP : IpProtocol.UDP);
+        if (tunnel != TunnelType.NONE) {
+            x = x * 31 + hashAddresses(h, outerL3, outerL3Version);
         }
-        return h ^ (h >>> 16);
+        return x ^ (x >>> 16);
     }
 
-    private static int hashAddresses(ByteBuf buf, int ip, int version) {
+    private static int hashAddresses(byte[] h, int ip, int version) {
         if (version == 4) {
-            return buf.getInt(ip + Ipv4Header.SOURCE_OFFSET) * 31 + buf.getInt(ip + Ipv4Header.DESTINATION_OFFSET);
+            return HeaderBytes.getInt(h, ip + Ipv4Header.SOURCE_OFFSET) * 31
+                    + HeaderBytes.getInt(h, ip + Ipv4Header.DESTINATION_OFFSET);
         }
-        long x = buf.getLong(ip + Ipv6Header.SOURCE_OFFSET) ^ buf.getLong(ip + Ipv6Header.SOURCE_OFFSET + 8) * 31
-                ^ buf.getLong(ip + Ipv6Header.DESTINATION_OFFSET) * 961
-                ^ buf.getLong(ip + Ipv6Header.DESTINATION_OFFSET + 8) * 29791;
+        long x = HeaderBytes.getLong(h, ip + Ipv6Header.SOURCE_OFFSET)
+                ^ HeaderBytes.getLong(h, ip + Ipv6Header.SOURCE_OFFSET + 8) * 31
+                ^ HeaderBytes.getLong(h, ip + Ipv6Header.DESTINATION_OFFSET) * 961
+                ^ HeaderBytes.getLong(h, ip + Ipv6Header.DESTINATION_OFFSET + 8) * 29791;
         return (int) (x ^ (x >>> 32));
     }
 

@@ -9,7 +9,8 @@ import dev.nettyoffload.core.packet.TcpHeader;
 import dev.nettyoffload.core.packet.TunnelType;
 import dev.nettyoffload.core.packet.UdpHeader;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufUtil;
+
+import java.util.Arrays;
 
 /**
  * The merge rules of the Linux kernel ({@code inet_gro_receive}, {@code ipv6_gro_receive},
@@ -49,13 +50,12 @@ final class PacketRules {
      * checksums are {@link #checksumReason checked} next).
      */
     static PacketPassReason holdReason(PacketKey k) {
-        final PacketLayout l = k.layout;
-        if (l.jumboOption() != PacketLayout.ABSENT) {
+        if (k.jumboOption != PacketLayout.ABSENT) {
             return PacketPassReason.JUMBOGRAM;
         }
-        if ((l.l3Version() == 4 && l.l3HeaderLength() != Ipv4Header.MIN_LENGTH)
-                || (l.tunnelType() != TunnelType.NONE && l.outerL3Version() == 4
-                && l.outerL3HeaderLength() != Ipv4Header.MIN_LENGTH)) {
+        if ((k.l3Version == 4 && k.l3HeaderLength != Ipv4Header.MIN_LENGTH)
+                || (k.tunnel != TunnelType.NONE && k.outerL3Version == 4
+                && k.outerL3HeaderLength != Ipv4Header.MIN_LENGTH)) {
             // inet_gro_receive only merges 20-byte IPv4 headers.
             return PacketPassReason.IP_OPTIONS;
         }
@@ -65,7 +65,7 @@ final class PacketRules {
         if ((k.tcpFlags & TCP_FLAGS_NEVER) != 0) {
             return PacketPassReason.TCP_FLAGS;
         }
-        if (!k.tcp && k.buf.getUnsignedShort(k.base + l.l4() + UdpHeader.CHECKSUM_OFFSET) == 0) {
+        if (!k.tcp && HeaderBytes.unsignedShort(k.headers, k.l4 + UdpHeader.CHECKSUM_OFFSET) == 0) {
             return PacketPassReason.UDP_ZERO_CHECKSUM;
         }
         return null;
@@ -77,27 +77,24 @@ final class PacketRules {
      * {@link PacketKey#sumL4}.
      */
     static PacketPassReason checksumReason(PacketKey k) {
-        final PacketLayout l = k.layout;
-        final ByteBuf buf = k.buf;
-        final int b = k.base;
+        final byte[] h = k.headers;
         if (ipv4HeaderChecksumReason(k) != null) {
             return PacketPassReason.BAD_CHECKSUM;
         }
-        final int l4 = l.l4();
+        final int l4 = k.l4;
         final int protocol = k.tcp ? IpProtocol.TCP : IpProtocol.UDP;
-        final long pseudo = pseudoHeader(buf, b, l.l3(), l.l3Version(), l.pseudoDestination(), protocol,
-                l.length() - l4);
+        final long pseudo = pseudoHeader(h, k.l3, k.l3Version, k.pseudoDestination, protocol, k.length - l4);
         final long l4Sum = (long) k.l4HeaderSum + k.payloadSum;
         if (!InternetChecksum.verifies(pseudo + l4Sum)) {
             return PacketPassReason.BAD_CHECKSUM;
         }
-        if (l.tunnelType() == TunnelType.VXLAN
-                && buf.getUnsignedShort(b + l.tunnelL4() + UdpHeader.CHECKSUM_OFFSET) != 0) {
+        if (k.tunnel == TunnelType.VXLAN
+                && HeaderBytes.unsignedShort(h, k.tunnelL4 + UdpHeader.CHECKSUM_OFFSET) != 0) {
             // The inner L4 bytes are already summed: add the headers between the outer UDP and the inner L4.
-            final int tunnelL4 = l.tunnelL4();
-            long s = pseudoHeader(buf, b, l.outerL3(), l.outerL3Version(), l.outerPseudoDestination(),
-                    IpProtocol.UDP, l.length() - tunnelL4)
-                    + InternetChecksum.sum(buf, b + tunnelL4, l4 - tunnelL4) + l4Sum;
+            final int tunnelL4 = k.tunnelL4;
+            long s = pseudoHeader(h, k.outerL3, k.outerL3Version, k.outerPseudoDestination, IpProtocol.UDP,
+                    k.length - tunnelL4)
+                    + HeaderBytes.sum(h, tunnelL4, l4 - tunnelL4) + l4Sum;
             if (!InternetChecksum.verifies(s)) {
                 return PacketPassReason.BAD_CHECKSUM;
             }
@@ -111,15 +108,12 @@ final class PacketRules {
      * {@link PacketGroConfig#trustL4Checksums()}.
      */
     static PacketPassReason ipv4HeaderChecksumReason(PacketKey k) {
-        final PacketLayout l = k.layout;
-        final ByteBuf buf = k.buf;
-        final int b = k.base;
-        if (l.l3Version() == 4
-                && !InternetChecksum.verifies(InternetChecksum.sum(buf, b + l.l3(), Ipv4Header.MIN_LENGTH))) {
+        final byte[] h = k.headers;
+        if (k.l3Version == 4 && !InternetChecksum.verifies(HeaderBytes.sum(h, k.l3, Ipv4Header.MIN_LENGTH))) {
             return PacketPassReason.BAD_CHECKSUM;
         }
-        if (l.tunnelType() != TunnelType.NONE && l.outerL3Version() == 4
-                && !InternetChecksum.verifies(InternetChecksum.sum(buf, b + l.outerL3(), Ipv4Header.MIN_LENGTH))) {
+        if (k.tunnel != TunnelType.NONE && k.outerL3Version == 4
+                && !InternetChecksum.verifies(HeaderBytes.sum(h, k.outerL3, Ipv4Header.MIN_LENGTH))) {
             return PacketPassReason.BAD_CHECKSUM;
         }
         return null;
@@ -142,7 +136,7 @@ final class PacketRules {
      */
     static IdSequence idSequence(PacketFlow f, PacketKey k) {
         return f.l3Version != 4 ? IdSequence.UNDECIDED
-                : continues(k.buf.getUnsignedShort(k.base + f.l3 + Ipv4Header.ID_OFFSET), f.firstId, f.idSequence,
+                : continues(HeaderBytes.unsignedShort(k.headers, f.l3 + Ipv4Header.ID_OFFSET), f.firstId, f.idSequence,
                 f.count);
     }
 
@@ -152,7 +146,7 @@ final class PacketRules {
      */
     static IdSequence outerIdSequence(PacketFlow f, PacketKey k) {
         return f.tunnel == TunnelType.NONE || f.outerVersion != 4 ? IdSequence.UNDECIDED
-                : continues(k.buf.getUnsignedShort(k.base + f.outerL3 + Ipv4Header.ID_OFFSET), f.firstOuterId,
+                : continues(HeaderBytes.unsignedShort(k.headers, f.outerL3 + Ipv4Header.ID_OFFSET), f.firstOuterId,
                 f.outerIdSequence, f.count);
     }
 
@@ -171,35 +165,34 @@ final class PacketRules {
      */
     static CoalesceResult canCoalesce(PacketFlow f, PacketKey k, IdSequence ids, IdSequence outerIds,
                                       int segmentLimit) {
-        final ByteBuf buf = k.buf;
-        final int b = k.base;
+        final byte[] h = k.headers;
         if (k.payload > f.segmentSize) {
             // A larger segment cannot follow: segmentation would cut it at the first one's size.
             return CoalesceResult.MISMATCH;
         }
-        if (ipFields(buf, b + f.l3, f.l3Version) != f.ipFields) {
+        if (ipFields(h, f.l3, f.l3Version) != f.ipFields) {
             return CoalesceResult.MISMATCH;
         }
-        if (f.tunnel != TunnelType.NONE && ipFields(buf, b + f.outerL3, f.outerVersion) != f.outerIpFields) {
+        if (f.tunnel != TunnelType.NONE && ipFields(h, f.outerL3, f.outerVersion) != f.outerIpFields) {
             return CoalesceResult.MISMATCH;
         }
         if (f.tunnel == TunnelType.VXLAN
-                && (buf.getUnsignedShort(b + f.tunnelL4 + UdpHeader.CHECKSUM_OFFSET) != 0) != f.outerUdpChecksum) {
+                && (HeaderBytes.unsignedShort(h, f.tunnelL4 + UdpHeader.CHECKSUM_OFFSET) != 0) != f.outerUdpChecksum) {
             return CoalesceResult.MISMATCH; // segmentation computes the outer checksum only if the first had one
         }
         if (ids == IdSequence.BROKEN || outerIds == IdSequence.BROKEN) {
             return CoalesceResult.MISMATCH;
         }
         if (f.tcp) {
-            final int t = b + f.l4;
+            final int t = f.l4;
             // Data offset, flags and window in one word: only FIN and PSH may differ.
-            int word = buf.getInt(t + TcpHeader.DATA_OFFSET_OFFSET);
+            int word = HeaderBytes.getInt(h, t + TcpHeader.DATA_OFFSET_OFFSET);
             if (((f.tcpWord ^ word) & ~TCP_FLAGS_MAY_DIFFER) != 0
-                    || f.tcpAck != buf.getInt(t + TcpHeader.ACK_OFFSET)
+                    || f.tcpAck != HeaderBytes.getInt(h, t + TcpHeader.ACK_OFFSET)
                     // The urgent pointer is not checked by the kernel; segmentation copies the first one's.
-                    || f.tcpUrgent != buf.getShort(t + TCP_URGENT_OFFSET)
-                    || buf.getUnsignedInt(t + TcpHeader.SEQUENCE_OFFSET) != f.nextSeq
-                    || !tcpOptionsEqual(f, buf, b)) {
+                    || f.tcpUrgent != HeaderBytes.getShort(h, t + TCP_URGENT_OFFSET)
+                    || HeaderBytes.unsignedInt(h, t + TcpHeader.SEQUENCE_OFFSET) != f.nextSeq
+                    || !tcpOptionsEqual(f, h)) {
                 return CoalesceResult.MISMATCH;
             }
         }
@@ -243,46 +236,42 @@ final class PacketRules {
      * Hop-by-Hop header in ipv6_gro_complete), applies to plain IPv6 TCP only.
      */
     static int maxIpLength(PacketKey k, int bigTcpMaxSize) {
-        final PacketLayout l = k.layout;
-        return bigTcpMaxSize != 0 && k.tcp && l.tunnelType() == TunnelType.NONE && l.l3Version() == 6
-                && l.l3HeaderLength() == Ipv6Header.LENGTH ? bigTcpMaxSize - JUMBO_HOP_BY_HOP_LENGTH
+        return bigTcpMaxSize != 0 && k.tcp && k.tunnel == TunnelType.NONE && k.l3Version == 6
+                && k.l3HeaderLength == Ipv6Header.LENGTH ? bigTcpMaxSize - JUMBO_HOP_BY_HOP_LENGTH
                 : MAX_MERGED_IP_LENGTH;
     }
 
     /** TCP options byte for byte (tcp_gro_receive compares them word by word). */
-    private static boolean tcpOptionsEqual(PacketFlow f, ByteBuf buf, int b) {
-        int n = f.l4HeaderLength - TcpHeader.MIN_LENGTH;
-        if (n == 0) {
-            return true;
-        }
-        ByteBuf head = f.head();
-        int h = head.readerIndex() + f.l4 + TcpHeader.MIN_LENGTH;
-        int p = b + f.l4 + TcpHeader.MIN_LENGTH;
-        int i = 0;
-        for (; i + 4 <= n; i += 4) {
-            if (head.getInt(h + i) != buf.getInt(p + i)) {
-                return false;
-            }
-        }
-        return i == n || ByteBufUtil.equals(head, h + i, buf, p + i, n - i);
+    private static boolean tcpOptionsEqual(PacketFlow f, byte[] h) {
+        int from = f.l4 + TcpHeader.MIN_LENGTH;
+        int to = f.l4 + f.l4HeaderLength;
+        return from == to || Arrays.equals(f.headers, from, to, h, from, to);
     }
 
     /**
      * The fields of an IP header that must match along a run (inet_gro_receive, ipv6_gro_receive): IPv4 TOS (with
      * ECN), flags and TTL; IPv6 traffic class (with ECN) and hop limit. Packed into one int for comparison.
      */
-    static int ipFields(ByteBuf buf, int ip, int version) {
+    static int ipFields(byte[] h, int ip, int version) {
         if (version == 4) {
-            return (buf.getUnsignedByte(ip + 1) << 24) | (buf.getUnsignedShort(ip + Ipv4Header.FRAGMENT_OFFSET) << 8)
-                    | buf.getUnsignedByte(ip + 8);
+            return (HeaderBytes.unsignedByte(h, ip + 1) << 24)
+                    | (HeaderBytes.unsignedShort(h, ip + Ipv4Header.FRAGMENT_OFFSET) << 8)
+                    | HeaderBytes.unsignedByte(h, ip + 8);
         }
-        return (buf.getInt(ip) & IPV6_TRAFFIC_CLASS_MASK) | buf.getUnsignedByte(ip + 7);
+        return (HeaderBytes.getInt(h, ip) & IPV6_TRAFFIC_CLASS_MASK) | HeaderBytes.unsignedByte(h, ip + 7);
     }
 
     /**
      * The unfolded pseudo-header sum of the IP header at {@code l3} of {@code buf} (offsets relative to {@code b});
      * {@code pseudoDestination} is where the IPv6 destination the checksum uses is (a routing header may move it).
      */
+    static long pseudoHeader(byte[] h, int l3, int version, int pseudoDestination, int protocol, int l4Length) {
+        return version == 4
+                ? HeaderBytes.pseudoHeaderIpv4(h, l3, protocol, l4Length)
+                : HeaderBytes.pseudoHeaderIpv6(h, l3 + Ipv6Header.SOURCE_OFFSET, pseudoDestination, protocol, l4Length);
+    }
+
+    /** Like {@link #pseudoHeader(byte[], int, int, int, int, int)} on a buffer (offsets relative to {@code b}). */
     static long pseudoHeader(ByteBuf buf, int b, int l3, int version, int pseudoDestination, int protocol,
                              int l4Length) {
         return version == 4
