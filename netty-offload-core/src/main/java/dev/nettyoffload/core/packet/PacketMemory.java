@@ -6,7 +6,7 @@ import io.netty.buffer.ByteBuf;
  * Raw stores into a direct buffer's memory, for engines that check a buffer's range and reference count once and
  * then write many header fields: each {@link ByteBuf#setShort} call checks both again, and on JDK 24+, where
  * Netty 4.2 no longer uses {@code sun.misc.Unsafe}, goes through a {@link java.nio.ByteBuffer}. Same kernels as
- * {@link InternetChecksum}: Unsafe on Java 17-23, a {@link java.lang.foreign.MemorySegment} over the address
+ * {@link InternetChecksum}: Unsafe on Java 17-23, a {@code java.lang.foreign.MemorySegment} over the address
  * space on Java 22+ when native access is enabled for this module.
  * <p>
  * Nothing here checks anything: an address outside memory the caller holds corrupts the JVM. Use
