@@ -7,6 +7,7 @@ import dev.nettyoffload.core.packet.Ipv4Header;
 import dev.nettyoffload.core.packet.Ipv6Header;
 import dev.nettyoffload.core.packet.LinkType;
 import dev.nettyoffload.core.packet.PacketLayout;
+import dev.nettyoffload.core.packet.PacketMemory;
 import dev.nettyoffload.core.packet.PacketOffloadException;
 import dev.nettyoffload.core.packet.TcpHeader;
 import dev.nettyoffload.core.packet.TunnelType;
@@ -82,7 +83,14 @@ final class PacketKey {
         length = n;
         final int copied = Math.min(n, FIRST_COPY);
         byte[] h = headers;
-        buf.getBytes(b, h, 0, copied);
+        final long address = PacketMemory.address(buf);
+        if (address != 0 && buf.refCnt() > 0) {
+            // The range is the buffer's own readable bytes; only liveness needs a check. On JDK 24+ Netty's
+            // getBytes into an array goes through a ByteBuffer view per call.
+            PacketMemory.copyToArray(address + b, h, 0, copied);
+        } else {
+            buf.getBytes(b, h, 0, copied);
+        }
         if (!parseCommon(h, n, linkType, vxlanPort)) {
             fromLayout(layout.parse(buf, linkType, peekTunnel(buf, b, n, linkType, vxlanPort), null));
             if (headerLength > copied) {

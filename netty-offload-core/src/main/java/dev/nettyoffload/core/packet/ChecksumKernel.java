@@ -95,6 +95,11 @@ final class ChecksumKernel {
         Raw.UNSAFE.copyMemory(src, dst, length);
     }
 
+    /** Copies from a native address into an array; only when {@link #STORES}. */
+    static void copyToArray(long src, byte[] dst, int dstOffset, int length) {
+        Raw.UNSAFE.copyMemory(null, src, dst, Raw.BYTE_ARRAY_BASE + dstOffset, length);
+    }
+
     /** The bytes of {@code buffer} from its position to its limit (any kind, read-only too), read little-endian. */
     static int sumNio(ByteBuffer buffer) {
         ByteBuffer b = buffer.order() == ByteOrder.LITTLE_ENDIAN ? buffer

@@ -3,7 +3,7 @@ package dev.nettyoffload.core.packet;
 import io.netty.buffer.ByteBuf;
 
 /**
- * Raw stores into a direct buffer's memory, for engines that check a buffer's range and reference count once and
+ * Raw stores into (and copies out of) a direct buffer's memory, for engines that check a buffer's range and reference count once and
  * then write many header fields: each {@link ByteBuf#setShort} call checks both again, and on JDK 24+, where
  * Netty 4.2 no longer uses {@code sun.misc.Unsafe}, goes through a {@link java.nio.ByteBuffer}. Same kernels as
  * {@link InternetChecksum}: Unsafe on Java 17-23, a {@code java.lang.foreign.MemorySegment} over the address
@@ -67,5 +67,13 @@ public final class PacketMemory {
     /** Copies {@code length} bytes from {@code src} to {@code dst}; the ranges must not overlap. */
     public static void copy(long src, long dst, int length) {
         ChecksumKernel.copy(src, dst, length);
+    }
+
+    /**
+     * Copies {@code length} bytes from {@code src} into {@code dst} from {@code dstOffset}, which must fit (not
+     * checked, as nothing here is).
+     */
+    public static void copyToArray(long src, byte[] dst, int dstOffset, int length) {
+        ChecksumKernel.copyToArray(src, dst, dstOffset, length);
     }
 }

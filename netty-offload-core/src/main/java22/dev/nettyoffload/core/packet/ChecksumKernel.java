@@ -124,6 +124,11 @@ final class ChecksumKernel {
         MemorySegment.copy(ALL, src, ALL, dst, length);
     }
 
+    /** Copies from a native address into an array; only when {@link #STORES}. */
+    static void copyToArray(long src, byte[] dst, int dstOffset, int length) {
+        MemorySegment.copy(ALL, ValueLayout.JAVA_BYTE, src, dst, dstOffset, length);
+    }
+
     /** The bytes of {@code buffer} from its position to its limit (any kind, read-only too). */
     static int sumNio(ByteBuffer buffer) {
         return sum(MemorySegment.ofBuffer(buffer), 0, buffer.remaining());

@@ -36,6 +36,11 @@ class PacketMemoryTest {
                 assertEquals(b.getByte(3 + i), b.getByte(40 + i), "byte " + i);
             }
             assertEquals(0, b.getByte(58));
+            byte[] out = new byte[32];
+            PacketMemory.copyToArray(a + 3, out, 5, 18);
+            for (int i = 0; i < 32; i++) {
+                assertEquals(i >= 5 && i < 23 ? b.getByte(3 + i - 5) : 0, out[i], "array byte " + i);
+            }
             if (!PacketMemory.isCopyAndSumSupported()) {
                 return;
             }
