@@ -2,6 +2,8 @@ package dev.nettyoffload.core.uring;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.UnpooledByteBufAllocator;
+import io.netty.buffer.UnpooledUnsafeDirectByteBuf;
 import io.netty.channel.EventLoop;
 import io.netty.util.internal.logging.InternalLogger;
 import io.netty.util.internal.logging.InternalLoggerFactory;
@@ -25,6 +27,11 @@ import java.util.function.IntConsumer;
  */
 final class ProvidedBuffers {
     private static final InternalLogger logger = InternalLoggerFactory.getInstance(ProvidedBuffers.class);
+    /**
+     * Whether Netty's Unsafe buffer classes work in this JVM (not on JDK 24+ by default, where Netty 4.2 runs
+     * without {@code sun.misc.Unsafe}). Netty's public API does not say, so one such buffer is tried once.
+     */
+    private static final boolean UNSAFE = unsafeBuffersWork();
 
     private final short group;
     private final int count;
@@ -111,12 +118,32 @@ final class ProvidedBuffers {
      * ({@code writerIndex == capacity}) is one the kernel may have cut. The buffer stays out of the kernel's group
      * until the message is released.
      */
-    ProvidedBuf handOut(int id, int payloadOffset, int length) {
+    ByteBuf handOut(int id, int payloadOffset, int length) {
         int from = offset(id) + payloadOffset;
         held.incrementAndGet();
-        ProvidedBuf buf = new ProvidedBuf(alloc, whole.slice(from, entrySize - payloadOffset), this, id);
+        ByteBuffer view = whole.slice(from, entrySize - payloadOffset);
+        ByteBuf buf = UNSAFE ? new ProvidedBuf(alloc, view, this, id) : new ProvidedNioBuf(alloc, view, this, id);
         buf.writerIndex(length);
         return buf;
+    }
+
+    private static boolean unsafeBuffersWork() {
+        ByteBuf probe = null;
+        try {
+            probe = new UnpooledUnsafeDirectByteBuf(UnpooledByteBufAllocator.DEFAULT, 8, 8);
+            // Bulk copies are what fail first without Unsafe (JDK 25: single-word accessors still work).
+            probe.setLong(0, 1);
+            byte[] copy = new byte[8];
+            probe.getBytes(0, copy);
+            return copy[0] == 1 || copy[7] == 1;
+        } catch (RuntimeException | LinkageError e) {
+            logger.debug("Netty's Unsafe buffers unavailable; provided buffers are read through ByteBuffers", e);
+            return false;
+        } finally {
+            if (probe != null) {
+                probe.release();
+            }
+        }
     }
 
     /** Buffers the application holds now (any thread). */
@@ -124,7 +151,7 @@ final class ProvidedBuffers {
         return held.get();
     }
 
-    /** From {@link ProvidedBuf#deallocate()}, on any thread. */
+    /** From a released {@link ProvidedBuf} or {@link ProvidedNioBuf}, on any thread. */
     void returned(int id) {
         if (loop.inEventLoop()) {
             onReturned(id);

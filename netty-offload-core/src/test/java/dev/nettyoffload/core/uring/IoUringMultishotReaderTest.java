@@ -61,7 +61,8 @@ class IoUringMultishotReaderTest extends IoUringDatagramReaderTest {
             plain.send(ByteBuffer.wrap(sequenced(i, 100 + i)), rx.localAddress());
             DatagramPacket p = take();
             try {
-                assertInstanceOf(ProvidedBuf.class, p.content());
+                assertTrue(p.content() instanceof ProvidedBuf || p.content() instanceof ProvidedNioBuf,
+                        p.content().getClass().getName());
                 assertEquals(1, (int) onLoop(rx, reader::heldBuffers));
                 assertEquals(i, p.content().getInt(0));
                 assertEquals(100 + i, p.content().readableBytes());
