@@ -26,8 +26,8 @@ import java.util.ServiceLoader;
  * <table>
  *   <caption>The choice</caption>
  *   <tr><th>transport, JVM</th><th>reader</th></tr>
- *   <tr><td>io_uring, kernel with UDP_GRO</td><td>{@link DatagramReader#IO_URING}, multishot where the kernel
- *       has it ({@link ReaderMode#preferred()})</td></tr>
+ *   <tr><td>io_uring, kernel with UDP_GRO</td><td>{@link DatagramReader#IO_URING}, single-shot unless multishot
+ *       is asked for ({@link ReaderMode#preferred()})</td></tr>
  *   <tr><td>epoll, Java 22+ with netty-offload-ffm on the class path</td><td>{@link DatagramReader#EPOLL_FFM},
  *       found through {@link DatagramReaderProvider}</td></tr>
  *   <tr><td>epoll otherwise</td><td>{@link DatagramReader#NETTY_UDP_GRO}</td></tr>

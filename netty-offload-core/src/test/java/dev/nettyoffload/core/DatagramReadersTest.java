@@ -1,6 +1,7 @@
 package dev.nettyoffload.core;
 
 import dev.nettyoffload.core.uring.IoUringDatagramReader;
+import dev.nettyoffload.core.uring.ReaderMode;
 import dev.nettyoffload.testkit.Prerequisites;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.Unpooled;
@@ -70,11 +71,11 @@ class DatagramReadersTest {
         if (IoUringDatagramReader.isSupported()) {
             assertEquals(DatagramReader.IO_URING, c.reader(), c.toString());
             assertTrue(c.reader().deliversBatches());
-            // The reason names the mode, and why it is not multishot when it is not.
-            if (IoUringDatagramReader.multishotProblem() == null) {
-                assertTrue(c.reason().startsWith("io_uring multishot RECVMSG"), c.toString());
-            } else {
-                assertTrue(c.reason().contains(IoUringDatagramReader.multishotProblem()), c.toString());
+            // The reason names the mode, and why it is not multishot: by default, single-shot is the default.
+            assertTrue(c.reason().startsWith("io_uring single-shot RECVMSGs"), c.toString());
+            if (System.getProperty(ReaderMode.PROPERTY) == null) {
+                assertTrue(c.reason().contains("the default") || IoUringDatagramReader.multishotProblem() != null
+                        && c.reason().contains(IoUringDatagramReader.multishotProblem()), c.toString());
             }
         } else {
             assertEquals(DatagramReader.NETTY, c.reader(), c.toString());

@@ -49,12 +49,12 @@ import java.nio.channels.ClosedChannelException;
  *       is gone (an IORING_OP_NOP queued behind the cancel tells when) so that no batch lands in Netty's
  *       small buffer;</li>
  *   <li>registers an {@link IoUringIoHandle} of its own on the channel's {@link IoEventLoop} and receives in
- *       one of two {@link ReaderMode}s: {@link ReaderMode#MULTISHOT} (the default where the kernel has it, Linux
- *       6.0+) keeps one multishot RECVMSG armed that takes each datagram or batch into one of
+ *       one of two {@link ReaderMode}s: {@link ReaderMode#MULTISHOT} (opt-in, Linux 6.0+; see
+ *       {@link ReaderMode#preferred()} for why it is not the default) keeps one multishot RECVMSG armed that takes each datagram or batch into one of
  *       {@value #DEFAULT_PROVIDED_BUFFERS} {@value #DEFAULT_BUFFER_SIZE}-byte buffers provided to the kernel
  *       ({@link MultishotReceiver}), and hands the payload up as a slice of that buffer without copying;
  *       {@link ReaderMode#SINGLE_SHOT} keeps {@value #DEFAULT_RECEIVES_IN_FLIGHT} RECVMSGs in flight, each into its
- *       own {@value #DEFAULT_BUFFER_SIZE}-byte direct buffer ({@link RecvSlot}). A kernel that refuses the multishot
+ *       own {@value #DEFAULT_BUFFER_SIZE}-byte direct buffer ({@link RecvSlot}), the default. A kernel that refuses the multishot
  *       ops makes the reader fall back to single-shot, and {@link #toString()} says so and why.</li>
  * </ul>
  * Each completion reaches the pipeline as a {@code fireChannelRead}: a {@link SegmentedDatagramPacket} (segment
