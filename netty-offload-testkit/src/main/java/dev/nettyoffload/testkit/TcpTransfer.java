@@ -12,8 +12,9 @@ import java.util.SplittableRandom;
 /**
  * A child process for tests in network namespaces (start it with {@link NetNs#javaProcess}), checking that a
  * path delivers exactly the bytes sent: {@code serve PORT} accepts one connection, reads to the end
- * and prints {@code bytes=N sha256=H}; {@code send HOST PORT BYTES} writes BYTES pseudo-random bytes and prints
- * the same line for what it sent.
+ * and prints {@code bytes=N sha256=H}; {@code send HOST PORT BYTES [BYTES_PER_SECOND]} writes BYTES pseudo-random
+ * bytes (no faster than BYTES_PER_SECOND if given, so that a test knows how long it lasts) and prints the same line
+ * for what it sent.
  */
 public final class TcpTransfer {
     private TcpTransfer() {
@@ -47,6 +48,8 @@ public final class TcpTransfer {
             }
         } else {
             long bytes = Long.parseLong(args[3]);
+            long rate = args.length > 4 ? Long.parseLong(args[4]) : 0;
+            long start = System.nanoTime();
             SplittableRandom random = new SplittableRandom(bytes);
             try (Socket s = new Socket()) {
                 s.connect(new InetSocketAddress(args[1], Integer.parseInt(args[2])), 10_000);
@@ -63,6 +66,12 @@ public final class TcpTransfer {
                     out.write(buf, 0, n);
                     digest.update(buf, 0, n);
                     total += n;
+                    if (rate > 0) {
+                        long ahead = total * 1_000_000_000L / rate - (System.nanoTime() - start);
+                        if (ahead > 0) {
+                            Thread.sleep(ahead / 1_000_000, (int) (ahead % 1_000_000));
+                        }
+                    }
                 }
                 s.shutdownOutput();
                 s.getInputStream().read();

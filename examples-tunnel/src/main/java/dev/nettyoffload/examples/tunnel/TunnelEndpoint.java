@@ -12,6 +12,8 @@ import dev.nettyoffload.tun.TunChannel;
 import dev.nettyoffload.tun.TunChannelOption;
 import dev.nettyoffload.tun.TunOffload;
 import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
@@ -20,6 +22,7 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.epoll.EpollDatagramChannel;
 import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.util.ResourceLeakDetector;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -236,6 +239,23 @@ public final class TunnelEndpoint implements AutoCloseable {
                     System.out.flush();
                 }
             }
+        }
+        reportLeaks();
+    }
+
+    /**
+     * Netty reports a leaked buffer only when an allocation finds it collected: collect and allocate once more
+     * before exiting, so that a leak of the last moments reaches standard error ({@code LEAK:}) too.
+     */
+    private static void reportLeaks() throws InterruptedException {
+        if (!ResourceLeakDetector.isEnabled()) {
+            return;
+        }
+        for (int round = 0; round < 2; round++) {
+            System.gc();
+            Thread.sleep(20);
+            Unpooled.directBuffer(8).release();
+            PooledByteBufAllocator.DEFAULT.directBuffer(8).release();
         }
     }
 

@@ -8,6 +8,8 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -41,9 +43,17 @@ public final class TunnelPair implements AutoCloseable {
     /** An endpoint option that replaces its JVM's class path: {@code -Jclasspath=PATH}. */
     public static final String CLASS_PATH_OPTION = "-Jclasspath=";
 
+    /** Netty's system property for the leak detection level, passed on to the endpoints. */
+    private static final String LEAK_DETECTION_PROPERTY = "io.netty.leakDetection.level";
+
     public final NetNs a;
     public final NetNs b;
     private final List<Process> endpoints = new ArrayList<>();
+    /** The namespace and command line of each endpoint, to start it again. */
+    private final List<NetNs> endpointNamespaces = new ArrayList<>();
+    private final List<List<String>> endpointCommands = new ArrayList<>();
+    /** The standard error of every endpoint JVM started, restarted ones included, checked for leaks at close. */
+    private final List<Path> endpointLogs = new ArrayList<>();
 
     private TunnelPair(NetNs a, NetNs b) {
         this.a = a;
@@ -128,9 +138,11 @@ public final class TunnelPair implements AutoCloseable {
 
     private void startEndpoint(NetNs ns, String local, String peer, String inner, String inner6, String[] extra)
             throws IOException {
+        // The leak detection of the JVM that starts them: paranoid under the tests (surefire sets it, and close()
+        // fails on a leak report), off for TunnelBenchmark, whose figures it would distort.
         List<String> cmd = new ArrayList<>(List.of(System.getProperty("java.home") + "/bin/java",
                 "--enable-native-access=ALL-UNNAMED", "-XX:+UseParallelGC", "-Xmx512m",
-                "-Dio.netty.leakDetection.level=disabled"));
+                "-Dio.netty.leakDetection.level=" + System.getProperty(LEAK_DETECTION_PROPERTY, "disabled")));
         String jvmOptions = System.getProperty(ENDPOINT_JVM_OPTIONS_PROPERTY, "").trim();
         if (!jvmOptions.isEmpty()) {
             // %n in an option becomes the namespace's name, so that two endpoints write two files.
@@ -153,9 +165,16 @@ public final class TunnelPair implements AutoCloseable {
                 cmd.add(e);
             }
         }
-        Process p = ns.processBuilder(cmd.toArray(new String[0]))
-                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
-        endpoints.add(p);
+        endpointNamespaces.add(ns);
+        endpointCommands.add(cmd);
+        endpoints.add(launch(ns, cmd));
+    }
+
+    /** Starts an endpoint JVM with its standard error to a log file, and waits for its {@code READY}. */
+    private Process launch(NetNs ns, List<String> cmd) throws IOException {
+        Path log = Files.createTempFile("tunnel-endpoint-" + ns.name() + "-", ".log");
+        endpointLogs.add(log);
+        Process p = ns.processBuilder(cmd.toArray(new String[0])).redirectError(log.toFile()).start();
         BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
         String line = out.readLine();
         while (line != null && line.startsWith("[")) {
@@ -164,8 +183,25 @@ public final class TunnelPair implements AutoCloseable {
             line = out.readLine();
         }
         if (line == null || !line.startsWith("READY")) {
-            throw new IOException("endpoint in " + ns + " did not start: " + line);
+            p.destroyForcibly();
+            throw new IOException("endpoint in " + ns + " did not start: " + line + "\n" + Files.readString(log));
         }
+        return p;
+    }
+
+    /**
+     * Stops endpoint A (0) or B (1) with SIGTERM, as a service manager would, and starts it again with the same
+     * command line. Its TUN device goes with its process (it is not persistent), so the new endpoint creates one of
+     * the same name and addresses, and binds the same UDP port: the peer and the TCP connections through the tunnel
+     * see a pause of about a JVM start, nothing else.
+     */
+    public void restartEndpoint(int endpoint) throws IOException, InterruptedException {
+        Process p = endpoints.get(endpoint);
+        p.destroy();
+        if (!p.waitFor(10, TimeUnit.SECONDS)) {
+            p.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+        }
+        endpoints.set(endpoint, launch(endpointNamespaces.get(endpoint), endpointCommands.get(endpoint)));
     }
 
     /** The counters of endpoint A (0) or B (1), read from its standard output. */
@@ -213,6 +249,10 @@ public final class TunnelPair implements AutoCloseable {
         return pids;
     }
 
+    /**
+     * Stops the endpoints, removes the namespaces and echoes what the endpoints wrote to standard error; throws
+     * {@link IllegalStateException} if an endpoint reported a buffer leak ({@code LEAK:}).
+     */
     @Override
     public void close() {
         for (Process p : endpoints) {
@@ -227,5 +267,24 @@ public final class TunnelPair implements AutoCloseable {
         }
         b.close();
         a.close();
+        StringBuilder leaks = new StringBuilder();
+        for (Path log : endpointLogs) {
+            try {
+                String text = Files.readString(log);
+                Files.delete(log);
+                if (!text.isEmpty()) {
+                    System.err.print(text);
+                }
+                if (text.contains("LEAK:")) {
+                    leaks.append(text);
+                }
+            } catch (IOException e) {
+                // A log that cannot be read fails the check too: it cannot show that nothing leaked.
+                leaks.append("cannot read ").append(log).append(": ").append(e).append('\n');
+            }
+        }
+        if (!leaks.isEmpty()) {
+            throw new IllegalStateException("an endpoint reported a buffer leak:\n" + leaks);
+        }
     }
 }

@@ -18,6 +18,7 @@ import java.nio.file.Path;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -27,7 +28,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The userspace tunnel between two namespaces with real peers on both ends: ping, and iperf3 over the Linux TCP
- * stack in both directions, IPv4 and IPv6; garbage at the tunnel port; TUN offloads refused.
+ * stack in both directions, IPv4 and IPv6; garbage at the tunnel port; TUN offloads refused; the MTU lowered and
+ * an endpoint restarted while the tunnel carries traffic. Every test fails if an endpoint JVM reports a leak.
  */
 class TunnelTest {
     private static final long BYTES = 40_000_000;
@@ -179,10 +181,115 @@ class TunnelTest {
         }
     }
 
+    /**
+     * The underlay shrinks to 1400 bytes while the tunnel runs, and the TUN devices follow with {@code ip link} to
+     * 1320 (the same 80 bytes of overhead as {@link TunnelPair#TUN_MTU}). The endpoints derive nothing from the MTU
+     * once up: the kernel sizes TCP segments from the TUN MTU and the encapsulator cuts super-packets at the
+     * segment size TUN hands over, so no restart is needed. Had the TUN MTU stayed at 1420, the datagrams would not
+     * fit the underlay: their sends fail with {@code EMSGSIZE} and the transfer stalls.
+     */
+    @Test
+    void mtuLoweredWhileTheTunnelRuns() throws Exception {
+        try (TunnelPair p = TunnelPair.userspace()) {
+            ping(p);
+            int underlayMtu = 1400;
+            int tunMtu = underlayMtu - (1500 - TunnelPair.TUN_MTU);
+            for (NetNs ns : List.of(p.a, p.b)) {
+                NetNs.setMtu(ns, "ul0", underlayMtu);
+                NetNs.setMtu(ns, "tun0", tunMtu);
+            }
+            // Don't-fragment pings at the new boundary: the largest passes, one byte more is refused by A's TUN.
+            assertTrue(ping(p, TunnelPair.B_INNER, tunMtu - 20 - 8).ok());
+            CommandRunner.Result tooLarge = ping(p, TunnelPair.B_INNER, tunMtu - 20 - 8 + 1);
+            assertTrue(!tooLarge.ok() && tooLarge.output().contains("mtu=" + tunMtu), tooLarge.toString());
+            assertTrue(ping(p, TunnelPair.B_INNER6, tunMtu - 40 - 8).ok());
+            assertTrue(!ping(p, TunnelPair.B_INNER6, tunMtu - 40 - 8 + 1).ok());
+
+            Map<String, String> a0 = p.stats(0);
+            Map<String, String> b0 = p.stats(1);
+            long fragmentsBefore = ipStatistic(p.a, "FragCreates");
+            transfer(p, false, TunnelPair.B_INNER);
+            transfer(p, false, TunnelPair.B_INNER6);
+            Map<String, String> a = p.stats(0);
+            Map<String, String> b = p.stats(1);
+            // Still the offload path at the new size: super-packets from TUN, USO sends, UDP_GRO reads, merged
+            // packets written whole; and no outer datagram fragmented on the way.
+            for (String name : List.of("tun.gsoReads", "udpBatchSends")) {
+                assertTrue(count(a, name) > count(a0, name), name + ": " + a);
+            }
+            for (String name : List.of("udpBatchReads", "gro.mergedPacketsOut", "tun.gsoWrites")) {
+                assertTrue(count(b, name) > count(b0, name), name + ": " + b);
+            }
+            assertEquals(fragmentsBefore, ipStatistic(p.a, "FragCreates"));
+            assertEquals(0, count(a, "tun.writeErrors") + count(b, "tun.writeErrors"));
+            assertEquals(0, count(b, "gro.checksumFailures") + count(b, "innerChecksumFailures"), b.toString());
+        }
+    }
+
+    /**
+     * Endpoint A is stopped (SIGTERM) and started again in the middle of a paced TCP transfer from A to B: its TUN
+     * device goes and comes back, the segments in between are lost, and TCP retransmits them once the tunnel is
+     * back. Every byte must arrive (SHA-256), the new endpoint must have carried the rest, and neither endpoint
+     * JVM may report a leak (TunnelPair.close checks their logs).
+     */
+    @Test
+    void endpointRestartedUnderTraffic() throws Exception {
+        try (TunnelPair p = TunnelPair.userspace()) {
+            ping(p);
+            // Four seconds of sending, at well below what the endpoints carry with paranoid leak detection.
+            long bytes = 32L << 20;
+            long bytesPerSecond = 8L << 20;
+            Process sink = p.b.processBuilder(TcpTransfer.command("serve", "5201").toArray(new String[0]))
+                    .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            Process sender = null;
+            try {
+                BufferedReader received = new BufferedReader(new InputStreamReader(sink.getInputStream(),
+                        StandardCharsets.UTF_8));
+                assertEquals("LISTENING", received.readLine());
+                sender = p.a.processBuilder(TcpTransfer.command("send", TunnelPair.B_INNER, "5201",
+                        Long.toString(bytes), Long.toString(bytesPerSecond)).toArray(new String[0]))
+                        .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+                Thread.sleep(1500);
+                long receivedBefore = count(p.stats(1), "innerPacketsReceived");
+                assertTrue(receivedBefore > 0 && sender.isAlive(), "no transfer under way at the restart");
+                p.restartEndpoint(0);
+                assertTrue(sender.waitFor(40, TimeUnit.SECONDS), "transfer did not recover");
+                String sent = new String(sender.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+                assertTrue(sent.startsWith("bytes=" + bytes + " "), sent);
+                assertEquals(sent, received.readLine());
+                Map<String, String> a = p.stats(0);
+                Map<String, String> b = p.stats(1);
+                // The new endpoint's TUN device took the offloads again and carried the rest as super-packets.
+                assertEquals("[CSUM,TSO4,TSO6,USO4,USO6]", a.get("tun.offloads"));
+                assertTrue(count(a, "tunSuperPacketsIn") > 0 && count(a, "udpBatchSends") > 0, a.toString());
+                assertTrue(count(b, "innerPacketsReceived") > receivedBefore, b.toString());
+                System.out.println("restarted A " + a);
+            } finally {
+                if (sender != null) {
+                    sender.destroyForcibly().waitFor();
+                }
+                sink.destroyForcibly().waitFor();
+            }
+        }
+    }
+
     private static void ping(TunnelPair p) {
         CommandRunner.Result r = p.a.tryExec(List.of("ping", "-c", "3", "-i", "0.2", "-W", "2", TunnelPair.B_INNER),
                 20);
         assertTrue(r.ok(), r.toString());
+    }
+
+    /** Two pings from A of {@code size} bytes of ICMP payload with the don't-fragment bit (IPv6 never fragments). */
+    private static CommandRunner.Result ping(TunnelPair p, String to, int size) {
+        return p.a.tryExec(List.of("ping", "-c", "2", "-i", "0.2", "-W", "2", "-M", "do", "-s",
+                Integer.toString(size), to), 20);
+    }
+
+    /** A count of the {@code Ip:} lines of the namespace's {@code /proc/net/snmp}. */
+    private static long ipStatistic(NetNs ns, String name) {
+        List<String> ip = ns.exec("cat", "/proc/net/snmp").lines().filter(l -> l.startsWith("Ip:")).toList();
+        List<String> names = List.of(ip.get(0).split(" "));
+        return Long.parseLong(ip.get(1).split(" ")[names.indexOf(name)]);
     }
 
     /**
