@@ -3,8 +3,8 @@ package dev.nettyoffload.core.packet;
 import io.netty.buffer.ByteBuf;
 
 /**
- * Raw stores into (and copies out of) a direct buffer's memory, for engines that check a buffer's range and reference count once and
- * then write many header fields: each {@link ByteBuf#setShort} call checks both again, and on JDK 24+, where
+ * Raw stores into (and copies out of) a direct buffer's memory, for engines that check a buffer's range and
+ * reference count once and then write many header fields: each {@link ByteBuf#setShort} call checks both again, and on JDK 24+, where
  * Netty 4.2 no longer uses {@code sun.misc.Unsafe}, goes through a {@link java.nio.ByteBuffer}. Same kernels as
  * {@link InternetChecksum}: Unsafe on Java 17-23, a {@code java.lang.foreign.MemorySegment} over the address
  * space on Java 22+ when native access is enabled for this module.

@@ -57,11 +57,12 @@ public enum ReaderMode {
     /**
      * The mode {@link IoUringDatagramReader#attach(io.netty.channel.Channel)} uses: the one the system property
      * {@value #PROPERTY} names ({@link #MULTISHOT} only where {@link IoUringDatagramReader#multishotProblem()}
-     * finds nothing missing), else {@link #SINGLE_SHOT}. Single-shot is the default because it measured faster:
-     * on loopback with a sender faster than the receiver (the harness's path 3, a quiet 2-vCPU machine) multishot
-     * delivered 13 Gbit/s (median; 12-35) against single-shot's 35. One event-loop round can reap many multishot
-     * completions before its one read-complete lets the pipeline release them, so the group runs dry, the kernel
-     * ends the multishot (ENOBUFS) and the socket overflows while it is re-armed.
+     * finds nothing missing), else {@link #SINGLE_SHOT}. Single-shot is the default: on loopback (the harness's
+     * path 3, 2 vCPUs) both modes deliver 0.90-0.91x of the C reference, and single-shot needs 256 KiB of
+     * buffers per channel where multishot's group takes about 4.2 MB. (Before the reader fired a read-complete
+     * when half the group is held, multishot got 13 Gbit/s against 35: one event-loop round reaped so many
+     * completions before its read-complete that the group ran dry and the socket overflowed while the
+     * multishot was re-armed.)
      */
     public static ReaderMode preferred() {
         String property = System.getProperty(PROPERTY, "").trim().toLowerCase(Locale.ROOT).replace("_", "-");

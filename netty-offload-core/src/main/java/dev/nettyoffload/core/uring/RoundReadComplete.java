@@ -36,6 +36,12 @@ final class RoundReadComplete implements Runnable {
         }
     }
 
+    /** Fires a read-complete now, within the round; one already scheduled still follows the round's last read. */
+    void fireNow() {
+        fired++;
+        channel.pipeline().fireChannelReadComplete();
+    }
+
     @Override
     public void run() {
         scheduled = false;
