@@ -13,8 +13,9 @@ import java.nio.ByteOrder;
  * chosen once at class initialisation:
  * <ul>
  *   <li>{@code unsafe}: {@code sun.misc.Unsafe} (module jdk.unsupported, looked up reflectively) reads
- *   zero-extended 32-bit words into four {@code long} accumulators, from a native address (direct buffers) or
- *   a byte array (heap buffers), in two copies of the loop that each see one kind of memory.</li>
+ *   64-bit words and their high 32-bit halves into {@code long} accumulators (see {@code Raw.sumOffHeap}),
+ *   from a native address (direct buffers) or a byte array (heap buffers), in two copies of the loop that
+ *   each see one kind of memory.</li>
  *   <li>{@code nio}: when Unsafe is missing, or on Java 24+ where its memory access methods print a warning
  *   (JEP 498) and the multi-release variant was not built: the same loop over a little-endian
  *   {@link ByteBuffer} with absolute reads (arrays are wrapped, direct memory is read through
@@ -25,6 +26,8 @@ import java.nio.ByteOrder;
 final class ChecksumKernel {
     private static final long LOW32 = 0xFFFFFFFFL;
     private static final boolean LITTLE = ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN;
+    /** Offset of the high 32-bit half within a native-order 64-bit word. */
+    private static final int HIGH = LITTLE ? 4 : 0;
     /** The kernel in use: {@code unsafe} or {@code nio}. */
     static final String NAME;
     /** Whether {@link #sumAddress} may be called; otherwise direct memory goes through {@link #sumNio}. */
@@ -178,43 +181,52 @@ final class ChecksumKernel {
         }
 
         /**
-         * Native-order sum of the 32-bit words at a native address, unfolded. Four accumulators of zero-extended
-         * words: each takes at most 2^29 words below 2^32 for a 2 GiB range, so none can overflow. Off-heap and
-         * array reads have separate loops: an Unsafe access whose base may be either null or an object is an
-         * "unknown" access to C2, which then fences every read and runs the loop about twice as slowly.
+         * Native-order sum of the 32-bit words at a native address, unfolded. Each 8-byte word {@code v = H * 2^32
+         * + L} is read twice: whole into accumulators {@code b*} (mod 2^64, so carries out of bit 63 are lost)
+         * and as its high half {@code H} into accumulators {@code a*} (zero-extended, no overflow for a 2 GiB
+         * range). Then the sum of the low halves is {@code b - (a << 32)} mod 2^64, exact because it is below
+         * 2^64, and the result is {@code a} plus that. Why two reads of one word: x86 folds the 64-bit read into
+         * its add, so a word costs three instructions instead of the four of two zero-extended 32-bit reads and
+         * adds; the loop is limited by instruction issue and runs about 10% faster (50 against 55 ns for 1448
+         * bytes on the EPYC test machine).
+         * <p>
+         * Off-heap and array reads have separate loops: an Unsafe access whose base may be either null or an
+         * object is an "unknown" access to C2, which then fences every read and runs the loop about twice as
+         * slowly. The loops count with an {@code int}, so C2 unrolls them as counted loops.
          */
         static long sumOffHeap(long address, int length) {
             sun.misc.Unsafe u = UNSAFE;
-            long p = address;
-            long end = address + length;
-            long a = 0;
-            long b = 0;
-            long c = 0;
-            long d = 0;
-            while (end - p >= 32) {
-                a += u.getInt(p) & LOW32;
-                b += u.getInt(p + 4) & LOW32;
-                c += u.getInt(p + 8) & LOW32;
-                d += u.getInt(p + 12) & LOW32;
-                a += u.getInt(p + 16) & LOW32;
-                b += u.getInt(p + 20) & LOW32;
-                c += u.getInt(p + 24) & LOW32;
-                d += u.getInt(p + 28) & LOW32;
-                p += 32;
+            long b0 = 0;
+            long b1 = 0;
+            long a0 = 0;
+            long a1 = 0;
+            int whole = length & ~31;
+            int i = 0;
+            for (; i < whole; i += 32) {
+                long p = address + i;
+                b0 += u.getLong(p);
+                a0 += u.getInt(p + HIGH) & LOW32;
+                b1 += u.getLong(p + 8);
+                a1 += u.getInt(p + 8 + HIGH) & LOW32;
+                b0 += u.getLong(p + 16);
+                a0 += u.getInt(p + 16 + HIGH) & LOW32;
+                b1 += u.getLong(p + 24);
+                a1 += u.getInt(p + 24 + HIGH) & LOW32;
             }
-            while (end - p >= 4) {
-                a += u.getInt(p) & LOW32;
-                p += 4;
+            long high = a0 + a1;
+            long low = b0 + b1 - (high << 32);
+            for (; length - i >= 4; i += 4) {
+                low += u.getInt(address + i) & LOW32;
             }
-            if (end - p >= 2) {
-                b += u.getShort(p) & 0xFFFF;
-                p += 2;
+            if (length - i >= 2) {
+                low += u.getShort(address + i) & 0xFFFF;
+                i += 2;
             }
-            if (end - p == 1) {
-                int last = u.getByte(p) & 0xFF;
-                c += LITTLE ? last : last << 8;
+            if (length - i == 1) {
+                int last = u.getByte(address + i) & 0xFF;
+                low += LITTLE ? last : last << 8;
             }
-            return a + b + c + d;
+            return high + low;
         }
 
         /**
@@ -236,36 +248,38 @@ final class ChecksumKernel {
         /** Like {@link #sumOffHeap} over {@code length} bytes of {@code array} from {@code offset}. */
         static long sumArray(byte[] array, int offset, int length) {
             sun.misc.Unsafe u = UNSAFE;
-            long p = BYTE_ARRAY_BASE + offset;
-            long end = p + length;
-            long a = 0;
-            long b = 0;
-            long c = 0;
-            long d = 0;
-            while (end - p >= 32) {
-                a += u.getInt(array, p) & LOW32;
-                b += u.getInt(array, p + 4) & LOW32;
-                c += u.getInt(array, p + 8) & LOW32;
-                d += u.getInt(array, p + 12) & LOW32;
-                a += u.getInt(array, p + 16) & LOW32;
-                b += u.getInt(array, p + 20) & LOW32;
-                c += u.getInt(array, p + 24) & LOW32;
-                d += u.getInt(array, p + 28) & LOW32;
-                p += 32;
+            long base = BYTE_ARRAY_BASE + offset;
+            long b0 = 0;
+            long b1 = 0;
+            long a0 = 0;
+            long a1 = 0;
+            int whole = length & ~31;
+            int i = 0;
+            for (; i < whole; i += 32) {
+                long p = base + i;
+                b0 += u.getLong(array, p);
+                a0 += u.getInt(array, p + HIGH) & LOW32;
+                b1 += u.getLong(array, p + 8);
+                a1 += u.getInt(array, p + 8 + HIGH) & LOW32;
+                b0 += u.getLong(array, p + 16);
+                a0 += u.getInt(array, p + 16 + HIGH) & LOW32;
+                b1 += u.getLong(array, p + 24);
+                a1 += u.getInt(array, p + 24 + HIGH) & LOW32;
             }
-            while (end - p >= 4) {
-                a += u.getInt(array, p) & LOW32;
-                p += 4;
+            long high = a0 + a1;
+            long low = b0 + b1 - (high << 32);
+            for (; length - i >= 4; i += 4) {
+                low += u.getInt(array, base + i) & LOW32;
             }
-            if (end - p >= 2) {
-                b += u.getShort(array, p) & 0xFFFF;
-                p += 2;
+            if (length - i >= 2) {
+                low += u.getShort(array, base + i) & 0xFFFF;
+                i += 2;
             }
-            if (end - p == 1) {
-                int last = u.getByte(array, p) & 0xFF;
-                c += LITTLE ? last : last << 8;
+            if (length - i == 1) {
+                int last = u.getByte(array, base + i) & 0xFF;
+                low += LITTLE ? last : last << 8;
             }
-            return a + b + c + d;
+            return high + low;
         }
     }
 }
