@@ -33,14 +33,15 @@ import java.util.List;
  * original payload. Only headers are written, payload bytes are read once for the checksum in
  * {@link ChecksumMode#FULL} mode and not at all in {@link ChecksumMode#PARTIAL} mode.
  * <p>
- * Copy (the default, {@link PacketSegmenterConfig#copyPayload()}): all segments, headers and payload, are written back to back
- * into one pooled direct buffer per input packet, and each output packet is a plain slice of it holding one of
- * the references taken at once for all segments (release each one once; its {@code refCnt()} is the shared
- * buffer's). The payload is copied memory to memory and, in {@link ChecksumMode#FULL} mode, summed from the
- * copy while it is in the cache. No composite, no per-segment retain, one contiguous packet per write; about
- * 15-30% less CPU per segment than zero copy (see {@code PacketSegmentCpuTime} and its {@code --slices}). Header fields are
- * written straight to memory in both modes when the buffer has a memory address ({@link PacketMemory}: on JDK 24+
- * too, where Netty 4.2 has no Unsafe, given native access for the core module).
+ * Copy (the default, {@link PacketSegmenterConfig#copyPayload()}): all segments, headers and payload, are written
+ * back to back into one pooled direct buffer per input packet, and each output packet is a plain slice of it
+ * holding one of the references taken at once for all segments (release each one once; its {@code refCnt()} is the
+ * shared buffer's). The payload is copied memory to memory and, in {@link ChecksumMode#FULL} mode, summed from the
+ * source just before it is copied (the copy then reads from the cache). No composite, no per-segment retain, one
+ * contiguous packet per write; about 15-30% less CPU per segment than zero copy (see {@code PacketSegmentCpuTime}
+ * and its {@code --slices}). Header fields are written straight to memory in both modes when the buffer has a
+ * memory address ({@link PacketMemory}: on JDK 24+ too, where Netty 4.2 has no Unsafe, given native access for the
+ * core module).
  * <p>
  * With {@link ChecksumMode#PARTIAL} the egress completes the TCP/UDP checksum of each segment from
  * {@link PacketLayout#segmentL4()} (checksum start) to the end, the field being at offset 16 (TCP) or 6 (UDP)
@@ -178,7 +179,7 @@ public final class PacketSegmenter {
                 int payloadSum = 0;
                 if (copy) {
                     if (fullChecksum) {
-                        // The copy is summed while it is in the cache.
+                        // Summed and copied in one call: the copy reads what the sum brought into the cache.
                         payloadSum = rawSum
                                 ? PacketMemory.copyAndSum(inAddress + payloadIndex, hAddress + hb + hdrOut, p)
                                 : InternetChecksum.copyAndSum(in, payloadIndex, h, hb + hdrOut, p);

@@ -45,8 +45,8 @@ public final class InternetChecksum {
 
     /**
      * Copies {@code length} bytes of {@code src} from {@code srcIndex} to {@code dst} at {@code dstIndex} and
-     * returns their {@link #sum}, reading the bytes once when both buffers have a memory address (or both a
-     * backing array): the checksum of a copy for the price of little more than the copy. Indices of neither
+     * returns their {@link #sum}: the source is summed, then copied while the sum has it in the cache, in raw
+     * memory when both buffers have a memory address (or both a backing array). Indices of neither
      * buffer change. The ranges must not overlap.
      *
      * @throws IndexOutOfBoundsException if a range is not within its buffer's capacity
@@ -70,9 +70,10 @@ public final class InternetChecksum {
             return ChecksumKernel.copySumArray(src.array(), src.arrayOffset() + srcIndex, dst.array(),
                     dst.arrayOffset() + dstIndex, length);
         }
-        // Mixed memory kinds or no raw access: two passes, the sum reading the copy while it is in the cache.
+        // Mixed memory kinds or no raw access: two passes, the copy reading what the sum brought into the cache.
+        int sum = sumChecked(src, srcIndex, length);
         dst.setBytes(dstIndex, src, srcIndex, length);
-        return sumChecked(dst, dstIndex, length);
+        return sum;
     }
 
     private static int sumChecked(ByteBuf buf, int index, int length) {
