@@ -48,6 +48,12 @@ class PacketMemoryTest {
             assertEquals(expected, PacketMemory.copyAndSum(a, a + 34, 29));
             assertEquals(expected, InternetChecksum.sum(b, 34, 29));
             assertEquals(0, PacketMemory.copyAndSum(a, a + 34, 0));
+            for (int off = 0; off < 4; off++) {
+                for (int len = 0; len <= 29; len++) {
+                    assertEquals(InternetChecksum.sum(b, off, len), PacketMemory.sum(a + off, len),
+                            "sum at " + off + ", " + len + " bytes");
+                }
+            }
         } finally {
             b.release();
         }
