@@ -101,8 +101,6 @@ final class PacketCoalescer {
                 counters.packetsDropped++;
             }
             logFailure(e);
-        } finally {
-            key.clear();
         }
     }
 
@@ -129,7 +127,7 @@ final class PacketCoalescer {
             if (trustL4Checksums) {
                 reason = PacketRules.ipv4HeaderChecksumReason(k);
             } else {
-                k.sumL4();
+                k.sumL4(buf);
                 reason = PacketRules.checksumReason(k);
             }
             if (reason != null) {
@@ -154,7 +152,7 @@ final class PacketCoalescer {
                 r = CoalesceResult.FULL;
             }
             if (r == CoalesceResult.COALESCE) {
-                hold(f, k, ids, outerIds);
+                hold(f, k, buf, ids, outerIds);
                 PacketFlushReason end = PacketRules.flushAfterJoin(f, k, limit);
                 if (end != null) {
                     flush(f, end, alloc, out);
@@ -175,11 +173,11 @@ final class PacketCoalescer {
             flush(table.oldest(), PacketFlushReason.BYTE_LIMIT, alloc, out);
         }
         f = table.insert(k, PacketRules.maxIpLength(k, bigTcpMaxSize), PacketMerger.isOwned(buf));
-        hold(f, k, IdSequence.UNDECIDED, IdSequence.UNDECIDED);
+        hold(f, k, buf, IdSequence.UNDECIDED, IdSequence.UNDECIDED);
     }
 
-    private void hold(PacketFlow f, PacketKey k, IdSequence ids, IdSequence outerIds) {
-        f.append(k, ids, outerIds);
+    private void hold(PacketFlow f, PacketKey k, ByteBuf buf, IdSequence ids, IdSequence outerIds) {
+        f.append(k, buf, ids, outerIds);
         taken = true;
         heldBytes += k.length;
         heldPackets++;

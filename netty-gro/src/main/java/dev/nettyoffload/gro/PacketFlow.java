@@ -7,6 +7,8 @@ import dev.nettyoffload.core.packet.TunnelType;
 import dev.nettyoffload.core.packet.UdpHeader;
 import io.netty.buffer.ByteBuf;
 
+import java.util.Arrays;
+
 /**
  * One slot of the {@link PacketFlowTable}: the packets held for one flow and what the merge rules need to know
  * about the run (the first packet's header offsets, segment size, next sequence number, IPv4 ID sequence,
@@ -14,7 +16,16 @@ import io.netty.buffer.ByteBuf;
  * headers is the flow key, compared byte for byte with each new packet's copy ({@link PacketKey#headers}).
  */
 final class PacketFlow {
-    final ByteBuf[] packets;
+    /** Packets a run's first array holds; it doubles up to {@link #maxSegments} as the run grows. */
+    private static final int FIRST_CAPACITY = 8;
+
+    private final int maxSegments;
+    /**
+     * The run's packets (the first {@link #count}). A new array per run rather than one reused array: storing a
+     * young buffer into an old array costs G1 a card-marking barrier with a StoreLoad fence per packet, while
+     * stores into a young array are filtered out at once.
+     */
+    ByteBuf[] packets;
     int count;
     /** The first packet's headers ({@link #headerLength} bytes), the flow key every later packet is compared with. */
     byte[] headers = new byte[128];
@@ -66,12 +77,13 @@ final class PacketFlow {
     boolean owned;
 
     PacketFlow(int maxSegments) {
-        packets = new ByteBuf[maxSegments];
+        this.maxSegments = maxSegments;
     }
 
     /** Makes this empty slot the flow of {@code k}, which {@link #append} adds next. */
     void start(PacketKey k, int maxIpLength, boolean owned) {
         count = 0;
+        packets = new ByteBuf[Math.min(FIRST_CAPACITY, maxSegments)];
         tunnel = k.tunnel;
         outerL3 = k.outerL3;
         firstL3 = outerL3 != PacketLayout.ABSENT ? outerL3 : k.l3;
@@ -104,10 +116,11 @@ final class PacketFlow {
     }
 
     /**
-     * Adds packet {@code k} to the run (taking over its buffer): the first records the fields later packets must
-     * match, a later one the {@link IdSequence}s (inner or only header, outer header) it was found to follow.
+     * Adds packet {@code k} to the run, taking over its buffer {@code buf}: the first records the fields later
+     * packets must match, a later one the {@link IdSequence}s (inner or only header, outer header) it was found to
+     * follow.
      */
-    void append(PacketKey k, IdSequence ids, IdSequence outerIds) {
+    void append(PacketKey k, ByteBuf buf, IdSequence ids, IdSequence outerIds) {
         final byte[] h = k.headers;
         if (count == 0) {
             System.arraycopy(h, 0, headers, 0, headerLength);
@@ -130,7 +143,8 @@ final class PacketFlow {
                 tcpAck = HeaderBytes.getInt(h, t + TcpHeader.ACK_OFFSET);
                 tcpUrgent = HeaderBytes.getShort(h, t + PacketRules.TCP_URGENT_OFFSET);
             }
-        } else {
+        } else if (idSequence != ids || outerIdSequence != outerIds) {
+            // Stored only when changed (at the second packet): each reference store costs G1 a fenced barrier.
             idSequence = ids;
             outerIdSequence = outerIds;
         }
@@ -141,7 +155,10 @@ final class PacketFlow {
         if (tcp) {
             nextSeq = (nextSeq + k.payload) & 0xFFFFFFFFL;
         }
-        packets[count++] = k.buf;
+        if (count == packets.length) {
+            packets = Arrays.copyOf(packets, Math.min(count * 2, maxSegments));
+        }
+        packets[count++] = buf;
         heldBytes += k.length;
     }
 
@@ -151,9 +168,7 @@ final class PacketFlow {
     }
 
     void clear() {
-        for (int i = 0; i < count; i++) {
-            packets[i] = null;
-        }
+        packets = null;
         count = 0;
         heldBytes = 0;
     }

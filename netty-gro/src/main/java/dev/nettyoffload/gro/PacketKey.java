@@ -31,8 +31,7 @@ final class PacketKey {
     private static final int FIRST_COPY = 128;
 
     private final PacketLayout layout = new PacketLayout();
-    ByteBuf buf;
-    /** Reader index of {@link #buf}: every offset below is relative to it. */
+    /** Reader index of the packet's buffer: every offset below is relative to it. */
     int base;
     int length;
     /** The packet's first bytes: at least all of its headers ({@link #headerLength}) once parsed. */
@@ -76,7 +75,6 @@ final class PacketKey {
      * @throws PacketOffloadException when the headers cannot be parsed, or a tunnel does not carry TCP/UDP
      */
     void parse(ByteBuf buf, LinkType linkType, int vxlanPort) throws PacketOffloadException {
-        this.buf = buf;
         final int b = buf.readerIndex();
         final int n = buf.readableBytes();
         base = b;
@@ -210,15 +208,14 @@ final class PacketKey {
         tcp = l.l4Protocol() == IpProtocol.TCP;
     }
 
-    /** Sums the L4 header and payload (once per packet: checksum verification and the merged checksum use them). */
-    void sumL4() {
+    /**
+     * Sums the L4 header and payload of {@code buf}, the buffer last {@linkplain #parse parsed} (once per packet:
+     * checksum verification and the merged checksum use them). The buffer is passed, not kept: storing it in this
+     * long-lived object would cost G1 a fenced write barrier per packet.
+     */
+    void sumL4(ByteBuf buf) {
         l4HeaderSum = InternetChecksum.fold(HeaderBytes.sum(headers, l4, l4HeaderLength));
         payloadSum = InternetChecksum.sum(buf, base + headerLength, payload);
-    }
-
-    /** Forgets the packet (not its layout), so that no buffer is kept reachable between packets. */
-    void clear() {
-        buf = null;
     }
 
     private int hash(byte[] h) {
