@@ -121,28 +121,8 @@ final class PacketFlow {
      * follow.
      */
     void append(PacketKey k, ByteBuf buf, IdSequence ids, IdSequence outerIds) {
-        final byte[] h = k.headers;
         if (count == 0) {
-            System.arraycopy(h, 0, headers, 0, headerLength);
-            if (l3Version == 4) {
-                firstId = HeaderBytes.unsignedShort(h, l3 + Ipv4Header.ID_OFFSET);
-            }
-            if (tunnel != TunnelType.NONE && outerVersion == 4) {
-                firstOuterId = HeaderBytes.unsignedShort(h, outerL3 + Ipv4Header.ID_OFFSET);
-            }
-            outerUdpChecksum = tunnel == TunnelType.VXLAN
-                    && HeaderBytes.unsignedShort(h, tunnelL4 + UdpHeader.CHECKSUM_OFFSET) != 0;
-            ipFields = PacketRules.ipFields(h, l3, l3Version);
-            if (tunnel != TunnelType.NONE) {
-                outerIpFields = PacketRules.ipFields(h, outerL3, outerVersion);
-            }
-            if (tcp) {
-                int t = l4;
-                nextSeq = HeaderBytes.unsignedInt(h, t + TcpHeader.SEQUENCE_OFFSET);
-                tcpWord = HeaderBytes.getInt(h, t + TcpHeader.DATA_OFFSET_OFFSET);
-                tcpAck = HeaderBytes.getInt(h, t + TcpHeader.ACK_OFFSET);
-                tcpUrgent = HeaderBytes.getShort(h, t + PacketRules.TCP_URGENT_OFFSET);
-            }
+            first(k);
         } else if (idSequence != ids || outerIdSequence != outerIds) {
             // Stored only when changed (at the second packet): each reference store costs G1 a fenced barrier.
             idSequence = ids;
@@ -160,6 +140,34 @@ final class PacketFlow {
         }
         packets[count++] = buf;
         heldBytes += k.length;
+    }
+
+    /**
+     * Records the fields of the run's first packet that later packets must match. Apart from {@link #append} so
+     * that the per-packet part stays small enough for the JIT to inline.
+     */
+    private void first(PacketKey k) {
+        final byte[] h = k.headers;
+        System.arraycopy(h, 0, headers, 0, headerLength);
+        if (l3Version == 4) {
+            firstId = HeaderBytes.unsignedShort(h, l3 + Ipv4Header.ID_OFFSET);
+        }
+        if (tunnel != TunnelType.NONE && outerVersion == 4) {
+            firstOuterId = HeaderBytes.unsignedShort(h, outerL3 + Ipv4Header.ID_OFFSET);
+        }
+        outerUdpChecksum = tunnel == TunnelType.VXLAN
+                && HeaderBytes.unsignedShort(h, tunnelL4 + UdpHeader.CHECKSUM_OFFSET) != 0;
+        ipFields = PacketRules.ipFields(h, l3, l3Version);
+        if (tunnel != TunnelType.NONE) {
+            outerIpFields = PacketRules.ipFields(h, outerL3, outerVersion);
+        }
+        if (tcp) {
+            int t = l4;
+            nextSeq = HeaderBytes.unsignedInt(h, t + TcpHeader.SEQUENCE_OFFSET);
+            tcpWord = HeaderBytes.getInt(h, t + TcpHeader.DATA_OFFSET_OFFSET);
+            tcpAck = HeaderBytes.getInt(h, t + TcpHeader.ACK_OFFSET);
+            tcpUrgent = HeaderBytes.getShort(h, t + PacketRules.TCP_URGENT_OFFSET);
+        }
     }
 
     /** Bytes of the merged IP datagram (from the outermost IP header) if {@code payload} more bytes joined. */
