@@ -61,6 +61,8 @@ final class PacketFlow {
     int firstId;
     int firstOuterId;
     int heldBytes;
+    /** {@link PacketKey#hash} of the flow. */
+    int hash;
     /** IPv4 source and destination addresses (inner header), and the ports: the flow key's hot part. */
     long address;
     int ports;
@@ -109,6 +111,7 @@ final class PacketFlow {
         idSequence = IdSequence.UNDECIDED;
         outerIdSequence = IdSequence.UNDECIDED;
         heldBytes = 0;
+        hash = k.hash;
         address = k.address;
         ports = k.ports;
         this.maxIpLength = maxIpLength;
