@@ -152,7 +152,16 @@ final class PacketKey {
         } else {
             return false;
         }
-        final int at = off + ipLength;
+        l3 = off;
+        l3HeaderLength = ipLength;
+        return parseCommonTransport(h, n, off + ipLength, protocol, vxlanPort);
+    }
+
+    /**
+     * The TCP or UDP part of {@link #parseCommon}, at {@code at}: apart so that each part is small enough for the
+     * JIT to inline into the coalescer (a call would also make it reload every field stored here).
+     */
+    private boolean parseCommonTransport(byte[] h, int n, int at, int protocol, int vxlanPort) {
         final int rest = n - at;
         if (protocol == IpProtocol.TCP) {
             if (rest < TcpHeader.MIN_LENGTH) {
@@ -182,8 +191,6 @@ final class PacketKey {
         tunnelL4 = PacketLayout.ABSENT;
         innerL2 = PacketLayout.ABSENT;
         jumboOption = PacketLayout.ABSENT;
-        l3 = off;
-        l3HeaderLength = ipLength;
         l4 = at;
         headerLength = at + l4HeaderLength;
         return true;
