@@ -107,10 +107,11 @@ final class PacketCoalescer {
     private void add0(ByteBuf buf, ByteBufAllocator alloc, Output out) {
         final PacketGroCounters c = counters;
         c.packetsIn++;
-        c.bytesIn += buf.readableBytes();
+        final int n = buf.readableBytes();
+        c.bytesIn += n;
         final PacketKey k = key;
         try {
-            k.parse(buf, linkType, vxlanPort);
+            k.parse(buf, n, linkType, vxlanPort);
         } catch (PacketOffloadException e) {
             // Including a tunnel whose inner packet is not TCP/UDP, or UDP to the VXLAN port that is not VXLAN:
             // like vxlan_gro_receive, such packets are not merged at all.

@@ -75,8 +75,15 @@ final class PacketKey {
      * @throws PacketOffloadException when the headers cannot be parsed, or a tunnel does not carry TCP/UDP
      */
     void parse(ByteBuf buf, LinkType linkType, int vxlanPort) throws PacketOffloadException {
+        parse(buf, buf.readableBytes(), linkType, vxlanPort);
+    }
+
+    /**
+     * {@link #parse(ByteBuf, LinkType, int)} with the caller's {@code n = buf.readableBytes()}: each call on a
+     * buffer is a virtual call once the JIT has seen several buffer classes.
+     */
+    void parse(ByteBuf buf, int n, LinkType linkType, int vxlanPort) throws PacketOffloadException {
         final int b = buf.readerIndex();
-        final int n = buf.readableBytes();
         base = b;
         length = n;
         final int copied = Math.min(n, FIRST_COPY);
