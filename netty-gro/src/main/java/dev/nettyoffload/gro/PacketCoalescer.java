@@ -111,7 +111,8 @@ final class PacketCoalescer {
         c.bytesIn += n;
         final PacketKey k = key;
         try {
-            k.parse(buf, n, linkType, vxlanPort);
+            k.copyHeaders(buf, n);
+            k.parseCopy(buf, linkType, vxlanPort);
         } catch (PacketOffloadException e) {
             // Including a tunnel whose inner packet is not TCP/UDP, or UDP to the VXLAN port that is not VXLAN:
             // like vxlan_gro_receive, such packets are not merged at all.

@@ -83,22 +83,39 @@ final class PacketKey {
      * buffer is a virtual call once the JIT has seen several buffer classes.
      */
     void parse(ByteBuf buf, int n, LinkType linkType, int vxlanPort) throws PacketOffloadException {
+        copyHeaders(buf, n);
+        parseCopy(buf, linkType, vxlanPort);
+    }
+
+    /**
+     * The first step of {@link #parse}: copies the first bytes of {@code buf} ({@code n} readable) into
+     * {@link #headers}. The coalescer calls the two steps itself: C2 does not inline a method whose own compiled
+     * code is large (as parse's is, with both steps in it), which it had found so in a JVM that had seen several
+     * buffer classes.
+     */
+    void copyHeaders(ByteBuf buf, int n) {
         final int b = buf.readerIndex();
         base = b;
         length = n;
         final int copied = Math.min(n, FIRST_COPY);
-        byte[] h = headers;
         final long address = PacketMemory.address(buf);
         if (address != 0 && buf.refCnt() > 0) {
             // The range is the buffer's own readable bytes; only liveness needs a check. On JDK 24+ Netty's
             // getBytes into an array goes through a ByteBuffer view per call.
-            PacketMemory.copyToArray(address + b, h, 0, copied);
+            PacketMemory.copyToArray(address + b, headers, 0, copied);
         } else {
-            buf.getBytes(b, h, 0, copied);
+            buf.getBytes(b, headers, 0, copied);
         }
+    }
+
+    /** The second step of {@link #parse}, after {@link #copyHeaders} of the same {@code buf}. */
+    void parseCopy(ByteBuf buf, LinkType linkType, int vxlanPort) throws PacketOffloadException {
+        final int n = length;
+        byte[] h = headers;
         if (!parseCommon(h, n, linkType, vxlanPort)) {
+            final int b = base;
             fromLayout(layout.parse(buf, linkType, peekTunnel(buf, b, n, linkType, vxlanPort), null));
-            if (headerLength > copied) {
+            if (headerLength > Math.min(n, FIRST_COPY)) {
                 if (headerLength > h.length) {
                     // Rare (long IPv6 extension headers, tunnels): grows once to the longest seen.
                     h = new byte[Math.max(headerLength, h.length * 2)];
