@@ -101,18 +101,18 @@ final class PacketCoalescer {
                 counters.packetsDropped++;
             }
             logFailure(e);
-        } finally {
-            key.clear();
         }
     }
 
     private void add0(ByteBuf buf, ByteBufAllocator alloc, Output out) {
         final PacketGroCounters c = counters;
         c.packetsIn++;
-        c.bytesIn += buf.readableBytes();
+        final int n = buf.readableBytes();
+        c.bytesIn += n;
         final PacketKey k = key;
         try {
-            k.parse(buf, linkType, vxlanPort);
+            k.copyHeaders(buf, n);
+            k.parseCopy(buf, linkType, vxlanPort);
         } catch (PacketOffloadException e) {
             // Including a tunnel whose inner packet is not TCP/UDP, or UDP to the VXLAN port that is not VXLAN:
             // like vxlan_gro_receive, such packets are not merged at all.
@@ -129,7 +129,7 @@ final class PacketCoalescer {
             if (trustL4Checksums) {
                 reason = PacketRules.ipv4HeaderChecksumReason(k);
             } else {
-                k.sumL4();
+                k.sumL4(buf);
                 reason = PacketRules.checksumReason(k);
             }
             if (reason != null) {
@@ -154,7 +154,7 @@ final class PacketCoalescer {
                 r = CoalesceResult.FULL;
             }
             if (r == CoalesceResult.COALESCE) {
-                hold(f, k, ids, outerIds);
+                hold(f, k, buf, ids, outerIds);
                 PacketFlushReason end = PacketRules.flushAfterJoin(f, k, limit);
                 if (end != null) {
                     flush(f, end, alloc, out);
@@ -175,11 +175,11 @@ final class PacketCoalescer {
             flush(table.oldest(), PacketFlushReason.BYTE_LIMIT, alloc, out);
         }
         f = table.insert(k, PacketRules.maxIpLength(k, bigTcpMaxSize), PacketMerger.isOwned(buf));
-        hold(f, k, IdSequence.UNDECIDED, IdSequence.UNDECIDED);
+        hold(f, k, buf, IdSequence.UNDECIDED, IdSequence.UNDECIDED);
     }
 
-    private void hold(PacketFlow f, PacketKey k, IdSequence ids, IdSequence outerIds) {
-        f.append(k, ids, outerIds);
+    private void hold(PacketFlow f, PacketKey k, ByteBuf buf, IdSequence ids, IdSequence outerIds) {
+        f.append(k, buf, ids, outerIds);
         taken = true;
         heldBytes += k.length;
         heldPackets++;

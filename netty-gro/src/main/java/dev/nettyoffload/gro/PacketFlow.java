@@ -7,6 +7,8 @@ import dev.nettyoffload.core.packet.TunnelType;
 import dev.nettyoffload.core.packet.UdpHeader;
 import io.netty.buffer.ByteBuf;
 
+import java.util.Arrays;
+
 /**
  * One slot of the {@link PacketFlowTable}: the packets held for one flow and what the merge rules need to know
  * about the run (the first packet's header offsets, segment size, next sequence number, IPv4 ID sequence,
@@ -14,7 +16,16 @@ import io.netty.buffer.ByteBuf;
  * headers is the flow key, compared byte for byte with each new packet's copy ({@link PacketKey#headers}).
  */
 final class PacketFlow {
-    final ByteBuf[] packets;
+    /** Packets a run's first array holds; it doubles up to {@link #maxSegments} as the run grows. */
+    private static final int FIRST_CAPACITY = 8;
+
+    private final int maxSegments;
+    /**
+     * The run's packets (the first {@link #count}). A new array per run rather than one reused array: storing a
+     * young buffer into an old array costs G1 a card-marking barrier with a StoreLoad fence per packet, while
+     * stores into a young array are filtered out at once.
+     */
+    ByteBuf[] packets;
     int count;
     /** The first packet's headers ({@link #headerLength} bytes), the flow key every later packet is compared with. */
     byte[] headers = new byte[128];
@@ -50,6 +61,8 @@ final class PacketFlow {
     int firstId;
     int firstOuterId;
     int heldBytes;
+    /** {@link PacketKey#hash} of the flow. */
+    int hash;
     /** IPv4 source and destination addresses (inner header), and the ports: the flow key's hot part. */
     long address;
     int ports;
@@ -66,12 +79,13 @@ final class PacketFlow {
     boolean owned;
 
     PacketFlow(int maxSegments) {
-        packets = new ByteBuf[maxSegments];
+        this.maxSegments = maxSegments;
     }
 
     /** Makes this empty slot the flow of {@code k}, which {@link #append} adds next. */
     void start(PacketKey k, int maxIpLength, boolean owned) {
         count = 0;
+        packets = new ByteBuf[Math.min(FIRST_CAPACITY, maxSegments)];
         tunnel = k.tunnel;
         outerL3 = k.outerL3;
         firstL3 = outerL3 != PacketLayout.ABSENT ? outerL3 : k.l3;
@@ -97,6 +111,7 @@ final class PacketFlow {
         idSequence = IdSequence.UNDECIDED;
         outerIdSequence = IdSequence.UNDECIDED;
         heldBytes = 0;
+        hash = k.hash;
         address = k.address;
         ports = k.ports;
         this.maxIpLength = maxIpLength;
@@ -104,33 +119,15 @@ final class PacketFlow {
     }
 
     /**
-     * Adds packet {@code k} to the run (taking over its buffer): the first records the fields later packets must
-     * match, a later one the {@link IdSequence}s (inner or only header, outer header) it was found to follow.
+     * Adds packet {@code k} to the run, taking over its buffer {@code buf}: the first records the fields later
+     * packets must match, a later one the {@link IdSequence}s (inner or only header, outer header) it was found to
+     * follow.
      */
-    void append(PacketKey k, IdSequence ids, IdSequence outerIds) {
-        final byte[] h = k.headers;
+    void append(PacketKey k, ByteBuf buf, IdSequence ids, IdSequence outerIds) {
         if (count == 0) {
-            System.arraycopy(h, 0, headers, 0, headerLength);
-            if (l3Version == 4) {
-                firstId = HeaderBytes.unsignedShort(h, l3 + Ipv4Header.ID_OFFSET);
-            }
-            if (tunnel != TunnelType.NONE && outerVersion == 4) {
-                firstOuterId = HeaderBytes.unsignedShort(h, outerL3 + Ipv4Header.ID_OFFSET);
-            }
-            outerUdpChecksum = tunnel == TunnelType.VXLAN
-                    && HeaderBytes.unsignedShort(h, tunnelL4 + UdpHeader.CHECKSUM_OFFSET) != 0;
-            ipFields = PacketRules.ipFields(h, l3, l3Version);
-            if (tunnel != TunnelType.NONE) {
-                outerIpFields = PacketRules.ipFields(h, outerL3, outerVersion);
-            }
-            if (tcp) {
-                int t = l4;
-                nextSeq = HeaderBytes.unsignedInt(h, t + TcpHeader.SEQUENCE_OFFSET);
-                tcpWord = HeaderBytes.getInt(h, t + TcpHeader.DATA_OFFSET_OFFSET);
-                tcpAck = HeaderBytes.getInt(h, t + TcpHeader.ACK_OFFSET);
-                tcpUrgent = HeaderBytes.getShort(h, t + PacketRules.TCP_URGENT_OFFSET);
-            }
-        } else {
+            first(k);
+        } else if (idSequence != ids || outerIdSequence != outerIds) {
+            // Stored only when changed (at the second packet): each reference store costs G1 a fenced barrier.
             idSequence = ids;
             outerIdSequence = outerIds;
         }
@@ -141,8 +138,39 @@ final class PacketFlow {
         if (tcp) {
             nextSeq = (nextSeq + k.payload) & 0xFFFFFFFFL;
         }
-        packets[count++] = k.buf;
+        if (count == packets.length) {
+            packets = Arrays.copyOf(packets, Math.min(count * 2, maxSegments));
+        }
+        packets[count++] = buf;
         heldBytes += k.length;
+    }
+
+    /**
+     * Records the fields of the run's first packet that later packets must match. Apart from {@link #append} so
+     * that the per-packet part stays small enough for the JIT to inline.
+     */
+    private void first(PacketKey k) {
+        final byte[] h = k.headers;
+        System.arraycopy(h, 0, headers, 0, headerLength);
+        if (l3Version == 4) {
+            firstId = HeaderBytes.unsignedShort(h, l3 + Ipv4Header.ID_OFFSET);
+        }
+        if (tunnel != TunnelType.NONE && outerVersion == 4) {
+            firstOuterId = HeaderBytes.unsignedShort(h, outerL3 + Ipv4Header.ID_OFFSET);
+        }
+        outerUdpChecksum = tunnel == TunnelType.VXLAN
+                && HeaderBytes.unsignedShort(h, tunnelL4 + UdpHeader.CHECKSUM_OFFSET) != 0;
+        ipFields = PacketRules.ipFields(h, l3, l3Version);
+        if (tunnel != TunnelType.NONE) {
+            outerIpFields = PacketRules.ipFields(h, outerL3, outerVersion);
+        }
+        if (tcp) {
+            int t = l4;
+            nextSeq = HeaderBytes.unsignedInt(h, t + TcpHeader.SEQUENCE_OFFSET);
+            tcpWord = HeaderBytes.getInt(h, t + TcpHeader.DATA_OFFSET_OFFSET);
+            tcpAck = HeaderBytes.getInt(h, t + TcpHeader.ACK_OFFSET);
+            tcpUrgent = HeaderBytes.getShort(h, t + PacketRules.TCP_URGENT_OFFSET);
+        }
     }
 
     /** Bytes of the merged IP datagram (from the outermost IP header) if {@code payload} more bytes joined. */
@@ -151,9 +179,7 @@ final class PacketFlow {
     }
 
     void clear() {
-        for (int i = 0; i < count; i++) {
-            packets[i] = null;
-        }
+        packets = null;
         count = 0;
         heldBytes = 0;
     }

@@ -23,6 +23,13 @@ final class PacketFlowTable {
 
     private final PacketFlow[] active;
     private final int[] activeHashes;
+    /**
+     * The flow last found (or started) for each hash bucket, a hint checked before scanning {@link #activeHashes}:
+     * the scan visits half the held flows on average. A hint may be stale (its flow since removed, or its slot
+     * reused for another flow); {@link #find} verifies it like any candidate.
+     */
+    private final PacketFlow[] hints;
+    private final int hintMask;
     private final PacketFlow[] free;
     private int activeCount;
     private int freeCount;
@@ -35,6 +42,10 @@ final class PacketFlowTable {
             free[i] = new PacketFlow(maxSegmentsPerPacket);
         }
         freeCount = maxFlows;
+        // At least four buckets per flow (a power of two) keep collisions between held flows rare.
+        int buckets = Integer.highestOneBit(Math.max(maxFlows, 4) * 4 - 1) << 1;
+        hints = new PacketFlow[buckets];
+        hintMask = buckets - 1;
     }
 
     /** Flows held right now. */
@@ -54,10 +65,18 @@ final class PacketFlowTable {
     /** The held flow packet {@code k} belongs to, or {@code null}. */
     PacketFlow find(PacketKey k) {
         final int hash = k.hash;
+        final int bucket = hash & hintMask;
+        PacketFlow f = hints[bucket];
+        // A held flow has at least one packet: a removed one has none.
+        if (f != null && f.count > 0 && f.hash == hash && sameFlow(f, k)) {
+            return f;
+        }
         final int[] hashes = activeHashes;
         for (int i = 0, n = activeCount; i < n; i++) {
             if (hashes[i] == hash && sameFlow(active[i], k)) {
-                return active[i];
+                f = active[i];
+                hints[bucket] = f;
+                return f;
             }
         }
         return null;
@@ -74,6 +93,7 @@ final class PacketFlowTable {
         active[activeCount] = f;
         activeHashes[activeCount] = k.hash;
         activeCount++;
+        hints[k.hash & hintMask] = f;
         return f;
     }
 

@@ -31,8 +31,7 @@ final class PacketKey {
     private static final int FIRST_COPY = 128;
 
     private final PacketLayout layout = new PacketLayout();
-    ByteBuf buf;
-    /** Reader index of {@link #buf}: every offset below is relative to it. */
+    /** Reader index of the packet's buffer: every offset below is relative to it. */
     int base;
     int length;
     /** The packet's first bytes: at least all of its headers ({@link #headerLength}) once parsed. */
@@ -76,24 +75,47 @@ final class PacketKey {
      * @throws PacketOffloadException when the headers cannot be parsed, or a tunnel does not carry TCP/UDP
      */
     void parse(ByteBuf buf, LinkType linkType, int vxlanPort) throws PacketOffloadException {
-        this.buf = buf;
+        parse(buf, buf.readableBytes(), linkType, vxlanPort);
+    }
+
+    /**
+     * {@link #parse(ByteBuf, LinkType, int)} with the caller's {@code n = buf.readableBytes()}: each call on a
+     * buffer is a virtual call once the JIT has seen several buffer classes.
+     */
+    void parse(ByteBuf buf, int n, LinkType linkType, int vxlanPort) throws PacketOffloadException {
+        copyHeaders(buf, n);
+        parseCopy(buf, linkType, vxlanPort);
+    }
+
+    /**
+     * The first step of {@link #parse}: copies the first bytes of {@code buf} ({@code n} readable) into
+     * {@link #headers}. The coalescer calls the two steps itself: C2 does not inline a method whose own compiled
+     * code is large (as parse's is, with both steps in it), which it had found so in a JVM that had seen several
+     * buffer classes.
+     */
+    void copyHeaders(ByteBuf buf, int n) {
         final int b = buf.readerIndex();
-        final int n = buf.readableBytes();
         base = b;
         length = n;
         final int copied = Math.min(n, FIRST_COPY);
-        byte[] h = headers;
         final long address = PacketMemory.address(buf);
         if (address != 0 && buf.refCnt() > 0) {
             // The range is the buffer's own readable bytes; only liveness needs a check. On JDK 24+ Netty's
             // getBytes into an array goes through a ByteBuffer view per call.
-            PacketMemory.copyToArray(address + b, h, 0, copied);
+            PacketMemory.copyToArray(address + b, headers, 0, copied);
         } else {
-            buf.getBytes(b, h, 0, copied);
+            buf.getBytes(b, headers, 0, copied);
         }
+    }
+
+    /** The second step of {@link #parse}, after {@link #copyHeaders} of the same {@code buf}. */
+    void parseCopy(ByteBuf buf, LinkType linkType, int vxlanPort) throws PacketOffloadException {
+        final int n = length;
+        byte[] h = headers;
         if (!parseCommon(h, n, linkType, vxlanPort)) {
+            final int b = base;
             fromLayout(layout.parse(buf, linkType, peekTunnel(buf, b, n, linkType, vxlanPort), null));
-            if (headerLength > copied) {
+            if (headerLength > Math.min(n, FIRST_COPY)) {
                 if (headerLength > h.length) {
                     // Rare (long IPv6 extension headers, tunnels): grows once to the longest seen.
                     h = new byte[Math.max(headerLength, h.length * 2)];
@@ -154,7 +176,16 @@ final class PacketKey {
         } else {
             return false;
         }
-        final int at = off + ipLength;
+        l3 = off;
+        l3HeaderLength = ipLength;
+        return parseCommonTransport(h, n, off + ipLength, protocol, vxlanPort);
+    }
+
+    /**
+     * The TCP or UDP part of {@link #parseCommon}, at {@code at}: apart so that each part is small enough for the
+     * JIT to inline into the coalescer (a call would also make it reload every field stored here).
+     */
+    private boolean parseCommonTransport(byte[] h, int n, int at, int protocol, int vxlanPort) {
         final int rest = n - at;
         if (protocol == IpProtocol.TCP) {
             if (rest < TcpHeader.MIN_LENGTH) {
@@ -184,8 +215,6 @@ final class PacketKey {
         tunnelL4 = PacketLayout.ABSENT;
         innerL2 = PacketLayout.ABSENT;
         jumboOption = PacketLayout.ABSENT;
-        l3 = off;
-        l3HeaderLength = ipLength;
         l4 = at;
         headerLength = at + l4HeaderLength;
         return true;
@@ -210,15 +239,14 @@ final class PacketKey {
         tcp = l.l4Protocol() == IpProtocol.TCP;
     }
 
-    /** Sums the L4 header and payload (once per packet: checksum verification and the merged checksum use them). */
-    void sumL4() {
+    /**
+     * Sums the L4 header and payload of {@code buf}, the buffer last {@linkplain #parse parsed} (once per packet:
+     * checksum verification and the merged checksum use them). The buffer is passed, not kept: storing it in this
+     * long-lived object would cost G1 a fenced write barrier per packet.
+     */
+    void sumL4(ByteBuf buf) {
         l4HeaderSum = InternetChecksum.fold(HeaderBytes.sum(headers, l4, l4HeaderLength));
         payloadSum = InternetChecksum.sum(buf, base + headerLength, payload);
-    }
-
-    /** Forgets the packet (not its layout), so that no buffer is kept reachable between packets. */
-    void clear() {
-        buf = null;
     }
 
     private int hash(byte[] h) {

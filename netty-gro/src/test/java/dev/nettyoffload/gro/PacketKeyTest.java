@@ -73,7 +73,6 @@ class PacketKeyTest {
                     assertArrayEquals(Arrays.copyOf(b, k.headerLength), Arrays.copyOf(k.headers, k.headerLength));
                 }
             } finally {
-                k.clear();
                 buf.release();
             }
         }

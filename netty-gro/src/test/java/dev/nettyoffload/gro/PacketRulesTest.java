@@ -244,7 +244,7 @@ class PacketRulesTest {
                 k.parse(bufs.get(i), LinkType.RAW_IP, PacketGroConfig.DEFAULT_VXLAN_PORT);
                 PacketPassReason reason = PacketRules.holdReason(k);
                 if (reason == null) {
-                    k.sumL4();
+                    k.sumL4(bufs.get(i));
                     reason = PacketRules.checksumReason(k);
                 }
                 if (reason != null) {
@@ -255,7 +255,7 @@ class PacketRulesTest {
                 if (i == 0) {
                     assertNull(PacketRules.startReason(k), name);
                     f.start(k, PacketRules.maxIpLength(k, 0), true);
-                    f.append(k, IdSequence.UNDECIDED, IdSequence.UNDECIDED);
+                    f.append(k, bufs.get(i), IdSequence.UNDECIDED, IdSequence.UNDECIDED);
                     continue;
                 }
                 int limit = PacketRules.segmentLimit(f, maxSegments);
@@ -268,7 +268,7 @@ class PacketRulesTest {
                     outcome = idText + " " + r;
                     break;
                 }
-                f.append(k, ids, outerIds);
+                f.append(k, bufs.get(i), ids, outerIds);
                 PacketFlushReason end = PacketRules.flushAfterJoin(f, k, limit);
                 if (!last) {
                     assertNull(end, name + ": run ended at packet " + i);
@@ -278,7 +278,6 @@ class PacketRulesTest {
             assertEquals(expected, outcome, name);
         } finally {
             f.clear();
-            k.clear();
             for (ByteBuf b : bufs) {
                 b.release();
             }
