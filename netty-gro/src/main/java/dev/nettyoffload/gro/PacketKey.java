@@ -62,6 +62,8 @@ final class PacketKey {
     int hash;
     /** IPv4 source and destination addresses of the inner header, read as one long (IPv6: unused). */
     long address;
+    /** The packet buffer's memory address (of index 0) when its headers were copied from raw memory, else 0. */
+    long memory;
     /** Source and destination ports, read as one int. */
     int ports;
     /** Ones-complement sum of the L4 header, folded; set by {@link #sumL4}. */
@@ -102,8 +104,10 @@ final class PacketKey {
         if (address != 0 && buf.refCnt() > 0) {
             // The range is the buffer's own readable bytes; only liveness needs a check. On JDK 24+ Netty's
             // getBytes into an array goes through a ByteBuffer view per call.
+            memory = address;
             PacketMemory.copyToArray(address + b, headers, 0, copied);
         } else {
+            memory = 0;
             buf.getBytes(b, headers, 0, copied);
         }
     }
@@ -246,7 +250,11 @@ final class PacketKey {
      */
     void sumL4(ByteBuf buf) {
         l4HeaderSum = InternetChecksum.fold(HeaderBytes.sum(headers, l4, l4HeaderLength));
-        payloadSum = InternetChecksum.sum(buf, base + headerLength, payload);
+        // By address when the header copy read raw memory (the buffer was checked live there and is held):
+        // InternetChecksum.sum would make four more ByteBuf calls, virtual once several buffer classes are in use.
+        payloadSum = memory != 0 && PacketMemory.isCopyAndSumSupported()
+                ? PacketMemory.sum(memory + base + headerLength, payload)
+                : InternetChecksum.sum(buf, base + headerLength, payload);
     }
 
     private int hash(byte[] h) {
