@@ -1,26 +1,34 @@
 package dev.nettyoffload.examples.vxlan;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.util.collection.LongObjectHashMap;
 
 import java.net.InetSocketAddress;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
- * The gateway's forwarding database: MAC address to the side and remote VTEP it was last seen behind. Bounded;
- * when full, new addresses are not learned and their frames are flooded. Used on one event loop only.
+ * The gateway's forwarding database: MAC address to the side and remote VTEP it was last seen behind. Bounded
+ * (two sides learning at once may overshoot the bound by one entry each); when full, new addresses are not
+ * learned and their frames are flooded. Safe for both sides' event loops: entries are immutable and replaced
+ * whole, lookups take no lock.
  */
 final class MacTable {
     /** Where frames to a MAC go. */
     static final class Entry {
-        int side;
-        InetSocketAddress vtep;
+        final int side;
+        final InetSocketAddress vtep;
+
+        Entry(int side, InetSocketAddress vtep) {
+            this.side = side;
+            this.vtep = vtep;
+        }
     }
 
-    private final LongObjectHashMap<Entry> entries = new LongObjectHashMap<>();
+    private final ConcurrentHashMap<Long, Entry> entries = new ConcurrentHashMap<>();
     private final int maxEntries;
-    private long learned;
-    private long moved;
-    private long full;
+    private final LongAdder learned = new LongAdder();
+    private final LongAdder moved = new LongAdder();
+    private final LongAdder full = new LongAdder();
 
     MacTable(int maxEntries) {
         this.maxEntries = maxEntries;
@@ -45,19 +53,16 @@ final class MacTable {
         Entry e = entries.get(mac);
         if (e == null) {
             if (entries.size() >= maxEntries) {
-                full++;
+                full.increment();
                 return;
             }
-            e = new Entry();
-            entries.put(mac, e);
-            learned++;
+            learned.increment();
         } else if (e.side == side && e.vtep.getAddress().equals(sender.getAddress())) {
             return;
         } else {
-            moved++;
+            moved.increment();
         }
-        e.side = side;
-        e.vtep = new InetSocketAddress(sender.getAddress(), port);
+        entries.put(mac, new Entry(side, new InetSocketAddress(sender.getAddress(), port)));
     }
 
     /** The entry for {@code mac}, or null when unknown. */
@@ -70,14 +75,14 @@ final class MacTable {
     }
 
     long learned() {
-        return learned;
+        return learned.sum();
     }
 
     long moved() {
-        return moved;
+        return moved.sum();
     }
 
     long full() {
-        return full;
+        return full.sum();
     }
 }

@@ -26,6 +26,7 @@ import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Executor;
 
 /**
  * One side's egress: re-segments merged runs to this side's MTU with the packet segmenter (the engine of
@@ -36,7 +37,8 @@ import java.util.List;
  * <p>
  * The segmenter is called directly rather than through a {@code PacketGsoEncoder} in the pipeline because the
  * destination VTEP of each frame must travel with it, and {@code PacketGsoEncoder} emits bare frames. Writes are
- * flushed once per event-loop task. Used on the channel's event loop only.
+ * flushed once per event-loop task. Used by the other side's event loop only (the one that reads the frames this
+ * egress sends): the writes and flushes it makes are handed to this side's channel by Netty.
  */
 final class VxlanEgress {
     /** Ethernet header in front of the inner IP packet; the overlay MTU counts from the IP header. */
@@ -55,6 +57,8 @@ final class VxlanEgress {
     private final ChannelFutureListener sendListener = this::sent;
     private final Runnable flushTask = this::flush;
     private Channel channel;
+    /** Where the flush task runs: the calling event loop, so that {@link #flushScheduled} stays on one thread. */
+    private Executor flushExecutor;
     private boolean flushScheduled;
 
     private long packetsIn;
@@ -71,8 +75,15 @@ final class VxlanEgress {
         this.drops = drops;
     }
 
+    /** The channel to write to; flushes are scheduled on its own event loop. */
     void channel(Channel channel) {
+        channel(channel, channel.eventLoop());
+    }
+
+    /** The channel to write to, and the event loop that calls {@link #send} (it runs the flush task). */
+    void channel(Channel channel, Executor flushExecutor) {
         this.channel = channel;
+        this.flushExecutor = flushExecutor;
     }
 
     /**
@@ -126,7 +137,7 @@ final class VxlanEgress {
         }
         if (!flushScheduled) {
             flushScheduled = true;
-            channel.eventLoop().execute(flushTask);
+            flushExecutor.execute(flushTask);
         }
     }
 

@@ -5,6 +5,8 @@ import io.netty.buffer.Unpooled;
 import org.junit.jupiter.api.Test;
 
 import java.net.InetSocketAddress;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -53,5 +55,55 @@ class MacTableTest {
         assertEquals(1, t.full());
         assertEquals(2, t.size());
         assertEquals(2, t.learned());
+    }
+
+    /**
+     * Both sides' event loops learn and look up at once (the gateway runs one loop per side): no entry or count
+     * may be lost, and every lookup sees a whole entry.
+     */
+    @Test
+    void twoSidesLearnAtOnce() throws Exception {
+        MacTable t = new MacTable(8192);
+        int perSide = 3000;
+        InetSocketAddress[] senders = {VTEP1, VTEP2};
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        CountDownLatch start = new CountDownLatch(1);
+        Thread[] threads = new Thread[2];
+        for (int side = 0; side < 2; side++) {
+            final int s = side;
+            threads[side] = new Thread(() -> {
+                try {
+                    start.await();
+                    for (int i = 0; i < perSide; i++) {
+                        long mac = 0x020000000000L | ((long) s << 24) | i;
+                        t.learn(mac, s, senders[s], 4789);
+                        MacTable.Entry e = t.lookup(mac);
+                        if (e == null || e.side != s || e.vtep == null) {
+                            throw new AssertionError("side " + s + ", MAC " + Long.toHexString(mac) + ": " + e);
+                        }
+                        t.lookup(0x020000000000L | ((long) (1 - s) << 24) | i);
+                    }
+                } catch (Throwable e) {
+                    failure.compareAndSet(null, e);
+                }
+            });
+            threads[side].start();
+        }
+        start.countDown();
+        for (Thread th : threads) {
+            th.join(30_000);
+        }
+        if (failure.get() != null) {
+            throw new AssertionError(failure.get());
+        }
+        assertEquals(2 * perSide, t.size());
+        assertEquals(2 * perSide, t.learned());
+        for (int side = 0; side < 2; side++) {
+            for (int i = 0; i < perSide; i++) {
+                MacTable.Entry e = t.lookup(0x020000000000L | ((long) side << 24) | i);
+                assertEquals(side, e.side);
+                assertEquals(new InetSocketAddress(senders[side].getAddress(), 4789), e.vtep);
+            }
+        }
     }
 }
