@@ -1,16 +1,17 @@
 package dev.nettyoffload.examples.vxlan;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.util.collection.LongObjectHashMap;
 
 import java.net.InetSocketAddress;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The gateway's forwarding database: MAC address to the side and remote VTEP it was last seen behind. Bounded
- * (two sides learning at once may overshoot the bound by one entry each); when full, new addresses are not
- * learned and their frames are flooded. Safe for both sides' event loops: entries are immutable and replaced
- * whole, lookups take no lock.
+ * Bounded; when full, new addresses are not learned and their frames are flooded. Safe for both sides' event
+ * loops: lookups, and learning an address already known at the same place (every frame), read an immutable map
+ * through a volatile reference, with no lock and no boxing; a new or moved address (rare) copies the map under a
+ * lock and publishes the copy.
  */
 final class MacTable {
     /** Where frames to a MAC go. */
@@ -24,7 +25,8 @@ final class MacTable {
         }
     }
 
-    private final ConcurrentHashMap<Long, Entry> entries = new ConcurrentHashMap<>();
+    /** Never changed once published: replaced whole by {@link #learn}. */
+    private volatile LongObjectHashMap<Entry> entries = new LongObjectHashMap<>();
     private final int maxEntries;
     private final LongAdder learned = new LongAdder();
     private final LongAdder moved = new LongAdder();
@@ -51,18 +53,28 @@ final class MacTable {
      */
     void learn(long mac, int side, InetSocketAddress sender, int port) {
         Entry e = entries.get(mac);
-        if (e == null) {
-            if (entries.size() >= maxEntries) {
-                full.increment();
-                return;
-            }
-            learned.increment();
-        } else if (e.side == side && e.vtep.getAddress().equals(sender.getAddress())) {
+        if (e != null && e.side == side && e.vtep.getAddress().equals(sender.getAddress())) {
             return;
-        } else {
-            moved.increment();
         }
-        entries.put(mac, new Entry(side, new InetSocketAddress(sender.getAddress(), port)));
+        synchronized (this) {
+            LongObjectHashMap<Entry> current = entries;
+            e = current.get(mac);
+            if (e == null) {
+                if (current.size() >= maxEntries) {
+                    full.increment();
+                    return;
+                }
+                learned.increment();
+            } else if (e.side == side && e.vtep.getAddress().equals(sender.getAddress())) {
+                return;
+            } else {
+                moved.increment();
+            }
+            LongObjectHashMap<Entry> copy = new LongObjectHashMap<>(current.size() + 1);
+            copy.putAll(current);
+            copy.put(mac, new Entry(side, new InetSocketAddress(sender.getAddress(), port)));
+            entries = copy;
+        }
     }
 
     /** The entry for {@code mac}, or null when unknown. */

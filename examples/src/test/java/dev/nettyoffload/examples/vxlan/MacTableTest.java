@@ -64,7 +64,7 @@ class MacTableTest {
     @Test
     void twoSidesLearnAtOnce() throws Exception {
         MacTable t = new MacTable(8192);
-        int perSide = 3000;
+        int perSide = 1000;
         InetSocketAddress[] senders = {VTEP1, VTEP2};
         AtomicReference<Throwable> failure = new AtomicReference<>();
         CountDownLatch start = new CountDownLatch(1);
