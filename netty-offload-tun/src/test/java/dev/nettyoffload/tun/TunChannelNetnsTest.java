@@ -8,16 +8,12 @@ import dev.nettyoffload.core.packet.PacketLayout;
 import dev.nettyoffload.gso.PacketSegmenter;
 import dev.nettyoffload.testkit.CommandRunner;
 import dev.nettyoffload.testkit.NetNs;
-import dev.nettyoffload.testkit.Prerequisites;
 import dev.nettyoffload.testkit.TcpTransfer;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.epoll.Epoll;
-import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.util.ReferenceCountUtil;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -46,17 +42,12 @@ class TunChannelNetnsTest {
 
     @BeforeAll
     static void setUp() {
-        Prerequisites.requireNetns();
-        Prerequisites.require(TunChannel.isSupported(), "FFM system calls: " + TunChannel.isSupported());
-        Prerequisites.requireTransport("epoll", Epoll.unavailabilityCause());
-        group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+        group = TunTestLoops.start(1);
     }
 
     @AfterAll
     static void tearDown() {
-        if (group != null) {
-            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
-        }
+        TunTestLoops.stop(group);
     }
 
     @Test

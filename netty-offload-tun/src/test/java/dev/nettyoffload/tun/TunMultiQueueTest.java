@@ -2,19 +2,14 @@ package dev.nettyoffload.tun;
 
 import dev.nettyoffload.testkit.CommandRunner;
 import dev.nettyoffload.testkit.NetNs;
-import dev.nettyoffload.testkit.Prerequisites;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.epoll.Epoll;
-import io.netty.channel.epoll.EpollIoHandler;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -28,17 +23,12 @@ class TunMultiQueueTest {
 
     @BeforeAll
     static void setUp() {
-        Prerequisites.requireNetns();
-        Prerequisites.require(TunChannel.isSupported(), "FFM system calls: " + TunChannel.isSupported());
-        Prerequisites.requireTransport("epoll", Epoll.unavailabilityCause());
-        group = new MultiThreadIoEventLoopGroup(2, EpollIoHandler.newFactory());
+        group = TunTestLoops.start(2);
     }
 
     @AfterAll
     static void tearDown() {
-        if (group != null) {
-            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
-        }
+        TunTestLoops.stop(group);
     }
 
     @Test

@@ -2,22 +2,17 @@ package dev.nettyoffload.tun;
 
 import dev.nettyoffload.testkit.CommandRunner;
 import dev.nettyoffload.testkit.NetNs;
-import dev.nettyoffload.testkit.Prerequisites;
 import dev.nettyoffload.testkit.TestPacket;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.epoll.Epoll;
-import io.netty.channel.epoll.EpollIoHandler;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -32,17 +27,12 @@ class TunPartialChecksumWriteTest {
 
     @BeforeAll
     static void setUp() {
-        Prerequisites.requireNetns();
-        Prerequisites.require(TunChannel.isSupported(), "FFM system calls: " + TunChannel.isSupported());
-        Prerequisites.requireTransport("epoll", Epoll.unavailabilityCause());
-        group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+        group = TunTestLoops.start(1);
     }
 
     @AfterAll
     static void tearDown() {
-        if (group != null) {
-            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
-        }
+        TunTestLoops.stop(group);
     }
 
     @Test
