@@ -34,7 +34,7 @@ import java.util.List;
  * {@link ChecksumMode#FULL} mode and not at all in {@link ChecksumMode#PARTIAL} mode.
  * <p>
  * Copy (the default, {@link PacketSegmenterConfig#copyPayload()}): all segments, headers and payload, are written
- * back to back into one pooled direct buffer per input packet, and each output packet is a plain slice of it
+ * one after the other into one pooled direct buffer per input packet, and each output packet is a plain slice of it
  * holding one of the references taken at once for all segments (release each one once; its {@code refCnt()} is the
  * shared buffer's). The payload is copied memory to memory and, in {@link ChecksumMode#FULL} mode, summed from the
  * source just before it is copied (the copy then reads from the cache). No composite, no per-segment retain, one
@@ -66,6 +66,8 @@ import java.util.List;
  * Not thread-safe: keep one per channel or event loop (it reuses a {@link PacketLayout}).
  */
 public final class PacketSegmenter {
+    /** The cache line size that copied payloads are aligned to, relative to their source. */
+    private static final int ALIGN = 64;
     private final PacketSegmenterConfig config;
     private final boolean fullChecksum;
     private final boolean copy;
@@ -150,7 +152,7 @@ public final class PacketSegmenter {
         // a slice of it. One pooled allocation per packet instead of one per segment (a slice costs about a third
         // of a small allocation).
         final boolean copy = this.copy;
-        final int copyLength = n * hdrOut + payload;
+        final int copyLength = n * hdrOut + payload + n * (ALIGN - 1);
         final ByteBuf headers = copy ? alloc.directBuffer(copyLength, copyLength)
                 : alloc.buffer(n * hdrOut, n * hdrOut);
         // Header fields are written straight to memory when the header buffer has an address, copies go from
@@ -176,6 +178,12 @@ public final class PacketSegmenter {
                 final int p = i == n - 1 ? payload - i * gso : gso;
                 final int segLength = hdrOut + p;
                 final ByteBuf h = headers;
+                if (copy && rawCopy) {
+                    // A gap of 0-63 bytes before the segment puts its payload at the same offset within a cache
+                    // line as its source: the copy's loads and stores then cross lines at the same points
+                    // (GSO 54.3 -> 51.4 ns per segment with partial checksums, 100 -> 98.8 ns with full ones).
+                    hb += (int) ((inAddress + payloadIndex - (hAddress + hb + hdrOut)) & (ALIGN - 1));
+                }
                 int payloadSum = 0;
                 if (copy) {
                     if (fullChecksum) {
