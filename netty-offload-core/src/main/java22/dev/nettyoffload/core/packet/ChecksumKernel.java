@@ -199,8 +199,8 @@ final class ChecksumKernel {
         return a + b + c + d + tail(s, offset + bound, length - bound);
     }
 
-    /** The last 0-15 bytes. */
-    private static long tail(MemorySegment s, long p, long length) {
+    /** The last bytes of a range: 4-byte reads, then 2 and 1; also the vector kernel's last 0-31 bytes. */
+    static long tail(MemorySegment s, long p, long length) {
         long a = 0;
         long end = p + length;
         while (end - p >= 4) {

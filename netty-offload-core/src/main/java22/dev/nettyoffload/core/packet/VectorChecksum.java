@@ -6,7 +6,6 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
 /**
@@ -21,11 +20,11 @@ import java.nio.ByteOrder;
  * 256-bit vectors even where 512-bit ones are preferred: AMD Zen 4 runs a 512-bit operation as two 256-bit
  * halves, and the 512-bit loop measured 32 ns, its longer scalar tail included.
  * <p>
- * One vector per loop step, which C2 unrolls, and the last 0-31 bytes in scalar reads here. Two vectors per
- * step followed by one more vector and a call to the scalar kernel for the rest measured 26-27 ns for 1448
- * bytes against 22 ns for this form (about 4 ns went to the extra vector block and the call); it was faster
- * only for 100 bytes (7.3 against 8.7 ns) and 9000 bytes (88 against 92 ns). A masked vector load for the tail
- * was no faster for 1448 bytes and needs masked byte loads, which AVX2 lacks, so the tail stays scalar.
+ * One vector per loop step, which C2 unrolls, and the last 0-31 bytes straight to the scalar kernel's tail
+ * loop. Two vectors per step, then one more vector and a call to the whole scalar kernel for the rest, measured
+ * 26-27 ns for 1448 bytes against 22 ns for this form; it was faster only for 100 bytes (7.3 against 8.7 ns)
+ * and 9000 bytes (88 against 92 ns). A masked vector load for the tail was no faster for 1448 bytes and needs
+ * masked byte loads, which AVX2 lacks.
  */
 final class VectorChecksum {
     private static final VectorSpecies<Long> SPECIES = LongVector.SPECIES_PREFERRED.vectorBitSize() >= 256
@@ -34,12 +33,6 @@ final class VectorChecksum {
     /** Byte lanes of the same width, for loads from arrays. */
     private static final VectorSpecies<Byte> BYTES = VectorSpecies.of(byte.class, SPECIES.vectorShape());
     private static final boolean LITTLE = ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN;
-    private static final long LOW32 = 0xFFFFFFFFL;
-    private static final ValueLayout.OfLong LONG_LE =
-            ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final ValueLayout.OfInt INT_LE = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final ValueLayout.OfShort SHORT_LE =
-            ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private VectorChecksum() {
     }
@@ -64,7 +57,7 @@ final class VectorChecksum {
             w = w.add(x);
             h = h.add(x.lanewise(VectorOperators.LSHR, 32));
         }
-        return total(w, h) + tail(s, offset + i, length - (int) i);
+        return total(w, h) + ChecksumKernel.tail(s, offset + i, length - i);
     }
 
     /**
@@ -89,32 +82,6 @@ final class VectorChecksum {
             vectors = ChecksumKernel.swap16(InternetChecksum.fold(vectors));
         }
         return vectors + ChecksumKernel.sumScalar(MemorySegment.ofArray(array), offset + i, length - i);
-    }
-
-    /**
-     * Little-endian sum of a native segment's last 0-31 bytes, read here rather than through a call to the scalar
-     * kernel. Only native segments come here, so that these reads see one segment class.
-     */
-    private static long tail(MemorySegment s, long p, int length) {
-        long t = 0;
-        int i = 0;
-        for (; length - i >= 8; i += 8) {
-            long v = s.get(LONG_LE, p + i);
-            t += (v & LOW32) + (v >>> 32);
-        }
-        if (length - i >= 4) {
-            t += s.get(INT_LE, p + i) & LOW32;
-            i += 4;
-        }
-        if (length - i >= 2) {
-            t += s.get(SHORT_LE, p + i) & 0xFFFF;
-            i += 2;
-        }
-        if (length - i == 1) {
-            // The odd byte is the low byte of a little-endian 16-bit word, padded with zero.
-            t += s.get(ValueLayout.JAVA_BYTE, p + i) & 0xFF;
-        }
-        return t;
     }
 
     /** The high halves plus the low halves recovered from the wrapped whole-word sums, over all lanes. */
