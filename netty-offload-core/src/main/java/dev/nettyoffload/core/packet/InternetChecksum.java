@@ -24,6 +24,10 @@ import java.nio.ReadOnlyBufferException;
  * sums 32-bit words in native byte order and swaps the folded result: the ones-complement sum is byte-order
  * independent (RFC 1071 section 2(B)). Ranges that start at an odd offset of the data (a composite component
  * after an odd-length one) have their folded sums byte-swapped before they are added (RFC 1071 section 2(A)).
+ * <p>
+ * Direct buffers of Netty's pooled and adaptive allocators take a path on which the JIT knows their exact class
+ * ({@code AllocatorBufferClasses}), so that its four {@link ByteBuf} calls (reference count, capacity, memory
+ * address) are inlined even in a program that uses many buffer classes.
  */
 public final class InternetChecksum {
     private static final long LOW32 = 0xFFFFFFFFL;
@@ -39,8 +43,30 @@ public final class InternetChecksum {
      * @throws io.netty.util.IllegalReferenceCountException if the buffer was released
      */
     public static int sum(ByteBuf buf, int index, int length) {
+        // One call site of directAddress per class, each compiled for that class alone (AllocatorBufferClasses).
+        Class<?> type = buf.getClass();
+        long address;
+        if (type == AllocatorBufferClasses.POOLED_UNSAFE) {
+            address = directAddress(buf, index, length);
+        } else if (type == AllocatorBufferClasses.POOLED) {
+            address = directAddress(buf, index, length);
+        } else if (type == AllocatorBufferClasses.ADAPTIVE) {
+            address = directAddress(buf, index, length);
+        } else {
+            checkRange(buf, index, length);
+            return sumChecked(buf, index, length);
+        }
+        return address != 0 ? ChecksumKernel.sumAddress(address, length) : sumChecked(buf, index, length);
+    }
+
+    /**
+     * Checks the range and returns the address of {@code buf}'s byte at {@code index}, or 0 when the range is
+     * empty or the memory cannot be read by address. Small, so that the JIT inlines it at each call site of
+     * {@link #sum}, where the buffer's exact class is known.
+     */
+    private static long directAddress(ByteBuf buf, int index, int length) {
         checkRange(buf, index, length);
-        return sumChecked(buf, index, length);
+        return length != 0 && ChecksumKernel.ADDRESSES && buf.hasMemoryAddress() ? buf.memoryAddress() + index : 0;
     }
 
     /**

@@ -72,9 +72,14 @@ final class ChecksumKernel {
     private ChecksumKernel() {
     }
 
-    /** {@code length} bytes at a native memory address; only when {@link #ADDRESSES}. */
+    /**
+     * {@code length} bytes at a native memory address; only when {@link #ADDRESSES}. Straight to the loops with
+     * the constant {@link #ALL}, not through {@link #sum}, whose segment argument also takes NIO views: in a JVM
+     * that used both, the 1448-byte sum took 25.6 against 24.4 ns that way.
+     */
     static int sumAddress(long address, int length) {
-        return sum(ALL, address, length);
+        long s = VECTOR ? VectorChecksum.sumNative(ALL, address, length) : sumScalarNative(ALL, address, length);
+        return swap16(InternetChecksum.fold(s));
     }
 
     /** {@code length} bytes of {@code array} from {@code offset}. */

@@ -1,7 +1,9 @@
 package dev.nettyoffload.core.packet;
 
 import dev.nettyoffload.testkit.RefChecksum;
+import io.netty.buffer.AdaptiveByteBufAllocator;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
@@ -46,6 +48,12 @@ class InternetChecksumBufferClassesTest {
         add("pooled heap", fill(pooled.heapBuffer(LEAD + SIZE)));
         add("unpooled direct", fill(unpooled.directBuffer(LEAD + SIZE)));
         add("unpooled heap", fill(unpooled.heapBuffer(LEAD + SIZE)));
+        AdaptiveByteBufAllocator adaptive = new AdaptiveByteBufAllocator();
+        add("adaptive direct", fill(adaptive.directBuffer(LEAD + SIZE)));
+        add("adaptive heap", fill(adaptive.heapBuffer(LEAD + SIZE)));
+        // The allocators' own classes (InternetChecksum's fast path) even when leak detection wraps them.
+        add("pooled direct, unwrapped", allocated(buffers.get("pooled direct")));
+        add("adaptive direct, unwrapped", allocated(buffers.get("adaptive direct")));
         byte[] wrapped = new byte[LEAD + SIZE + 5];
         System.arraycopy(data, 0, wrapped, LEAD + 3, SIZE);
         add("wrapped array with offset", keep(Unpooled.wrappedBuffer(wrapped, 3, LEAD + SIZE)));
@@ -78,6 +86,12 @@ class InternetChecksumBufferClassesTest {
         for (ByteBuf b : toRelease) {
             b.release();
         }
+    }
+
+    /** The buffer an allocator made, inside the leak detector's wrapper when there is one. */
+    private static ByteBuf allocated(ByteBuf b) {
+        ByteBuf inner = b.unwrap();
+        return inner != null ? inner : b;
     }
 
     private void add(String name, ByteBuf b) {
@@ -202,17 +216,43 @@ class InternetChecksumBufferClassesTest {
         }
     }
 
+    /** Range and reference-count checks, on the exact-class fast path of each allocator's buffers too. */
     @Test
     void oneCheckPerCall() {
-        ByteBuf b = PooledByteBufAllocator.DEFAULT.directBuffer(64).writeZero(64);
-        assertThrows(IndexOutOfBoundsException.class, () -> InternetChecksum.sum(b, 60, 5));
-        assertThrows(IndexOutOfBoundsException.class, () -> InternetChecksum.sum(b, -1, 2));
-        assertThrows(IndexOutOfBoundsException.class, () -> InternetChecksum.sum(b, 0, -1));
-        assertEquals(0, InternetChecksum.sum(b, 64, 0));
-        b.release();
-        assertThrows(IllegalReferenceCountException.class, () -> InternetChecksum.sum(b, 0, 8));
+        ByteBufAllocator[] allocators = {PooledByteBufAllocator.DEFAULT, new AdaptiveByteBufAllocator(),
+            UnpooledByteBufAllocator.DEFAULT};
+        for (ByteBufAllocator allocator : allocators) {
+            for (ByteBuf wrapper : new ByteBuf[] {allocator.directBuffer(64), allocator.heapBuffer(64)}) {
+                ByteBuf b = allocated(wrapper);
+                String name = b.getClass().getName();
+                b.writeZero(64);
+                assertThrows(IndexOutOfBoundsException.class, () -> InternetChecksum.sum(b, 60, 5), name);
+                assertThrows(IndexOutOfBoundsException.class, () -> InternetChecksum.sum(b, -1, 2), name);
+                assertThrows(IndexOutOfBoundsException.class, () -> InternetChecksum.sum(b, 0, -1), name);
+                assertEquals(0, InternetChecksum.sum(b, 64, 0), name);
+                wrapper.release();
+                assertThrows(IllegalReferenceCountException.class, () -> InternetChecksum.sum(b, 0, 8), name);
+            }
+        }
         ByteBuf c = keep(composite(new int[] {3, 5}, true));
         assertThrows(IndexOutOfBoundsException.class, () -> InternetChecksum.sum(c, 0, LEAD + SIZE + 1));
+    }
+
+    /** The fast path's classes are this Netty's: a renamed class would silently send every buffer the slow way. */
+    @Test
+    void allocatorBufferClassesAreFound() {
+        ByteBuf pooled = PooledByteBufAllocator.DEFAULT.directBuffer(8);
+        ByteBuf adaptive = new AdaptiveByteBufAllocator().directBuffer(8);
+        try {
+            Class<?> pooledClass = allocated(pooled).getClass();
+            assertTrue(pooledClass == AllocatorBufferClasses.POOLED_UNSAFE
+                    || pooledClass == AllocatorBufferClasses.POOLED, pooledClass.getName());
+            assertEquals(AllocatorBufferClasses.ADAPTIVE, allocated(adaptive).getClass());
+            assertTrue(AllocatorBufferClasses.POOLED != null && AllocatorBufferClasses.POOLED_UNSAFE != null);
+        } finally {
+            pooled.release();
+            adaptive.release();
+        }
     }
 
     @Test
