@@ -213,8 +213,12 @@ final class ChecksumKernel {
             long sum = whole == 0 ? 0
                     : TwoStreamSum.exact(s0 + s1, t0 + t1, u.getInt(address) & LOW32,
                             u.getInt(address + whole) & LOW32, LITTLE);
-            for (; length - i >= 4; i += 4) {
+            for (; length - i >= 8; i += 8) {
+                sum += (u.getInt(address + i) & LOW32) + (u.getInt(address + i + 4) & LOW32);
+            }
+            if (length - i >= 4) {
                 sum += u.getInt(address + i) & LOW32;
+                i += 4;
             }
             if (length - i >= 2) {
                 sum += u.getShort(address + i) & 0xFFFF;
@@ -270,8 +274,12 @@ final class ChecksumKernel {
             }
             long sum = whole == 0 ? 0 : TwoStreamSum.exact(s0 + s1, t0 + t1, u.getInt(array, base) & LOW32,
                     u.getInt(array, base + whole) & LOW32, LITTLE);
-            for (; length - i >= 4; i += 4) {
+            for (; length - i >= 8; i += 8) {
+                sum += (u.getInt(array, base + i) & LOW32) + (u.getInt(array, base + i + 4) & LOW32);
+            }
+            if (length - i >= 4) {
                 sum += u.getInt(array, base + i) & LOW32;
+                i += 4;
             }
             if (length - i >= 2) {
                 sum += u.getShort(array, base + i) & 0xFFFF;

