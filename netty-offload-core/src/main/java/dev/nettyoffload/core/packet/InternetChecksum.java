@@ -44,7 +44,8 @@ public final class InternetChecksum {
      */
     public static int sum(ByteBuf buf, int index, int length) {
         // One call site of directAddress per class, each compiled for that class alone (AllocatorBufferClasses).
-        Class<?> type = buf.getClass();
+        // ByteBuf.class, abstract, is no buffer's class: without raw access every buffer takes the generic path.
+        Class<?> type = ChecksumKernel.ADDRESSES ? buf.getClass() : ByteBuf.class;
         long address;
         if (type == AllocatorBufferClasses.POOLED_UNSAFE) {
             address = directAddress(buf, index, length);
@@ -60,22 +61,22 @@ public final class InternetChecksum {
     }
 
     /**
-     * Checks the range and returns the address of {@code buf}'s byte at {@code index}, or 0 when the range is
-     * empty or the memory cannot be read by address. Small, so that the JIT inlines it at each call site of
-     * {@link #sum}, where the buffer's exact class is known. The allocators' {@code memoryAddress()} checks the
-     * reference count itself (Netty's {@code ensureAccessible}, as every accessor of the buffer does, unless
-     * {@code io.netty.buffer.checkAccessible=false}), so this path does not read it a second time: the checksum
-     * loop is limited by instruction issue, and each instruction around it counts (with the kernel's 8-byte tail
-     * step: 49.7 -> 49.0 ns for 1448 bytes).
+     * Checks the range and returns the address of {@code buf}'s byte at {@code index}, or 0 when the buffer has no
+     * memory address. Kept within the JIT's 35-byte limit for inlining at any call frequency, so that it is
+     * inlined at each call site of {@link #sum}, where the buffer's exact class is known. The allocators'
+     * {@code memoryAddress()} checks the reference count itself (Netty's {@code ensureAccessible}, as every
+     * accessor of the buffer does, unless {@code io.netty.buffer.checkAccessible=false}), so this path does not
+     * read it a second time: the checksum loop is limited by instruction issue, and each instruction around it
+     * counts (with the kernel's 8-byte tail step: 49.7 -> 49.0 ns for 1448 bytes).
      */
     private static long directAddress(ByteBuf buf, int index, int length) {
-        if (ChecksumKernel.ADDRESSES && buf.hasMemoryAddress()) {
-            long address = buf.memoryAddress();
-            checkBounds(buf, index, length);
-            return length != 0 ? address + index : 0;
+        if (!buf.hasMemoryAddress()) {
+            checkRange(buf, index, length);
+            return 0;
         }
-        checkRange(buf, index, length);
-        return 0;
+        long address = buf.memoryAddress();
+        checkBounds(buf, index, length);
+        return address + index;
     }
 
     /**
