@@ -26,8 +26,9 @@ import java.nio.ReadOnlyBufferException;
  * after an odd-length one) have their folded sums byte-swapped before they are added (RFC 1071 section 2(A)).
  * <p>
  * Direct buffers of Netty's pooled and adaptive allocators take a path on which the JIT knows their exact class
- * ({@code AllocatorBufferClasses}), so that its four {@link ByteBuf} calls (reference count, capacity, memory
- * address) are inlined even in a program that uses many buffer classes.
+ * ({@code AllocatorBufferClasses}), so that its {@link ByteBuf} calls (memory address and capacity; the
+ * reference count is checked by {@code memoryAddress()}) are inlined even in a program that uses many buffer
+ * classes.
  */
 public final class InternetChecksum {
     private static final long LOW32 = 0xFFFFFFFFL;

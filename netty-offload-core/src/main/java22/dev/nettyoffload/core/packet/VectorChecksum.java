@@ -12,10 +12,10 @@ import java.nio.ByteOrder;
  * The Vector API loop of {@link ChecksumKernel}, loaded only when {@code jdk.incubator.vector} is in the boot
  * layer. Each 64-bit lane of a little-endian load {@code v = H * 2^32 + L} is added whole to wrapping lane
  * accumulators {@code w} and shifted down to its high half {@code H} into accumulators {@code h}; at the end
- * the low halves' sum per lane is {@code w - (h << 32)}, exact because it is below 2^64 (the scalar Java 17
- * kernel does the same per word). Three vector operations per load instead of the four of splitting both
- * halves: 26 against 31 ns for 1448 bytes on the EPYC test machine. Native segments and arrays have their
- * own loops, so no load in the JVM's Vector API code sees both kinds of memory.
+ * the low halves' sum per lane is {@code w - (h << 32)}, exact because it is below 2^64. Three vector
+ * operations per load instead of the four of splitting both halves: 26 against 31 ns for 1448 bytes on the EPYC
+ * test machine. Native segments and arrays have their own loops, so no load in the JVM's Vector API code sees
+ * both kinds of memory.
  * <p>
  * 256-bit vectors even where 512-bit ones are preferred: AMD Zen 4 runs a 512-bit operation as two 256-bit
  * halves, and the 512-bit loop measured 32 ns, its longer scalar tail included.
