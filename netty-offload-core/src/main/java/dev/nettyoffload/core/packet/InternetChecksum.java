@@ -31,7 +31,6 @@ import java.nio.ReadOnlyBufferException;
  * classes.
  */
 public final class InternetChecksum {
-    private static final long LOW32 = 0xFFFFFFFFL;
 
     private InternetChecksum() {
     }
@@ -190,14 +189,15 @@ public final class InternetChecksum {
         }
     }
 
-    /** Folds an accumulator to 16 bits with end-around carry; the result is 0 only for an all-zero input. */
+    /**
+     * Folds an accumulator (read as unsigned) to 16 bits with end-around carry; the result is 0 only for an
+     * all-zero input. The high half of {@code x + rotl(x, half)} is the ones-complement sum of the halves of
+     * {@code x}: the carry out of the low half is the end-around carry. Twice, 64 to 32 to 16 bits: six
+     * instructions instead of the fifteen of masking and shifting in five steps.
+     */
     public static int fold(long sum) {
-        long s = (sum & LOW32) + (sum >>> 32);
-        s = (s & LOW32) + (s >>> 32);
-        s = (s & 0xFFFF) + (s >>> 16);
-        s = (s & 0xFFFF) + (s >>> 16);
-        s = (s & 0xFFFF) + (s >>> 16);
-        return (int) s;
+        int s = (int) ((sum + Long.rotateLeft(sum, 32)) >>> 32);
+        return (s + Integer.rotateLeft(s, 16)) >>> 16;
     }
 
     /** The checksum field value for an accumulator: the complement of its fold. */

@@ -93,6 +93,21 @@ class InternetChecksumTest {
         }
     }
 
+    /** The fold against repeated 16-bit folding, for random and edge accumulators (read as unsigned). */
+    @Test
+    void foldMatchesReference() {
+        long[] edges = {0, 1, 0xFFFF, 0x10000, 0x1FFFE, 0xFFFFFFFFL, 0x100000000L, 0xFFFFFFFF00000001L, -1L,
+            Long.MIN_VALUE, Long.MAX_VALUE, 0xFFFFFFFEFFFFFFFFL, 0x0000FFFF0000FFFFL};
+        for (long x : edges) {
+            assertEquals(RefChecksum.fold(x), InternetChecksum.fold(x), Long.toHexString(x));
+        }
+        Random r = new Random(1624);
+        for (int i = 0; i < 1_000_000; i++) {
+            long x = r.nextLong() >>> r.nextInt(64);
+            assertEquals(RefChecksum.fold(x), InternetChecksum.fold(x), Long.toHexString(x));
+        }
+    }
+
     /** RFC 1071 section 3 example: 00 01 f2 03 f4 f5 f6 f7 sums to ddf2. */
     @Test
     void rfc1071Example() {
