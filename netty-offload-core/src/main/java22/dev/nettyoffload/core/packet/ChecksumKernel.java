@@ -72,15 +72,9 @@ final class ChecksumKernel {
     private ChecksumKernel() {
     }
 
-    /**
-     * {@code length} bytes at a native memory address; only when {@link #ADDRESSES}. Straight to the loops over
-     * {@link #ALL}, not through {@link #sum}, whose segment argument also takes NIO views and heap segments: in a
-     * JVM that had used all of them, 1448 bytes took 24.2-24.4 ns this way and 24.6-25.6 ns through {@link #sum}
-     * (two runs each).
-     */
+    /** {@code length} bytes at a native memory address; only when {@link #ADDRESSES}. */
     static int sumAddress(long address, int length) {
-        long s = VECTOR ? VectorChecksum.sumNative(ALL, address, length) : sumScalarNative(ALL, address, length);
-        return swap16(InternetChecksum.fold(s));
+        return sum(ALL, address, length);
     }
 
     /** {@code length} bytes of {@code array} from {@code offset}. */
