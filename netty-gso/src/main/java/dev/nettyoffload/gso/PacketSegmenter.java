@@ -43,6 +43,10 @@ import java.util.List;
  * memory address ({@link PacketMemory}: on JDK 24+ too, where Netty 4.2 has no Unsafe, given native access for the
  * core module).
  * <p>
+ * Block ({@link #segmentBlock}): the copy form without alignment gaps and with a headroom in front of every
+ * segment, returned as one {@link SegmentBlock}, for a tunnel endpoint that sends the segments inside its own
+ * encapsulation as one USO send.
+ * <p>
  * With {@link ChecksumMode#PARTIAL} the egress completes the TCP/UDP checksum of each segment from
  * {@link PacketLayout#segmentL4()} (checksum start) to the end, the field being at offset 16 (TCP) or 6 (UDP)
  * from there, like {@code virtio_net_hdr}'s {@code csum_start}/{@code csum_offset}.
@@ -66,6 +70,8 @@ import java.util.List;
  * Not thread-safe: keep one per channel or event loop (it reuses a {@link PacketLayout}).
  */
 public final class PacketSegmenter {
+    /** Largest headroom of {@link #segmentBlock}: room for any encapsulation header. */
+    public static final int MAX_HEADROOM = 255;
     /** The cache line size that copied payloads are aligned to, relative to their source. */
     private static final int ALIGN = 64;
     private final PacketSegmenterConfig config;
@@ -73,6 +79,9 @@ public final class PacketSegmenter {
     private final boolean copy;
     private final PacketLayout scratch = new PacketLayout();
     private final SegmentHeaders fields = new SegmentHeaders();
+    /** The block {@link #segment0} made for {@link #segmentBlock}, handed over at once. */
+    private ByteBuf block;
+    private int blockStride;
 
     /** A segmenter with {@link PacketSegmenterConfig#DEFAULT}. */
     public PacketSegmenter() {
@@ -108,14 +117,44 @@ public final class PacketSegmenter {
      *         {@link PacketSegmenterConfig#maxSegmentsPerPacket()} segments
      */
     public int segment(GsoPacket packet, ByteBufAllocator alloc, List<Object> out) {
+        if (out == null) {
+            throw new IllegalArgumentException("out: null");
+        }
+        return segment0(packet, alloc, out, -1);
+    }
+
+    /**
+     * Segments {@code packet} into one new buffer laid out for a single USO send of the segments inside an
+     * encapsulation: each segment preceded by {@code headroom} bytes that the caller fills (a VXLAN header, say),
+     * all back to back, so that datagram {@code k} is the {@link SegmentBlock#stride()} bytes at
+     * {@code k * stride} (the last one may be shorter). The payload is always copied, whatever
+     * {@link PacketSegmenterConfig#copyPayload()} says, and the headroom bytes are not written. Ownership as with
+     * {@link #segment(GsoPacket, ByteBufAllocator, List)}: the caller still owns {@code packet} and releases it,
+     * and owns the returned block.
+     *
+     * @param headroom bytes in front of each segment, 0 to {@value #MAX_HEADROOM}
+     * @throws PacketOffloadException as {@link #segment(GsoPacket, ByteBufAllocator, List)} does
+     */
+    public SegmentBlock segmentBlock(GsoPacket packet, ByteBufAllocator alloc, int headroom) {
+        if (headroom < 0 || headroom > MAX_HEADROOM) {
+            throw new IllegalArgumentException("headroom: " + headroom + " (expected: 0.." + MAX_HEADROOM + ")");
+        }
+        int n = segment0(packet, alloc, null, headroom);
+        ByteBuf block = this.block;
+        this.block = null;
+        return new SegmentBlock(block, headroom, blockStride, n);
+    }
+
+    /**
+     * {@link #segment} into {@code out} when {@code headroom < 0}, else {@link #segmentBlock} into {@link #block}
+     * and {@link #blockStride}; returns the number of segments.
+     */
+    private int segment0(GsoPacket packet, ByteBufAllocator alloc, List<Object> out, int headroom) {
         if (packet == null) {
             throw new IllegalArgumentException("packet: null");
         }
         if (alloc == null) {
             throw new IllegalArgumentException("alloc: null");
-        }
-        if (out == null) {
-            throw new IllegalArgumentException("out: null");
         }
         if (packet.refCnt() <= 0) {
             // content() would throw Netty's bare "refCnt: 0"; name the packet instead.
@@ -147,12 +186,13 @@ public final class PacketSegmenter {
         final SegmentHeaders fields = this.fields;
         fields.prepare(in, base, l, packet, n, fullChecksum);
 
-        final int start = out.size();
+        final boolean toBlock = headroom >= 0;
+        final int start = toBlock ? 0 : out.size();
         // All headers of this packet (zero copy) or all its segments (copy) go into one buffer; each segment holds
         // a slice of it. One pooled allocation per packet instead of one per segment (a slice costs about a third
-        // of a small allocation).
-        final boolean copy = this.copy;
-        final int copyLength = n * hdrOut + payload + n * (ALIGN - 1);
+        // of a small allocation). A block has no alignment gaps: its datagrams must be back to back.
+        final boolean copy = this.copy || toBlock;
+        final int copyLength = toBlock ? n * (headroom + hdrOut) + payload : n * hdrOut + payload + n * (ALIGN - 1);
         final ByteBuf headers = copy ? alloc.directBuffer(copyLength, copyLength)
                 : alloc.buffer(n * hdrOut, n * hdrOut);
         // Header fields are written straight to memory when the header buffer has an address, copies go from
@@ -168,17 +208,17 @@ public final class PacketSegmenter {
         boolean success = false;
         int unreleased = 1;
         try {
-            if (copy) {
+            if (copy && !toBlock) {
                 // One reference per segment taken at once; each segment is a plain slice that gives one back.
                 headers.retain(n);
                 unreleased += n;
             }
             int payloadIndex = base + hdrIn;
-            for (int i = 0, hb = 0; i < n; i++, payloadIndex += gso) {
+            for (int i = 0, hb = toBlock ? headroom : 0; i < n; i++, payloadIndex += gso) {
                 final int p = i == n - 1 ? payload - i * gso : gso;
                 final int segLength = hdrOut + p;
                 final ByteBuf h = headers;
-                if (copy && rawCopy) {
+                if (copy && rawCopy && !toBlock) {
                     // A gap of 0-63 bytes before the segment puts its payload at the same offset within a cache
                     // line as its source: the copy's loads and stores then cross lines at the same points
                     // (GSO 54.3 -> 51.4 ns per segment with partial checksums, 100 -> 98.8 ns with full ones).
@@ -213,7 +253,9 @@ public final class PacketSegmenter {
                 }
                 fields.write(h, hAddress, hb, i, p, segLength, payloadSum);
 
-                if (copy) {
+                if (toBlock) {
+                    hb += segLength + headroom;
+                } else if (copy) {
                     out.add(headers.slice(hb, segLength));
                     unreleased--;
                     hb += segLength;
@@ -227,11 +269,19 @@ public final class PacketSegmenter {
                 }
                 pending = null;
             }
+            if (toBlock) {
+                headers.writerIndex(copyLength);
+                block = headers;
+                blockStride = headroom + hdrOut + Math.min(gso, payload);
+                unreleased = 0;
+            }
             success = true;
             return n;
         } finally {
-            headers.release(unreleased);
-            if (!success) {
+            if (unreleased > 0) {
+                headers.release(unreleased);
+            }
+            if (!success && !toBlock) {
                 ReferenceCountUtil.release(pending);
                 for (int i = out.size() - 1; i >= start; i--) {
                     ReferenceCountUtil.release(out.remove(i));

@@ -26,7 +26,11 @@ class VxlanEgressTest {
     private static final int VNI = 200;
 
     private static VxlanEgress egress(EmbeddedChannel ch, int mtu, boolean offload) {
-        VxlanSegment segment = new VxlanSegment("b", LOCAL, VNI, mtu, List.of(VTEP));
+        return egress(ch, mtu, offload, List.of(VTEP));
+    }
+
+    private static VxlanEgress egress(EmbeddedChannel ch, int mtu, boolean offload, List<InetSocketAddress> remotes) {
+        VxlanSegment segment = new VxlanSegment("b", LOCAL, VNI, mtu, remotes);
         VxlanEgress e = new VxlanEgress(segment, offload, 64,
                 new DropLog(InternalLoggerFactory.getInstance(VxlanEgressTest.class), "test"));
         e.channel(ch);
@@ -114,6 +118,83 @@ class VxlanEgressTest {
         ch.runPendingTasks();
         assertNull(ch.readOutbound());
         assertEquals(0, notIp.refCnt());
+        assertFalse(ch.finish());
+    }
+
+    @Test
+    void aLongRunIsCutIntoUsoSendsAtTheSegmentLimitAndFlushedAtOnce() {
+        EmbeddedChannel ch = new EmbeddedChannel();
+        VxlanEgress e = egress(ch, 600, true);
+        // MSS 600 - 40 = 560: 107 full segments and one of 80 bytes, 600 + 22 = 622 bytes per outer datagram; 64
+        // per send (the limit given to the egress) and the 44 left.
+        GsoPacket run = tcpRun(60_000, 1400);
+        e.send(run, VTEP);
+        // More than a full send's worth: flushed without waiting for the end of the loop's task.
+        SegmentedDatagramPacket first = assertInstanceOf(SegmentedDatagramPacket.class, ch.readOutbound());
+        SegmentedDatagramPacket second = assertInstanceOf(SegmentedDatagramPacket.class, ch.readOutbound());
+        try {
+            assertEquals(622, first.segmentSize());
+            assertEquals(64 * 622, first.content().readableBytes());
+            assertEquals(622, second.segmentSize());
+            assertEquals(43 * 622 + 8 + 14 + 40 + 80, second.content().readableBytes());
+            ByteBuf c = second.content();
+            int last = c.readerIndex() + 43 * 622;
+            assertEquals(VNI << 8, c.getInt(last + 4), "VNI of the last datagram");
+            assertEquals(40 + 80, c.getUnsignedShort(last + 8 + 14 + 2), "its inner IPv4 length");
+        } finally {
+            first.release();
+            second.release();
+        }
+        assertNull(ch.readOutbound());
+        assertEquals(0, run.refCnt());
+        assertEquals(108, e.outerDatagrams());
+        assertEquals(2, e.outerWrites());
+        assertFalse(ch.finish());
+    }
+
+    @Test
+    void aSmallFrameWaitsForTheEndOfTheTaskAndIsCopiedBehindItsHeader() {
+        EmbeddedChannel ch = new EmbeddedChannel();
+        VxlanEgress e = egress(ch, 1450, true);
+        ByteBuf frame = Unpooled.buffer(60).writeZero(12).writeShort(0x0800).writeZero(46);
+        e.send(frame, VTEP);
+        assertEquals(0, frame.refCnt(), "copied, and released at once");
+        assertNull(ch.readOutbound(), "not flushed before the loop's task ends");
+        ch.runPendingTasks();
+        DatagramPacket dp = ch.readOutbound();
+        try {
+            assertFalse(dp instanceof SegmentedDatagramPacket);
+            assertEquals(8 + 60, dp.content().readableBytes());
+            assertEquals(0x08000000, dp.content().getInt(dp.content().readerIndex()));
+            assertEquals(0x0800, dp.content().getUnsignedShort(dp.content().readerIndex() + 8 + 12));
+        } finally {
+            dp.release();
+        }
+        assertFalse(ch.finish());
+    }
+
+    @Test
+    void floodingSendsTheSameDatagramsToEveryRemote() {
+        EmbeddedChannel ch = new EmbeddedChannel();
+        InetSocketAddress other = new InetSocketAddress("127.0.0.3", 4789);
+        VxlanEgress e = egress(ch, 1000, true, List.of(VTEP, other));
+        GsoPacket run = tcpRun(3 * 1400, 1400);
+        e.send(run, null);
+        ch.runPendingTasks();
+        SegmentedDatagramPacket a = assertInstanceOf(SegmentedDatagramPacket.class, ch.readOutbound());
+        SegmentedDatagramPacket b = assertInstanceOf(SegmentedDatagramPacket.class, ch.readOutbound());
+        try {
+            assertEquals(VTEP, a.recipient());
+            assertEquals(other, b.recipient());
+            assertEquals(a.content(), b.content());
+        } finally {
+            a.release();
+            assertEquals(1, b.content().refCnt(), "each remote's datagrams hold their own reference");
+            b.release();
+        }
+        assertNull(ch.readOutbound());
+        assertEquals(0, run.refCnt());
+        assertEquals(10, e.outerDatagrams());
         assertFalse(ch.finish());
     }
 }
