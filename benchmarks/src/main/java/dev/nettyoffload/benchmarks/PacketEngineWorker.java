@@ -86,11 +86,13 @@ public final class PacketEngineWorker {
     private void run() {
         // -Dworker.gsoOnly=true: the GSO rows alone, for quick before/after checks of the segmenter.
         boolean gsoOnly = Boolean.getBoolean("worker.gsoOnly");
-        if (!gsoOnly) {
+        // -Dworker.groOnly=true: the GRO rows alone, for profiles of the aggregator.
+        boolean groOnly = Boolean.getBoolean("worker.groOnly");
+        if (!gsoOnly && !groOnly) {
             print("cksum", measure(() -> checksums(20_000), 20_000));
             print("cksum_legacy", measure(() -> legacyChecksums(5_000), 5_000));
         }
-        for (String mode : new String[] {"FULL", "PARTIAL"}) {
+        for (String mode : groOnly ? new String[0] : new String[] {"FULL", "PARTIAL"}) {
             PacketSegmentBenchmark gso = new PacketSegmentBenchmark();
             gso.shape = "TCPV4";
             gso.checksums = mode;
