@@ -141,6 +141,25 @@ class PacketSegmenterBlockTest {
     }
 
     @Test
+    void aOneSlotBlockWrapsAPacketBehindItsHeadroom() {
+        ByteBuf content = Unpooled.buffer(60).writeZero(60);
+        SegmentBlock block = SegmentBlock.of(content, 8);
+        assertEquals(1, block.count());
+        assertEquals(60, block.stride());
+        assertEquals(0, block.slotIndex(0));
+        assertTrue(block.release());
+        assertEquals(0, content.refCnt());
+        ByteBuf small = Unpooled.buffer(4).writeZero(4);
+        for (int headroom : new int[] {-1, 5}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> SegmentBlock.of(small, headroom));
+            assertTrue(e.getMessage().contains("headroom"), e.getMessage());
+        }
+        assertThrows(IllegalArgumentException.class, () -> SegmentBlock.of(null, 0));
+        small.release();
+    }
+
+    @Test
     void refusedPacketsLeaveNothingAllocated() {
         TestPacket spec = new TestPacket();
         byte[] bytes = spec.build(SegmentChecks.payload(5000, 1), spec.original()).bytes;
