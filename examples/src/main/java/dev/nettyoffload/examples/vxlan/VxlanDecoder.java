@@ -85,7 +85,14 @@ public class VxlanDecoder extends MessageToMessageDecoder<DatagramPacket> {
 
     /** Writes the 8-byte VXLAN header for {@code vni}: I flag set, reserved fields zero. */
     static void writeHeader(ByteBuf out, int vni) {
-        out.writeInt(VxlanHeader.FLAG_I << 24);
-        out.writeInt(vni << 8);
+        out.ensureWritable(VxlanHeader.LENGTH);
+        setHeader(out, out.writerIndex(), vni);
+        out.writerIndex(out.writerIndex() + VxlanHeader.LENGTH);
+    }
+
+    /** Sets the 8 bytes at {@code index} of {@code out} to the VXLAN header for {@code vni}. */
+    static void setHeader(ByteBuf out, int index, int vni) {
+        out.setInt(index, VxlanHeader.FLAG_I << 24);
+        out.setInt(index + 4, vni << 8);
     }
 }

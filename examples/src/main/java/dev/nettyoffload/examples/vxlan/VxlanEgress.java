@@ -130,9 +130,7 @@ final class VxlanEgress {
             int vni = segment.vni();
             ByteBuf c = block.content();
             for (int k = 0; k < block.count(); k++) {
-                int at = block.slotIndex(k);
-                c.setInt(at, VxlanHeader.FLAG_I << 24);
-                c.setInt(at + 4, vni << 8);
+                VxlanDecoder.setHeader(c, block.slotIndex(k), vni);
             }
             if (vtep != null) {
                 write(block, vtep);
