@@ -8,6 +8,7 @@ import dev.nettyoffload.gro.PacketGroCounters;
 import dev.nettyoffload.gso.ChecksumMode;
 import dev.nettyoffload.gso.PacketSegmenter;
 import dev.nettyoffload.gso.PacketSegmenterConfig;
+import dev.nettyoffload.gso.SegmentBlock;
 import dev.nettyoffload.testkit.RefChecksum;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
@@ -23,9 +24,13 @@ import java.util.Map;
 /**
  * The verdict on one {@link PacketFuzz} iteration: the aggregator's counters account for every packet, every
  * merged packet is valid on its own, and segmenting the outputs again gives back exactly the inputs, in order
- * within each flow. Throws {@link AssertionError} naming the first violation.
+ * within each flow; the block form ({@link PacketSegmenter#segmentBlock}) holds the same segments as the list
+ * form. Throws {@link AssertionError} naming the first violation.
  */
 final class FuzzOutputCheck {
+    /** Headroom of the block form checked against the list form: a VXLAN header's. */
+    private static final int BLOCK_HEADROOM = 8;
+
     private FuzzOutputCheck() {
     }
 
@@ -50,6 +55,13 @@ final class FuzzOutputCheck {
                 segmenter.segment(g, alloc, segs);
                 if (segs.size() != g.segmentCount()) {
                     throw new AssertionError(g + " segmented into " + segs.size());
+                }
+                // The block form must hold the same segments, each behind its headroom.
+                SegmentBlock block = segmenter.segmentBlock(g, alloc, BLOCK_HEADROOM);
+                try {
+                    checkBlock(g, block, segs);
+                } finally {
+                    block.release();
                 }
                 for (Object s : segs) {
                     back.add(ByteBufUtil.getBytes((ByteBuf) s));
@@ -85,6 +97,26 @@ final class FuzzOutputCheck {
                 }
                 lastOfFlow[flow] = i;
             }
+        }
+    }
+
+    /** Slot {@code k} of {@code block} is the headroom and then exactly segment {@code k}; nothing follows. */
+    private static void checkBlock(GsoPacket g, SegmentBlock block, List<Object> segs) {
+        if (block.count() != segs.size()) {
+            throw new AssertionError(g + ": block of " + block.count() + " slots, " + segs.size() + " segments");
+        }
+        ByteBuf c = block.content();
+        int end = c.readerIndex();
+        for (int k = 0; k < segs.size(); k++) {
+            ByteBuf seg = (ByteBuf) segs.get(k);
+            int at = block.slotIndex(k) + BLOCK_HEADROOM;
+            if (!ByteBufUtil.equals(c, at, seg, seg.readerIndex(), seg.readableBytes())) {
+                throw new AssertionError(g + ": block slot " + k + " differs from segment " + k);
+            }
+            end = at + seg.readableBytes();
+        }
+        if (end != c.writerIndex()) {
+            throw new AssertionError(g + ": block ends at " + c.writerIndex() + ", last segment at " + end);
         }
     }
 
