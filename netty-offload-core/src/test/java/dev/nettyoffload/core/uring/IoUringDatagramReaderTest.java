@@ -60,6 +60,8 @@ class IoUringDatagramReaderTest {
     final List<Channel> channels = new ArrayList<>();
     final List<java.nio.channels.DatagramChannel> jdkChannels = new ArrayList<>();
     private final ByteArrayOutputStream got = new ByteArrayOutputStream();
+    /** {@link #udpReceiveBufferErrors()} when the test began, for the message of a receive that never comes. */
+    private long receiveBufferErrorsAtStart;
 
     /** The mode every test here runs the reader in; {@link IoUringMultishotReaderTest} runs them all again. */
     ReaderMode mode() {
@@ -107,6 +109,7 @@ class IoUringDatagramReaderTest {
     @BeforeEach
     void clear() {
         received.clear();
+        receiveBufferErrorsAtStart = udpReceiveBufferErrors();
     }
 
     @AfterEach
@@ -649,8 +652,12 @@ class IoUringDatagramReaderTest {
     }
 
     Channel receiver(String host, AtomicInteger readCompletes) throws Exception {
+        // Some tests send 240 KB back to back before reading. Under the default SO_RCVBUF (212992 bytes, doubled
+        // by the kernel) that is about as much as the queue holds, and on a loaded machine the kernel dropped a
+        // batch (twoSendersInterleaved waited for it in vain); the kernel caps the request at rmem_max.
         Channel ch = new Bootstrap().group(uring).channel(Transport.IO_URING.datagramChannelClass())
                 .option(ChannelOption.AUTO_READ, false)
+                .option(ChannelOption.SO_RCVBUF, 4 << 20)
                 .handler(new Collector(received, null, readCompletes))
                 .bind(new InetSocketAddress(host, 0)).sync().channel();
         channels.add(ch);
@@ -696,8 +703,28 @@ class IoUringDatagramReaderTest {
 
     DatagramPacket take() throws InterruptedException {
         Object o = received.poll(TIMEOUT_MS, TimeUnit.MILLISECONDS);
-        assertNotNull(o, "nothing received in " + TIMEOUT_MS + " ms");
+        if (o == null) {
+            // Tells a datagram the kernel dropped (a full receive buffer) from one the reader lost.
+            fail("nothing received in " + TIMEOUT_MS + " ms; the kernel's UDP receive-buffer errors (whole namespace)"
+                    + " since the test began: " + (udpReceiveBufferErrors() - receiveBufferErrorsAtStart));
+        }
         return assertInstanceOf(DatagramPacket.class, o);
+    }
+
+    /** The kernel's {@code Udp: RcvbufErrors} counter ({@code /proc/net/snmp}), or -1 when it cannot be read. */
+    static long udpReceiveBufferErrors() {
+        try {
+            List<String> udp = new ArrayList<>();
+            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Paths.get("/proc/net/snmp"))) {
+                if (line.startsWith("Udp: ")) {
+                    udp.add(line);
+                }
+            }
+            List<String> names = List.of(udp.get(0).split(" "));
+            return Long.parseLong(udp.get(1).split(" ")[names.indexOf("RcvbufErrors")]);
+        } catch (java.io.IOException | RuntimeException e) {
+            return -1;
+        }
     }
 
     static <T> T onLoop(Channel ch, Callable<T> task) throws Exception {
