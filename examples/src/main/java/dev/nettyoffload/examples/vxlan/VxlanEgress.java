@@ -228,9 +228,10 @@ final class VxlanEgress {
      * frame, which io_uring would copy into one buffer again before sending. Releases the frame.
      */
     private static SegmentBlock encapsulate(ByteBuf frame, ByteBufAllocator alloc) {
-        int length = VxlanHeader.LENGTH + frame.readableBytes();
-        ByteBuf out = alloc.directBuffer(length, length);
+        ByteBuf out = null;
         try {
+            int length = VxlanHeader.LENGTH + frame.readableBytes();
+            out = alloc.directBuffer(length, length);
             out.writerIndex(VxlanHeader.LENGTH).writeBytes(frame, frame.readerIndex(), frame.readableBytes());
             SegmentBlock block = SegmentBlock.of(out, VxlanHeader.LENGTH);
             out = null;
