@@ -146,16 +146,19 @@ final class PacketCoalescer {
             return;
         }
         if (f != null) {
-            final int limit = PacketRules.segmentLimit(f, maxSegments);
             final IdSequence ids = PacketRules.idSequence(f, k);
             final IdSequence outerIds = PacketRules.outerIdSequence(f, k);
-            CoalesceResult r = PacketRules.canCoalesce(f, k, ids, outerIds, limit);
+            CoalesceResult r = PacketRules.canCoalesce(f, k, ids, outerIds, maxSegments);
             if (r == CoalesceResult.COALESCE && heldBytes + k.length > maxHeldBytes) {
                 r = CoalesceResult.FULL;
             }
             if (r == CoalesceResult.COALESCE) {
-                hold(f, k, buf, ids, outerIds);
-                PacketFlushReason end = PacketRules.flushAfterJoin(f, k, limit);
+                f.copyPayload(k, buf, alloc);
+                // Copied: the input goes back at once (it may be a receive buffer the kernel wants back).
+                taken = true;
+                buf.release();
+                hold(f, k, ids, outerIds);
+                PacketFlushReason end = PacketRules.flushAfterJoin(f, k, maxSegments);
                 if (end != null) {
                     flush(f, end, alloc, out);
                 }
@@ -174,13 +177,14 @@ final class PacketCoalescer {
         while (table.size() > 0 && heldBytes + k.length > maxHeldBytes) {
             flush(table.oldest(), PacketFlushReason.BYTE_LIMIT, alloc, out);
         }
-        f = table.insert(k, PacketRules.maxIpLength(k, bigTcpMaxSize), PacketMerger.isOwned(buf));
-        hold(f, k, buf, IdSequence.UNDECIDED, IdSequence.UNDECIDED);
+        f = table.insert(k, PacketRules.maxIpLength(k, bigTcpMaxSize));
+        f.first = buf;
+        taken = true;
+        hold(f, k, IdSequence.UNDECIDED, IdSequence.UNDECIDED);
     }
 
-    private void hold(PacketFlow f, PacketKey k, ByteBuf buf, IdSequence ids, IdSequence outerIds) {
-        f.append(k, buf, ids, outerIds);
-        taken = true;
+    private void hold(PacketFlow f, PacketKey k, IdSequence ids, IdSequence outerIds) {
+        f.append(k, ids, outerIds);
         heldBytes += k.length;
         heldPackets++;
     }
@@ -197,10 +201,8 @@ final class PacketCoalescer {
         int n = 0;
         while (table.size() > 0) {
             PacketFlow f = table.oldest();
-            for (int i = 0; i < f.count; i++) {
-                ReferenceCountUtil.release(f.packets[i]);
-                n++;
-            }
+            n += f.count;
+            ReferenceCountUtil.release(f.takeHeld());
             remove(f);
         }
         counters.packetsDroppedOnInactive += n;
@@ -218,7 +220,7 @@ final class PacketCoalescer {
         c.flushed[reason.ordinal()]++;
         final int n = f.count;
         if (n == 1) {
-            ByteBuf only = f.packets[0];
+            ByteBuf only = f.takeOnly();
             remove(f);
             c.lonePacketsOut++;
             out.emit(only);

@@ -86,10 +86,10 @@ final class PacketFlowTable {
      * Starts a new flow for {@code k} in a free slot, newest in arrival order; the table must not be
      * {@linkplain #isFull() full}.
      */
-    PacketFlow insert(PacketKey k, int maxIpLength, boolean owned) {
+    PacketFlow insert(PacketKey k, int maxIpLength) {
         PacketFlow f = free[--freeCount];
         free[freeCount] = null;
-        f.start(k, maxIpLength, owned);
+        f.start(k, maxIpLength);
         active[activeCount] = f;
         activeHashes[activeCount] = k.hash;
         activeCount++;

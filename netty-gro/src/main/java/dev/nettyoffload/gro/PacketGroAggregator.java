@@ -42,8 +42,11 @@ import java.util.concurrent.TimeUnit;
  * longer fits in 65535 bytes. Where it differs from the kernel, on purpose:
  * <ul>
  * <li>At most {@link PacketGroConfig#maxSegmentsPerPacket()} (64) packets per merged packet, for TCP as for UDP
- *     ({@code UDP_GRO_CNT_MAX}); the kernel bounds a TCP run by bytes and buffer fragments only. A merged packet
- *     is one {@code CompositeByteBuf} with a component per packet, which IOV_MAX and copy costs bound.</li>
+ *     ({@code UDP_GRO_CNT_MAX}); the kernel bounds a TCP run by bytes and buffer fragments only.</li>
+ * <li>A merged packet is one direct buffer that the run's packets were copied into, each input released once
+ *     copied; the kernel chains the inputs' pages instead. A flow whose run has begun holds one buffer of the
+ *     largest size its merged packet may reach (about 64 KiB; more for BIG TCP), besides the
+ *     {@link PacketGroConfig#maxHeldBytes()} of packet data.</li>
  * <li>One table of {@link PacketGroConfig#maxFlows()} flows, oldest flushed first, and a bound on held bytes
  *     ({@link PacketGroConfig#maxHeldBytes()}; a larger packet is never held); the kernel keeps 8 hash buckets of
  *     8 flows and bounds nothing else. Only when and how much is held differs, never what merges.</li>

@@ -12,15 +12,12 @@ import dev.nettyoffload.core.packet.TunnelType;
 import dev.nettyoffload.core.packet.UdpHeader;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-import io.netty.buffer.CompositeByteBuf;
-import io.netty.util.ReferenceCountUtil;
 
 /**
- * Builds the merged {@link GsoPacket} of a run: a {@link CompositeByteBuf} of the first packet (its headers
- * rewritten in place when it is not shared, else copied into a small new header buffer) and the payload of
- * every other packet, so that no payload byte is copied. Lengths and checksums are rewritten so that the merged
- * packet is valid on its own; an IPv6 TCP run beyond 65535 bytes gets a jumbo payload Hop-by-Hop header (BIG
- * TCP). Stateless apart from its settings.
+ * Builds the merged {@link GsoPacket} of a run from the buffer its packets were copied into ({@link PacketFlow#run}):
+ * lengths and checksums of the first packet's headers are rewritten there so that the merged packet is valid on
+ * its own; an IPv6 TCP run beyond 65535 bytes gets a jumbo payload Hop-by-Hop header (BIG TCP), written into the
+ * spare bytes in front. Stateless apart from its settings.
  */
 final class PacketMerger {
     private final boolean completeChecksum;
@@ -30,102 +27,68 @@ final class PacketMerger {
     }
 
     /**
-     * Whether the headers of {@code buf} may be rewritten in place: one reference, writable, and not a view of a
-     * larger buffer (a leak-detection wrapper, which has its buffer's capacity, does not count as a view).
-     */
-    static boolean isOwned(ByteBuf buf) {
-        if (buf.refCnt() != 1 || buf.isReadOnly()) {
-            return false;
-        }
-        ByteBuf u = buf.unwrap();
-        return u == null || (u.unwrap() == null && u.capacity() == buf.capacity() && !(u instanceof CompositeByteBuf)
-                && u.refCnt() == 1);
-    }
-
-    /**
-     * The merged packet of the (two or more) packets of {@code f}, which it takes over. On failure every one of
-     * them is released and the exception thrown.
+     * The merged packet of the (two or more) packets of {@code f}, whose run buffer it takes over. On failure
+     * the buffer is released and the exception thrown.
      */
     GsoPacket merge(PacketFlow f, ByteBufAllocator alloc) {
-        final int n = f.count;
-        final ByteBuf[] packets = f.packets;
-        final ByteBuf head = packets[0];
+        final ByteBuf run = f.takeHeld();
         final int hl = f.headerLength;
-        final boolean jumbo = f.ipLengthWith(0) - Ipv6Header.LENGTH > Ipv6Header.MAX_PAYLOAD_LENGTH;
-        final boolean inPlace = !jumbo && f.owned && isOwned(head);
-        CompositeByteBuf c = null;
-        ByteBuf header = null;
-        int added = 0;
+        final int spare = PacketFlow.SPARE;
         boolean success = false;
         try {
-            c = alloc.compositeDirectBuffer(inPlace ? n : n + 1);
-            if (inPlace) {
-                rewriteHeaders(f, head, head.readerIndex());
-                c.addComponent(true, head);
-                added = 1;
+            int start = spare;
+            if (f.ipLengthWith(0) - Ipv6Header.LENGTH > Ipv6Header.MAX_PAYLOAD_LENGTH) {
+                writeJumboHeaders(f, run, alloc);
+                start = spare - PacketRules.JUMBO_HOP_BY_HOP_LENGTH;
             } else {
-                // Filled before it is added: a component's length is fixed when it is added.
-                header = alloc.directBuffer(jumbo ? hl + PacketRules.JUMBO_HOP_BY_HOP_LENGTH : hl);
-                if (jumbo) {
-                    writeJumboHeaders(f, head, header);
-                } else {
-                    header.writeBytes(head, head.readerIndex(), hl);
-                    rewriteHeaders(f, header, 0);
-                }
-                ByteBuf h = header;
-                header = null;
-                c.addComponent(true, h);
+                rewriteHeaders(f, run, spare);
             }
-            for (int i = added; i < n; i++) {
-                ByteBuf p = packets[i];
-                p.skipBytes(hl);
-                c.addComponent(true, p);
-                added++;
-            }
+            run.setIndex(start, spare + hl + f.payloadTotal);
             Ipv4IdMode mode = f.idSequence == IdSequence.FIXED ? Ipv4IdMode.FIXED : Ipv4IdMode.INCREMENTING;
             Ipv4IdMode outerMode = f.outerIdSequence == IdSequence.FIXED ? Ipv4IdMode.FIXED : Ipv4IdMode.INCREMENTING;
             GsoType type = !f.tcp ? GsoType.UDP_L4 : f.l3Version == 4 ? GsoType.TCPV4 : GsoType.TCPV6;
             // A run is CWR throughout or not at all: like tcp_gro_complete (SKB_GSO_TCP_ACCECN when th->cwr),
             // mark it so that segmentation puts CWR back on every segment.
             boolean cwrOnEverySegment = f.tcp && (f.tcpWord & (TcpHeader.CWR << 16)) != 0;
-            GsoPacket g = new GsoPacket(c, type, f.tunnel, f.segmentSize, mode, outerMode, cwrOnEverySegment, n);
+            GsoPacket g = new GsoPacket(run, type, f.tunnel, f.segmentSize, mode, outerMode, cwrOnEverySegment,
+                    f.count);
             success = true;
             return g;
         } finally {
             if (!success) {
-                if (header != null) {
-                    header.release();
-                }
-                if (c != null) {
-                    c.release();
-                }
-                for (int i = added; i < n; i++) {
-                    ReferenceCountUtil.release(packets[i]);
-                }
+                run.release();
             }
         }
     }
 
     /**
-     * Writes the BIG TCP headers into {@code h}: the first packet's, with a jumbo payload Hop-by-Hop header
-     * inserted after the IPv6 header (payload length 0, RFC 2675).
+     * Rewrites the BIG TCP headers in {@code run}: the first packet's (at {@link PacketFlow#SPARE}) move forward
+     * into the spare bytes, with a jumbo payload Hop-by-Hop header inserted after the IPv6 header (payload length
+     * 0, RFC 2675). Built in a small buffer first, as source and destination overlap.
      */
-    private void writeJumboHeaders(PacketFlow f, ByteBuf head, ByteBuf h) {
-        final int hb = head.readerIndex();
+    private void writeJumboHeaders(PacketFlow f, ByteBuf run, ByteBufAllocator alloc) {
+        final int hb = PacketFlow.SPARE;
         final int hl = f.headerLength;
+        final int jumbo = PacketRules.JUMBO_HOP_BY_HOP_LENGTH;
         final int afterIp = f.l3 + Ipv6Header.LENGTH;
-        final int l4 = f.l4 + PacketRules.JUMBO_HOP_BY_HOP_LENGTH;
-        final int total = hl + PacketRules.JUMBO_HOP_BY_HOP_LENGTH + f.payloadTotal;
-        h.writeBytes(head, hb, afterIp);
-        h.writeByte(IpProtocol.TCP).writeByte(0).writeByte(Ipv6Header.OPTION_JUMBO)
-                .writeByte(Ipv6Header.OPTION_JUMBO_DATA_LENGTH).writeInt(total - afterIp);
-        h.writeBytes(head, hb + afterIp, hl - afterIp);
-        h.setShort(f.l3 + Ipv6Header.PAYLOAD_LENGTH_OFFSET, 0);
-        h.setByte(f.l3 + Ipv6Header.NEXT_HEADER_OFFSET, IpProtocol.HOP_BY_HOP);
-        orLastFlags(f, h, l4);
-        long pseudo = InternetChecksum.pseudoHeaderIpv6(h, f.l3 + Ipv6Header.SOURCE_OFFSET,
-                f.l3 + Ipv6Header.DESTINATION_OFFSET, IpProtocol.TCP, total - l4);
-        writeL4Checksum(h, l4, l4 + TcpHeader.CHECKSUM_OFFSET, f.l4HeaderLength, pseudo, f.payloadSum, true);
+        final int l4 = f.l4 + jumbo;
+        final int total = hl + jumbo + f.payloadTotal;
+        ByteBuf h = alloc.heapBuffer(hl + jumbo);
+        try {
+            h.writeBytes(run, hb, afterIp);
+            h.writeByte(IpProtocol.TCP).writeByte(0).writeByte(Ipv6Header.OPTION_JUMBO)
+                    .writeByte(Ipv6Header.OPTION_JUMBO_DATA_LENGTH).writeInt(total - afterIp);
+            h.writeBytes(run, hb + afterIp, hl - afterIp);
+            h.setShort(f.l3 + Ipv6Header.PAYLOAD_LENGTH_OFFSET, 0);
+            h.setByte(f.l3 + Ipv6Header.NEXT_HEADER_OFFSET, IpProtocol.HOP_BY_HOP);
+            orLastFlags(f, h, l4);
+            long pseudo = InternetChecksum.pseudoHeaderIpv6(h, f.l3 + Ipv6Header.SOURCE_OFFSET,
+                    f.l3 + Ipv6Header.DESTINATION_OFFSET, IpProtocol.TCP, total - l4);
+            writeL4Checksum(h, l4, l4 + TcpHeader.CHECKSUM_OFFSET, f.l4HeaderLength, pseudo, f.payloadSum, true);
+            run.setBytes(hb - jumbo, h, 0, hl + jumbo);
+        } finally {
+            h.release();
+        }
     }
 
     /** Rewrites lengths, flags and checksums of the merged packet's headers at {@code base} of {@code h}. */
@@ -180,10 +143,8 @@ final class PacketMerger {
 
     /** FIN and PSH of the last segment go to the merged packet (tcp_gro_receive: flags of th2 |= FIN|PSH). */
     private static void orLastFlags(PacketFlow f, ByteBuf h, int l4) {
-        ByteBuf last = f.packets[f.count - 1];
-        int lastFlags = last.getUnsignedByte(last.readerIndex() + f.l4 + TcpHeader.FLAGS_OFFSET);
         h.setByte(l4 + TcpHeader.FLAGS_OFFSET, h.getUnsignedByte(l4 + TcpHeader.FLAGS_OFFSET)
-                | (lastFlags & PacketRules.TCP_FLAGS_END));
+                | (f.lastTcpFlags & PacketRules.TCP_FLAGS_END));
     }
 
     /**

@@ -26,8 +26,6 @@ final class PacketRules {
     static final int MAX_MERGED_IP_LENGTH = 65535;
     /** A Hop-by-Hop header holding only the jumbo payload option: next header, length, type, length, value. */
     static final int JUMBO_HOP_BY_HOP_LENGTH = 8;
-    /** Most components of a merged buffer (one per packet, plus a header buffer when the first is shared). */
-    static final int MAX_COMPONENTS = 64;
     /** TCP flags that end a run: the kernel flushes after a PSH or FIN segment (tcp_gro_receive). */
     static final int TCP_FLAGS_END = TcpHeader.PSH | TcpHeader.FIN;
     /**
@@ -161,7 +159,8 @@ final class PacketRules {
 
     /**
      * Whether a packet of flow {@code f} may join its run, given its {@link #idSequence}, its
-     * {@link #outerIdSequence} and the run's {@link #segmentLimit}.
+     * {@link #outerIdSequence} and {@code segmentLimit}, the most packets a run may hold
+     * ({@link PacketGroConfig#maxSegmentsPerPacket()}).
      */
     static CoalesceResult canCoalesce(PacketFlow f, PacketKey k, IdSequence ids, IdSequence outerIds,
                                       int segmentLimit) {
@@ -220,15 +219,6 @@ final class PacketRules {
             return PacketFlushReason.FULL;
         }
         return null;
-    }
-
-    /**
-     * Most packets a run of {@code f} may hold: a shared first packet, or a BIG TCP run (its header grows), needs
-     * a header buffer component of its own.
-     */
-    static int segmentLimit(PacketFlow f, int maxSegments) {
-        return f.owned && f.maxIpLength <= MAX_MERGED_IP_LENGTH ? maxSegments
-                : Math.min(maxSegments, MAX_COMPONENTS - 1);
     }
 
     /**

@@ -197,14 +197,12 @@ final class PacketChecks {
         }
     }
 
-    static boolean isComposite(Object o) {
-        return o instanceof GsoPacket && ((GsoPacket) o).content() instanceof CompositeByteBuf
-                && ((CompositeByteBuf) ((GsoPacket) o).content()).numComponents() <= 64;
-    }
-
-    static void assertComponents(Object o) {
+    /** A merged packet is one direct buffer, not a composite of its inputs. */
+    static void assertContiguous(Object o) {
         if (o instanceof GsoPacket) {
-            assertTrue(isComposite(o), "merged content is a composite of at most 64 components: " + o);
+            ByteBuf content = ((GsoPacket) o).content();
+            assertTrue(!(content instanceof CompositeByteBuf) && content.isDirect() && content.nioBufferCount() == 1,
+                    "merged content is one direct buffer: " + o + " in " + content);
         }
     }
 }

@@ -26,8 +26,9 @@ class PacketFlowTableTest {
     private static PacketFlow insert(PacketFlowTable t, PacketKey k, ByteBuf b) throws PacketOffloadException {
         k.parse(b, LinkType.RAW_IP, 0);
         k.sumL4(b);
-        PacketFlow f = t.insert(k, PacketRules.maxIpLength(k, 0), true);
-        f.append(k, b, IdSequence.UNDECIDED, IdSequence.UNDECIDED);
+        PacketFlow f = t.insert(k, PacketRules.maxIpLength(k, 0));
+        f.first = b;
+        f.append(k, IdSequence.UNDECIDED, IdSequence.UNDECIDED);
         return f;
     }
 

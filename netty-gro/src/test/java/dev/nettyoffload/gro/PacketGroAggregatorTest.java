@@ -3,6 +3,7 @@ package dev.nettyoffload.gro;
 import dev.nettyoffload.core.packet.GsoPacket;
 import dev.nettyoffload.testkit.TestPacket;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.embedded.EmbeddedChannel;
 import org.junit.jupiter.api.Test;
 
@@ -10,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -163,7 +165,7 @@ class PacketGroAggregatorTest {
     }
 
     @Test
-    void anAllocationFailureDropsTheRunWithoutLeakingOrThrowing() {
+    void anAllocationFailureDropsThePacketThatNeededItWithoutLeakingOrThrowing() {
         PacketGroAggregator gro = new PacketGroAggregator(timerConfig(0));
         EmbeddedChannel ch = new EmbeddedChannel(gro);
         ch.config().setAllocator(new io.netty.buffer.AbstractByteBufAllocator(true) {
@@ -174,25 +176,30 @@ class PacketGroAggregatorTest {
 
             @Override
             protected ByteBuf newDirectBuffer(int initialCapacity, int maxCapacity) {
-                return io.netty.buffer.Unpooled.directBuffer(initialCapacity, maxCapacity);
+                throw new IllegalStateException("simulated allocation failure");
             }
 
             @Override
             public boolean isDirectBufferPooled() {
                 return false;
             }
-
-            @Override
-            public io.netty.buffer.CompositeByteBuf compositeDirectBuffer(int maxNumComponents) {
-                throw new IllegalStateException("simulated allocation failure");
-            }
         });
-        ch.pipeline().fireChannelRead(segment(1448));
+        ByteBuf first = segment(1448);
+        byte[] firstBytes = ByteBufUtil.getBytes(first);
+        ch.pipeline().fireChannelRead(first);
+        // The second packet starts the run's buffer, which cannot be allocated: it is dropped, the first kept.
         ch.pipeline().fireChannelRead(segment(1448));
         ch.pipeline().fireChannelReadComplete();
         ch.checkException();
+        ByteBuf only = ch.readInbound();
+        try {
+            assertArrayEquals(firstBytes, ByteBufUtil.getBytes(only));
+        } finally {
+            only.release();
+        }
         assertNull(ch.readInbound());
-        assertEquals(2, gro.counters().packetsDropped());
+        assertEquals(1, gro.counters().packetsDropped());
+        assertEquals(1, gro.counters().lonePacketsOut());
         assertEquals(0, gro.heldPackets());
         assertFalse(ch.finish());
         assertInputsReleased();

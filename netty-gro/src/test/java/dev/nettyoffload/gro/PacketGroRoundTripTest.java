@@ -140,7 +140,7 @@ class PacketGroRoundTripTest {
                     assertEquals(outerMode, g.outerIpv4IdMode(), name + ": outerIpv4IdMode");
                 }
                 assertEquals(cwrOnEverySegment, g.cwrOnEverySegment(), name + ": cwrOnEverySegment");
-                PacketChecks.assertComponents(g);
+                PacketChecks.assertContiguous(g);
                 PacketChecks.assertValidMerged(g, link, checksum == MergedChecksum.PARTIAL, name);
                 if (checksum == MergedChecksum.COMPLETE) {
                     assertEquals(HexFormat.of().formatHex(original), HexFormat.of().formatHex(
@@ -266,7 +266,7 @@ class PacketGroRoundTripTest {
                 assertEquals(segments, g.segmentCount());
                 assertEquals(1436, g.segmentSize());
                 assertTrue(g.content().readableBytes() > 65535 + 40, "beyond 64 KiB: " + g);
-                PacketChecks.assertComponents(g);
+                PacketChecks.assertContiguous(g);
                 PacketChecks.assertValidMerged(g, LinkType.RAW_IP, checksum == MergedChecksum.PARTIAL, "BIG TCP");
                 if (checksum == MergedChecksum.COMPLETE) {
                     assertEquals(HexFormat.of().formatHex(expected), HexFormat.of().formatHex(

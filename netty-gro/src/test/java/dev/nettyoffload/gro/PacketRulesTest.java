@@ -254,11 +254,11 @@ class PacketRulesTest {
                 }
                 if (i == 0) {
                     assertNull(PacketRules.startReason(k), name);
-                    f.start(k, PacketRules.maxIpLength(k, 0), true);
-                    f.append(k, bufs.get(i), IdSequence.UNDECIDED, IdSequence.UNDECIDED);
+                    f.start(k, PacketRules.maxIpLength(k, 0));
+                    f.append(k, IdSequence.UNDECIDED, IdSequence.UNDECIDED);
                     continue;
                 }
-                int limit = PacketRules.segmentLimit(f, maxSegments);
+                int limit = maxSegments;
                 IdSequence ids = PacketRules.idSequence(f, k);
                 IdSequence outerIds = PacketRules.outerIdSequence(f, k);
                 String idText = ids + (f.tunnel != TunnelType.NONE && f.outerVersion == 4 ? " outer " + outerIds : "");
@@ -268,7 +268,7 @@ class PacketRulesTest {
                     outcome = idText + " " + r;
                     break;
                 }
-                f.append(k, bufs.get(i), ids, outerIds);
+                f.append(k, ids, outerIds);
                 PacketFlushReason end = PacketRules.flushAfterJoin(f, k, limit);
                 if (!last) {
                     assertNull(end, name + ": run ended at packet " + i);
@@ -282,19 +282,5 @@ class PacketRulesTest {
                 b.release();
             }
         }
-    }
-
-    @Test
-    void segmentLimitLeavesRoomForAHeaderBuffer() {
-        PacketFlow f = new PacketFlow(MAX_SEGMENTS);
-        f.owned = true;
-        f.maxIpLength = PacketRules.MAX_MERGED_IP_LENGTH;
-        assertEquals(64, PacketRules.segmentLimit(f, 64));
-        f.owned = false;
-        assertEquals(63, PacketRules.segmentLimit(f, 64));
-        assertEquals(10, PacketRules.segmentLimit(f, 10));
-        f.owned = true;
-        f.maxIpLength = PacketGroConfig.MAX_BIG_TCP_MAX_SIZE - PacketRules.JUMBO_HOP_BY_HOP_LENGTH;
-        assertEquals(63, PacketRules.segmentLimit(f, 64));
     }
 }
