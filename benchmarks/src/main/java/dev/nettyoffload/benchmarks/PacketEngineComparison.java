@@ -24,9 +24,10 @@ import java.util.concurrent.TimeUnit;
  * <p>
  * The JVMs: {@code clean} (pooled direct buffers only, leak detection disabled, the JVM's default checksum
  * kernel), {@code nio} (the same with the NIO checksum kernel), {@code mixed} (every buffer class exercised
- * first), {@code default-leak} (clean, at Netty's default leak detection level) and, when a JDK 22+ is found,
- * {@code clean} and {@code mixed} on it with the Vector API and native access enabled (the multi-release
- * checksum kernel). Figures are ns of the measuring thread's CPU time, the best batch of each round, so that
+ * first), {@code default-leak} (clean, at Netty's default leak detection level), {@code mixed default leak}
+ * (both: what an application's JVM sees) and, when a JDK 22+ is found, {@code clean}, {@code mixed} and
+ * {@code mixed default leak} on it with the Vector API and native access enabled (the multi-release checksum
+ * kernel). Figures are ns of the measuring thread's CPU time, the best batch of each round, so that
  * other load on a shared machine counts as little as possible; the load average is recorded.
  * <p>
  * Usage: {@code java -cp netty-offload-benchmarks.jar dev.nettyoffload.benchmarks.PacketEngineComparison
@@ -181,15 +182,21 @@ public final class PacketEngineComparison {
                 "mixed", seconds))));
         jvms.add(new Jvm("Java " + feature + " default leak", concat(java17, base, List.of("-cp", o.classPath, worker,
                 "clean", seconds))));
+        // The targets hold for an application's JVM: every buffer class seen, leak detection at its default.
+        jvms.add(new Jvm("Java " + feature + " mixed default leak", concat(java17, base, List.of("-cp", o.classPath,
+                worker, "mixed", seconds))));
         Path jdk = Paths.get(o.jdk22, "bin", "java");
         if (feature < 22 && Files.isExecutable(jdk)) {
             String mr = multiReleaseClassPath(o.classPath, 22);
-            List<String> newer = List.of("--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
-                    quiet, "-cp", mr, worker);
+            List<String> newerLeak = List.of("--add-modules", "jdk.incubator.vector",
+                    "--enable-native-access=ALL-UNNAMED", "-cp", mr, worker);
+            List<String> newer = concat(quiet, newerLeak, List.of());
             String v = jdkFeature(jdk);
             jvms.add(new Jvm("Java " + v + " clean", concat(jdk.toString(), base, concat(null, newer,
                     List.of("clean", seconds)))));
             jvms.add(new Jvm("Java " + v + " mixed", concat(jdk.toString(), base, concat(null, newer,
+                    List.of("mixed", seconds)))));
+            jvms.add(new Jvm("Java " + v + " mixed default leak", concat(jdk.toString(), base, concat(null, newerLeak,
                     List.of("mixed", seconds)))));
         } else if (feature < 22) {
             result.notes.put("JDK 22+", "not found at " + o.jdk22 + " (--jdk22 PATH): no Java 22+ columns");

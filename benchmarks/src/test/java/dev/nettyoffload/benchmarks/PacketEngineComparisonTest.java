@@ -39,7 +39,8 @@ class PacketEngineComparisonTest {
     void everyJvmReportsEveryFigure() throws Exception {
         String md = Files.readString(report);
         int feature = Runtime.version().feature();
-        for (String column : new String[] {"clean", "nio kernel", "mixed", "default leak"}) {
+        for (String column : new String[] {"clean", "nio kernel", "mixed", "default leak",
+            "mixed default leak"}) {
             Map<String, List<Double>> values = result.columns.get("Java " + feature + " " + column);
             assertNotNull(values, column + " missing:\n" + md);
             for (String figure : PacketEngineComparison.FIGURES) {
@@ -51,6 +52,7 @@ class PacketEngineComparisonTest {
         }
         assertEquals("simple", result.labels.get("Java " + feature + " default leak").get("leak"));
         assertEquals("disabled", result.labels.get("Java " + feature + " mixed").get("leak"));
+        assertEquals("simple", result.labels.get("Java " + feature + " mixed default leak").get("leak"));
         assertEquals("nio", result.labels.get("Java " + feature + " nio kernel").get("kernel"));
         assertTrue(md.contains("| checksum of 1448 bytes, ns/call |"), md);
         assertTrue(md.contains("mixed / clean"), md);
