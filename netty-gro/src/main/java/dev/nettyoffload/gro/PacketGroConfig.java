@@ -98,7 +98,13 @@ public final class PacketGroConfig {
         return maxFlows;
     }
 
-    /** Most bytes of packets held at once; the oldest flows are flushed to make room. */
+    /**
+     * Most bytes of packets held at once; the oldest flows are flushed to make room. Counted in packet bytes: a
+     * flow whose run has two or more packets holds them in one buffer sized for its largest merged packet
+     * ({@link #maxSegmentsPerPacket()} segments of its first packet's size, at most 65535 bytes of IP datagram or
+     * {@link #bigTcpMaxSize()}): the memory held is at most these bytes plus {@link #maxFlows()} such buffers
+     * (about 4 MiB with the defaults), whatever the traffic.
+     */
     public int maxHeldBytes() {
         return maxHeldBytes;
     }
