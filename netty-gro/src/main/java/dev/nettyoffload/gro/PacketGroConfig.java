@@ -29,8 +29,7 @@ public final class PacketGroConfig {
     public static final int MIN_MAX_HELD_BYTES = 65536;
     /**
      * Most packets per merged packet, and the default: the kernel's UDP limit ({@code UDP_GRO_CNT_MAX} in
-     * net/ipv4/udp_offload.c), which also keeps a merged packet within 64 buffer components (IOV_MAX allows
-     * more).
+     * net/ipv4/udp_offload.c), and the most segments of a USO send on older kernels.
      */
     public static final int MAX_SEGMENTS_PER_PACKET = 64;
     /** Merged packets carry complete checksums by default. */
