@@ -37,7 +37,7 @@ final class FuzzBuffers {
         return new ByteBufAllocator[] {pooled, unpooled};
     }
 
-    /** How many packets arrived in {@code c}. */
+    /** How many buffers of class {@code c} were handed out (a packet each, or a burst of packets). */
     long count(BufferClass c) {
         return perBufferClass[c.ordinal()];
     }

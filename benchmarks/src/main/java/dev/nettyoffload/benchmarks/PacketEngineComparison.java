@@ -36,15 +36,21 @@ import java.util.concurrent.TimeUnit;
  */
 public final class PacketEngineComparison {
     static final String C_SOURCE = "/c/dpdkbench.c";
-    static final String[] FIGURES = {"cksum", "cksum_legacy", "gso_full", "gso_partial", "gro1", "gro16"};
-    private static final String[] C_KEYS = {"cksum", null, "gso_full", "gso_partial", "gro1_ck", "gro16_ck"};
+    static final String[] FIGURES = {"cksum", "cksum_legacy", "gso_full", "gso_partial", "gro1", "gro16",
+        "gso_full_block", "gso_partial_block", "gro1_inplace", "gro16_inplace"};
+    private static final String[] C_KEYS = {"cksum", null, "gso_full", "gso_partial", "gro1_ck", "gro16_ck",
+        "gso_full", "gso_partial", "gro1_ck", "gro16_ck"};
     private static final String[] DESCRIPTIONS = {
         "checksum of 1448 bytes, ns/call",
         "checksum, previous getLongLE loop, ns/call (C: rte_raw_cksum)",
         "GSO 64 KiB TCPv4 -> 44 x 1448, IPv4 + TCP checksums, ns/segment",
         "GSO 64 KiB TCPv4 -> 44 x 1448, no L4 checksum, ns/segment",
         "GRO 720 x 1448 TCPv4, 1 flow, checksums validated, ns/packet",
-        "GRO 720 x 1448 TCPv4, 16 flows, checksums validated, ns/packet"};
+        "GRO 720 x 1448 TCPv4, 16 flows, checksums validated, ns/packet",
+        "GSO full checksums as above, into one block (segmentBlock, the USO sender's form), ns/segment",
+        "GSO no L4 checksum as above, into one block (segmentBlock), ns/segment",
+        "GRO as above, 1 flow, packets read in place by PacketCoalescer (no pipeline), ns/packet",
+        "GRO as above, 16 flows, packets read in place by PacketCoalescer (no pipeline), ns/packet"};
 
     /** Options; public fields for the test. */
     static final class Options {

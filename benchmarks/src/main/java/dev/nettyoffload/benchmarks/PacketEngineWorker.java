@@ -5,6 +5,8 @@ import dev.nettyoffload.core.packet.GsoType;
 import dev.nettyoffload.core.packet.InternetChecksum;
 import dev.nettyoffload.core.packet.Ipv4IdMode;
 import dev.nettyoffload.core.packet.TunnelType;
+import dev.nettyoffload.gro.PacketCoalescer;
+import dev.nettyoffload.gro.PacketFlushReason;
 import dev.nettyoffload.gro.PacketGroAggregator;
 import dev.nettyoffload.gro.PacketGroConfig;
 import dev.nettyoffload.gso.ChecksumMode;
@@ -18,6 +20,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.buffer.UnpooledByteBufAllocator;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.util.ReferenceCountUtil;
 import io.netty.util.ResourceLeakDetector;
 
 import java.lang.management.ManagementFactory;
@@ -30,7 +33,9 @@ import java.util.Locale;
 /**
  * One JVM of {@link PacketEngineComparison}: measures the Java side (checksum, {@link PacketSegmenter} FULL and
  * PARTIAL, the packet GRO coalescer) on pooled direct buffers and prints {@code key=value} lines, in ns of this
- * thread's CPU time per unit, best batch of the time budget after a warm-up.
+ * thread's CPU time per unit, best batch of the time budget after a warm-up. GSO is measured in both output forms
+ * (a buffer per segment, one block), GRO both ways in (packets as buffers of their own through
+ * {@link PacketGroAggregator} in a pipeline, and read in place by {@link PacketCoalescer}).
  * <p>
  * Usage: {@code PacketEngineWorker clean|mixed seconds-per-figure}. {@code mixed} first runs checksums, GSO and
  * GRO over pooled, unpooled, heap, sliced, read-only and composite buffers, so that the measured code was
@@ -102,6 +107,8 @@ public final class PacketEngineWorker {
             gso.setUp();
             print("gso_" + mode.toLowerCase(Locale.ROOT),
                     measure(() -> segments(gso, 100), 100.0 * PacketSegmentBenchmark.SEGMENTS));
+            print("gso_" + mode.toLowerCase(Locale.ROOT) + "_block",
+                    measure(() -> blocks(gso, 100), 100.0 * PacketSegmentBenchmark.SEGMENTS));
             gso.tearDown();
         }
         for (int flows : gsoOnly ? new int[0] : new int[] {1, 16}) {
@@ -112,6 +119,8 @@ public final class PacketEngineWorker {
             // but must get the CPU, took longer than a third of the budget. Warm it up for longer.
             warmUp(() -> bursts(gro, 5), GRO_EXTRA_WARM_UP * seconds);
             print("gro" + flows, measure(() -> bursts(gro, 5), 5.0 * PacketGroBenchmark.PACKETS));
+            warmUp(() -> burstsInPlace(gro, 5), GRO_EXTRA_WARM_UP * seconds);
+            print("gro" + flows + "_inplace", measure(() -> burstsInPlace(gro, 5), 5.0 * PacketGroBenchmark.PACKETS));
             gro.tearDown();
         }
         if (sink == 42) {
@@ -207,9 +216,23 @@ public final class PacketEngineWorker {
         sink += s;
     }
 
+    private void blocks(PacketSegmentBenchmark gso, int n) {
+        long s = 0;
+        for (int i = 0; i < n; i++) {
+            s += gso.segmentBlock();
+        }
+        sink += s;
+    }
+
     private static void bursts(PacketGroBenchmark gro, int n) {
         for (int i = 0; i < n; i++) {
             gro.coalesce();
+        }
+    }
+
+    private static void burstsInPlace(PacketGroBenchmark gro, int n) {
+        for (int i = 0; i < n; i++) {
+            gro.coalesceInPlace();
         }
     }
 
@@ -267,6 +290,8 @@ public final class PacketEngineWorker {
         EmbeddedChannel gro = new EmbeddedChannel(
                 new PacketGroAggregator(PacketGroConfig.newBuilder().maxFlows(16).build()), new PacketGroBenchmark.Sink());
         ChannelPipeline pipeline = gro.pipeline();
+        PacketCoalescer engine = new PacketCoalescer(PacketGroConfig.newBuilder().maxFlows(16).build());
+        PacketCoalescer.Output release = ReferenceCountUtil::release;
         ByteBufAllocator alloc = PooledByteBufAllocator.DEFAULT;
         List<Object> out = new ArrayList<>();
         int rounds = 0;
@@ -284,6 +309,7 @@ public final class PacketEngineWorker {
                         ((ByteBuf) out.get(i)).release();
                     }
                     out.clear();
+                    s.segmentBlock(p, alloc, 0).release();
                 }
             }
             int kind = rounds % groInputs.get(0).size();
@@ -292,9 +318,15 @@ public final class PacketEngineWorker {
                 pipeline.fireChannelRead(b.retainedDuplicate());
             }
             pipeline.fireChannelReadComplete();
+            for (List<ByteBuf> copies : groInputs) {
+                ByteBuf b = copies.get(kind);
+                engine.add(b, b.readerIndex(), b.readableBytes(), alloc, release);
+            }
+            engine.flushAll(PacketFlushReason.READ_COMPLETE, alloc, release);
             rounds++;
         }
         gro.finishAndReleaseAll();
+        engine.release();
         for (GsoPacket p : packets) {
             p.release();
         }

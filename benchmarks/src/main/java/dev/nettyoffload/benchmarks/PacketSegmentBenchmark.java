@@ -7,6 +7,7 @@ import dev.nettyoffload.core.packet.TunnelType;
 import dev.nettyoffload.gso.ChecksumMode;
 import dev.nettyoffload.gso.PacketSegmenter;
 import dev.nettyoffload.gso.PacketSegmenterConfig;
+import dev.nettyoffload.gso.SegmentBlock;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;
@@ -135,6 +136,19 @@ public class PacketSegmentBenchmark {
             ((ByteBuf) out.get(i)).release();
         }
         out.clear();
+        return n;
+    }
+
+    /**
+     * The same segments in one block ({@link PacketSegmenter#segmentBlock}, no headroom), the form a USO sender
+     * or a tunnel endpoint takes: no buffer object, retain or release per segment.
+     */
+    @Benchmark
+    @OperationsPerInvocation(SEGMENTS)
+    public int segmentBlock() {
+        SegmentBlock block = segmenter.segmentBlock(packet, alloc, 0);
+        int n = block.count();
+        block.release();
         return n;
     }
 

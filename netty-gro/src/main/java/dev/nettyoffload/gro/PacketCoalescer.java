@@ -5,6 +5,7 @@ import dev.nettyoffload.core.packet.LinkType;
 import dev.nettyoffload.core.packet.PacketOffloadException;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.util.IllegalReferenceCountException;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.internal.logging.InternalLogger;
 import io.netty.util.internal.logging.InternalLoggerFactory;
@@ -12,19 +13,28 @@ import io.netty.util.internal.logging.InternalLoggerFactory;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The engine of {@link PacketGroAggregator}: coalesces runs of TCP segments or equal-size UDP datagrams of a flow
- * into one {@link GsoPacket}. Pipeline-free: packets go in through {@link #add} and come out through an
- * {@link Output}; the caller decides when to {@link #flushAll}.
+ * The engine of {@link PacketGroAggregator}, for programs that handle packets outside a pipeline (a userspace
+ * dataplane's own receive loop): coalesces runs of TCP segments or equal-size UDP datagrams of a flow into one
+ * {@link GsoPacket} by the same rules. Packets go in through {@link #add}, merged and lone packets come out
+ * through an {@link Output}, and the caller decides when to {@link #flushAll}, typically after each receive
+ * burst, as the aggregator does at {@code channelReadComplete}.
+ * <p>
+ * Two ways in. {@link #add(ByteBuf, ByteBufAllocator, Output)} takes over a buffer that holds one packet, as the
+ * aggregator's {@code channelRead} does. {@link #add(ByteBuf, int, int, ByteBufAllocator, Output)} reads a packet
+ * inside a larger buffer (a receive buffer holding a burst of packets, say) that stays the caller's: a packet that
+ * joins a run is copied and nothing per packet is allocated, retained or released; only a packet that is held
+ * first or passes through becomes a retained slice. A burst of N packets then costs no N buffer objects.
  * <p>
  * It coordinates four parts: the {@link PacketKey} it fills once per packet, the {@link PacketFlowTable} of held
  * flows, the {@link PacketRules} that decide, and the {@link PacketMerger} that builds the merged packet. It
- * keeps the held-bytes budget ({@link PacketGroConfig#maxHeldBytes()}) and the counters. Within a flow the order
- * is kept: a packet that cannot be held flushes its flow first. A packet that merged with nothing leaves as the
- * buffer it came in. Not thread-safe: use it from one event loop.
+ * keeps the held-bytes budget ({@link PacketGroConfig#maxHeldBytes()}) and the {@linkplain #counters() counters}.
+ * Within a flow the order is kept: a packet that cannot be held flushes its flow first. A packet that merged with
+ * nothing leaves as the buffer it came in (or a slice of it). Bad packets never throw: they pass through or are
+ * counted as dropped. Not thread-safe: use it from one thread, and {@link #release} what it holds when done.
  */
-final class PacketCoalescer {
+public final class PacketCoalescer {
     /** Receives what the coalescer emits (a {@link ByteBuf} or a {@link GsoPacket}); takes ownership. */
-    interface Output {
+    public interface Output {
         void emit(Object msg);
     }
 
@@ -54,7 +64,15 @@ final class PacketCoalescer {
     /** Whether the last packet that failed checksum validation was TCP (else UDP), for the JFR event. */
     private boolean lastChecksumFailureTcp;
 
+    /** A coalescer with its own {@link #counters()}. */
+    public PacketCoalescer(PacketGroConfig config) {
+        this(config, new PacketGroCounters());
+    }
+
     PacketCoalescer(PacketGroConfig config, PacketGroCounters counters) {
+        if (config == null) {
+            throw new IllegalArgumentException("config: null");
+        }
         this.counters = counters;
         linkType = config.linkType();
         vxlanPort = config.vxlanPort();
@@ -65,6 +83,15 @@ final class PacketCoalescer {
         table = new PacketFlowTable(config.maxFlows(), maxSegments);
         merger = new PacketMerger(config.mergedChecksum());
     }
+
+    /**
+     * What this coalescer did. Read it on the thread that uses the coalescer; {@link PacketGroCounters#snapshot()}
+     * from any other thread sees the counts as of the last {@link #flushAll} or {@link #release}.
+     */
+    public PacketGroCounters counters() {
+        return counters;
+    }
+
     /** The L4 protocol of the last packet that failed checksum validation: {@code "TCP"} or {@code "UDP"}. */
     String lastChecksumFailureProtocol() {
         return lastChecksumFailureTcp ? "TCP" : "UDP";
@@ -72,17 +99,17 @@ final class PacketCoalescer {
 
 
     /** Packets held right now. */
-    int heldPackets() {
+    public int heldPackets() {
         return heldPackets;
     }
 
     /** Bytes held right now. */
-    int heldBytes() {
+    public int heldBytes() {
         return heldBytes;
     }
 
     /** Flows held right now. */
-    int heldFlows() {
+    public int heldFlows() {
         return table.size();
     }
 
@@ -90,34 +117,78 @@ final class PacketCoalescer {
      * Takes ownership of one packet (readable bytes = the packet): holds it for merging, or emits it unchanged
      * (after the packets held for its flow) when it cannot be held. Never throws for bad input.
      */
-    void add(ByteBuf buf, ByteBufAllocator alloc, Output out) {
+    public void add(ByteBuf packet, ByteBufAllocator alloc, Output out) {
+        checkArguments(alloc, out);
         taken = false;
         try {
-            add0(buf, alloc, out);
+            add0(packet, packet.readerIndex(), packet.readableBytes(), true, alloc, out);
         } catch (RuntimeException e) {
             // A bug or an allocation failure must not escape into the pipeline: drop and count instead.
             if (!taken) {
-                ReferenceCountUtil.safeRelease(buf);
+                ReferenceCountUtil.safeRelease(packet);
                 counters.packetsDropped++;
             }
             logFailure(e);
         }
     }
 
-    private void add0(ByteBuf buf, ByteBufAllocator alloc, Output out) {
+    /**
+     * Adds the packet of {@code length} bytes at {@code index} of {@code buffer}, which stays the caller's: its
+     * reference is neither taken nor released, and the caller may release the buffer once done with it. A packet
+     * that joins a run is copied into the run's buffer. A packet held first or emitted unchanged becomes a
+     * {@linkplain ByteBuf#retainedSlice(int, int) retained slice} of {@code buffer}, with a reference of its own:
+     * so the caller must not write over a packet it added before the next {@link #flushAll} (a pooled receive
+     * buffer is safe: the pool does not hand it out again while a slice holds it). Never throws for bad packet
+     * content.
+     *
+     * @throws IndexOutOfBoundsException if the packet does not lie within {@code buffer}'s readable bytes
+     * @throws io.netty.util.IllegalReferenceCountException if {@code buffer} was released
+     */
+    public void add(ByteBuf buffer, int index, int length, ByteBufAllocator alloc, Output out) {
+        final int from = buffer.readerIndex();
+        if (index < from || length < 0 || index > buffer.writerIndex() - length) {
+            throw new IndexOutOfBoundsException("packet at " + index + ", " + length + " bytes: outside the readable "
+                    + "bytes of " + buffer);
+        }
+        checkArguments(alloc, out);
+        if (buffer.refCnt() <= 0) {
+            throw new IllegalReferenceCountException("the buffer holding the packet was released: " + buffer);
+        }
+        taken = false;
+        try {
+            add0(buffer, index, length, false, alloc, out);
+        } catch (RuntimeException e) {
+            // As above; the buffer is the caller's, nothing to release.
+            if (!taken) {
+                counters.packetsDropped++;
+            }
+            logFailure(e);
+        }
+    }
+
+    private static void checkArguments(ByteBufAllocator alloc, Output out) {
+        if (alloc == null || out == null) {
+            throw new IllegalArgumentException(alloc == null ? "alloc: null" : "out: null");
+        }
+    }
+
+    /**
+     * Adds the packet of {@code n} bytes at {@code index} of {@code buf}: the whole buffer, taken over, when
+     * {@code owned}; else a packet inside a buffer that stays the caller's, sliced only where it is kept.
+     */
+    private void add0(ByteBuf buf, int index, int n, boolean owned, ByteBufAllocator alloc, Output out) {
         final PacketGroCounters c = counters;
         c.packetsIn++;
-        final int n = buf.readableBytes();
         c.bytesIn += n;
         final PacketKey k = key;
         try {
-            k.copyHeaders(buf, n);
+            k.copyHeaders(buf, index, n);
             k.parseCopy(buf, linkType, vxlanPort);
         } catch (PacketOffloadException e) {
             // Including a tunnel whose inner packet is not TCP/UDP, or UDP to the VXLAN port that is not VXLAN:
             // like vxlan_gro_receive, such packets are not merged at all.
             logUnparseable(e);
-            pass(buf, PacketPassReason.UNPARSEABLE, out);
+            pass(buf, index, n, owned, PacketPassReason.UNPARSEABLE, out);
             return;
         }
         PacketPassReason reason = PacketRules.holdReason(k);
@@ -142,7 +213,7 @@ final class PacketCoalescer {
             if (f != null) {
                 flush(f, PacketFlushReason.PASS_THROUGH, alloc, out);
             }
-            pass(buf, reason, out);
+            pass(buf, index, n, owned, reason, out);
             return;
         }
         if (f != null) {
@@ -154,9 +225,11 @@ final class PacketCoalescer {
             }
             if (r == CoalesceResult.COALESCE) {
                 f.copyPayload(k, buf, alloc);
-                // Copied: the input goes back at once (it may be a receive buffer the kernel wants back).
                 taken = true;
-                buf.release();
+                if (owned) {
+                    // Copied: the input goes back at once (it may be a receive buffer the kernel wants back).
+                    buf.release();
+                }
                 hold(f, k, ids, outerIds);
                 PacketFlushReason end = PacketRules.flushAfterJoin(f, k, maxSegments);
                 if (end != null) {
@@ -168,7 +241,7 @@ final class PacketCoalescer {
         }
         reason = PacketRules.startReason(k);
         if (reason != null) {
-            pass(buf, reason, out);
+            pass(buf, index, n, owned, reason, out);
             return;
         }
         if (table.isFull()) {
@@ -177,8 +250,10 @@ final class PacketCoalescer {
         while (table.size() > 0 && heldBytes + k.length > maxHeldBytes) {
             flush(table.oldest(), PacketFlushReason.BYTE_LIMIT, alloc, out);
         }
+        // Sliced before the insert: a failed slice must leave no flow behind.
+        final ByteBuf first = owned ? buf : buf.retainedSlice(index, n);
         f = table.insert(k, PacketRules.maxIpLength(k, bigTcpMaxSize));
-        f.first = buf;
+        f.first = first;
         taken = true;
         hold(f, k, IdSequence.UNDECIDED, IdSequence.UNDECIDED);
     }
@@ -189,15 +264,22 @@ final class PacketCoalescer {
         heldPackets++;
     }
 
-    /** Emits every held flow, oldest first. */
-    void flushAll(PacketFlushReason reason, ByteBufAllocator alloc, Output out) {
+    /**
+     * Emits every held flow, oldest first, counted under {@code reason}, and publishes the counters to
+     * {@link PacketGroCounters#snapshot()}.
+     */
+    public void flushAll(PacketFlushReason reason, ByteBufAllocator alloc, Output out) {
         while (table.size() > 0) {
             flush(table.oldest(), reason, alloc, out);
         }
+        counters.publish();
     }
 
-    /** Releases every held packet without emitting it; returns how many there were. */
-    int release() {
+    /**
+     * Releases every held packet without emitting it (counted as dropped on inactive) and publishes the counters;
+     * returns how many there were.
+     */
+    public int release() {
         int n = 0;
         while (table.size() > 0) {
             PacketFlow f = table.oldest();
@@ -206,6 +288,7 @@ final class PacketCoalescer {
             remove(f);
         }
         counters.packetsDroppedOnInactive += n;
+        counters.publish();
         return n;
     }
 
@@ -242,11 +325,12 @@ final class PacketCoalescer {
         out.emit(merged);
     }
 
-    private void pass(ByteBuf buf, PacketPassReason reason, Output out) {
+    private void pass(ByteBuf buf, int index, int n, boolean owned, PacketPassReason reason, Output out) {
+        final ByteBuf packet = owned ? buf : buf.retainedSlice(index, n);
         counters.passed[reason.ordinal()]++;
         counters.packetsPassedThrough++;
         taken = true;
-        out.emit(buf);
+        out.emit(packet);
     }
 
     private void logFailure(RuntimeException e) {

@@ -1,6 +1,6 @@
 package dev.nettyoffload.gro;
 
-/** Why {@link PacketGroAggregator} emitted the packets it held for a flow. */
+/** Why a {@link PacketGroAggregator} (or a {@link PacketCoalescer}) emitted the packets it held for a flow. */
 public enum PacketFlushReason {
     /** End of a read burst ({@code channelReadComplete}), like the end of a NAPI poll. */
     READ_COMPLETE,

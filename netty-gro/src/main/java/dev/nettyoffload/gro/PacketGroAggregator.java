@@ -33,7 +33,8 @@ import java.util.concurrent.TimeUnit;
  * passes through), and on {@code close}, {@code disconnect}, {@code exceptionCaught} and removal (counted per
  * {@link PacketFlushReason}); they are released on {@code channelInactive}.
  * <p>
- * Not {@code @Sharable}. What it did is in {@link #counters()}.
+ * Not {@code @Sharable}. What it did is in {@link #counters()}. Outside a pipeline, {@link PacketCoalescer} is the
+ * same engine, and can also read packets in place from a buffer that holds a burst of them.
  * <p>
  * The rules are those of current Linux (net/ipv4/tcp_offload.c, udp_offload.c, af_inet.c, include/net/gro.h):
  * CWR must be equal along a run and a CWR run is marked {@link GsoPacket#cwrOnEverySegment()}, as AccECN kernels
@@ -131,7 +132,6 @@ public class PacketGroAggregator extends ChannelDuplexHandler {
     public void channelReadComplete(ChannelHandlerContext ctx) {
         cancelTimer();
         coalescer.flushAll(PacketFlushReason.READ_COMPLETE, ctx.alloc(), output);
-        counters.publish();
         ctx.fireChannelReadComplete();
     }
 
@@ -143,7 +143,6 @@ public class PacketGroAggregator extends ChannelDuplexHandler {
         flushTimer = null;
         if (coalescer.heldPackets() > 0) {
             coalescer.flushAll(PacketFlushReason.TIMER, ctx.alloc(), output);
-            counters.publish();
             ctx.fireChannelReadComplete();
         }
     }
@@ -161,7 +160,6 @@ public class PacketGroAggregator extends ChannelDuplexHandler {
         cancelTimer();
         if (coalescer.heldPackets() > 0) {
             coalescer.flushAll(PacketFlushReason.CLOSE, ctx.alloc(), output);
-            counters.publish();
             ctx.fireChannelReadComplete();
         }
     }
@@ -196,7 +194,6 @@ public class PacketGroAggregator extends ChannelDuplexHandler {
         if (released > 0) {
             logger.debug("{}: released {} packets held when the channel went inactive", ctx.channel(), released);
         }
-        counters.publish();
         super.channelInactive(ctx);
     }
 

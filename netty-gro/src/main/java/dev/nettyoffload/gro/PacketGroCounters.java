@@ -3,10 +3,11 @@ package dev.nettyoffload.gro;
 import dev.nettyoffload.core.packet.GsoPacket;
 
 /**
- * What a {@link PacketGroAggregator} did. The live object is written by the channel's event loop only, in plain
- * fields; read it there for exact values. From any other thread call {@link #snapshot()}: it returns a copy that
- * never changes and holds every count at least as large as it was at the end of the last read burst (the
- * aggregator publishes its counts at each {@code channelReadComplete}, timer flush and drain).
+ * What a {@link PacketGroAggregator} or a {@link PacketCoalescer} did. The live object is written by the channel's
+ * event loop only (the coalescer's thread), in plain fields; read it there for exact values. From any other thread
+ * call {@link #snapshot()}: it returns a copy that never changes and holds every count at least as large as it was
+ * at the end of the last read burst (counts are published at each {@link PacketCoalescer#flushAll} and
+ * {@link PacketCoalescer#release}: the aggregator's {@code channelReadComplete}, timer flush and drain).
  */
 public final class PacketGroCounters {
     private static final PacketPassReason[] PASS_REASONS = PacketPassReason.values();

@@ -85,24 +85,24 @@ final class PacketKey {
      * buffer is a virtual call once the JIT has seen several buffer classes.
      */
     void parse(ByteBuf buf, int n, LinkType linkType, int vxlanPort) throws PacketOffloadException {
-        copyHeaders(buf, n);
+        copyHeaders(buf, buf.readerIndex(), n);
         parseCopy(buf, linkType, vxlanPort);
     }
 
     /**
-     * The first step of {@link #parse}: copies the first bytes of {@code buf} ({@code n} readable) into
-     * {@link #headers}. The coalescer calls the two steps itself: C2 does not inline a method whose own compiled
+     * The first step of {@link #parse}: copies the first bytes of the packet ({@code n} bytes at {@code index} of
+     * {@code buf}, which the caller checked lie within it) into {@link #headers}. The coalescer calls the two steps itself: C2 does not inline a method whose own compiled
      * code is large (as parse's is, with both steps in it), which it had found so in a JVM that had seen several
      * buffer classes.
      */
-    void copyHeaders(ByteBuf buf, int n) {
-        final int b = buf.readerIndex();
+    void copyHeaders(ByteBuf buf, int index, int n) {
+        final int b = index;
         base = b;
         length = n;
         final int copied = Math.min(n, FIRST_COPY);
         final long address = PacketMemory.address(buf);
         if (address != 0 && buf.refCnt() > 0) {
-            // The range is the buffer's own readable bytes; only liveness needs a check. On JDK 24+ Netty's
+            // The range lies within the buffer (the caller's check); only liveness needs one. On JDK 24+ Netty's
             // getBytes into an array goes through a ByteBuffer view per call.
             memory = address;
             PacketMemory.copyToArray(address + b, headers, 0, copied);
@@ -118,7 +118,9 @@ final class PacketKey {
         byte[] h = headers;
         if (!parseCommon(h, n, linkType, vxlanPort)) {
             final int b = base;
-            fromLayout(layout.parse(buf, linkType, peekTunnel(buf, b, n, linkType, vxlanPort), null));
+            // PacketLayout parses a buffer's readable bytes: a packet inside a larger buffer gets a view (rare shapes).
+            final ByteBuf packet = buf.readerIndex() == b && buf.readableBytes() == n ? buf : buf.slice(b, n);
+            fromLayout(layout.parse(packet, linkType, peekTunnel(buf, b, n, linkType, vxlanPort), null));
             if (headerLength > Math.min(n, FIRST_COPY)) {
                 if (headerLength > h.length) {
                     // Rare (long IPv6 extension headers, tunnels): grows once to the longest seen.
