@@ -1,5 +1,6 @@
 package dev.nettyoffload.micrometer;
 
+import dev.nettyoffload.gro.PacketCoalescer;
 import dev.nettyoffload.gro.PacketFlushReason;
 import dev.nettyoffload.gro.PacketGroAggregator;
 import dev.nettyoffload.gro.PacketGroCounters;
@@ -15,9 +16,9 @@ import java.util.Objects;
 import java.util.function.ToLongFunction;
 
 /**
- * The counters of a {@link PacketGroAggregator} as {@code netty.offload.packet.gro.*} function counters, with
- * the pass-through and flush reasons as tags. Read through {@link PacketGroCounters#snapshot()} because the
- * registry publishes from its own thread.
+ * The counters of a {@link PacketGroAggregator}, or of a {@link PacketCoalescer} used without a pipeline, as
+ * {@code netty.offload.packet.gro.*} function counters, with the pass-through and flush reasons as tags. Read through
+ * {@link PacketGroCounters#snapshot()} because the registry publishes from its own thread.
  */
 public final class PacketGroAggregatorMetrics implements MeterBinder {
     private final PacketGroCounters counters;
@@ -26,6 +27,12 @@ public final class PacketGroAggregatorMetrics implements MeterBinder {
 
     public PacketGroAggregatorMetrics(PacketGroAggregator aggregator, Iterable<Tag> tags) {
         this.counters = Objects.requireNonNull(aggregator, "aggregator").counters();
+        this.tags = Objects.requireNonNull(tags, "tags");
+    }
+
+    /** The counters of a coalescer a program drives itself (a dataplane's receive loop). */
+    public PacketGroAggregatorMetrics(PacketCoalescer coalescer, Iterable<Tag> tags) {
+        this.counters = Objects.requireNonNull(coalescer, "coalescer").counters();
         this.tags = Objects.requireNonNull(tags, "tags");
     }
 

@@ -1,7 +1,10 @@
 package dev.nettyoffload.micrometer;
 
 import dev.nettyoffload.gro.GroAggregator;
+import dev.nettyoffload.gro.PacketCoalescer;
+import dev.nettyoffload.gro.PacketFlushReason;
 import dev.nettyoffload.gro.PacketGroAggregator;
+import dev.nettyoffload.gro.PacketGroConfig;
 import dev.nettyoffload.gro.PacketPassReason;
 import dev.nettyoffload.gso.GsoConfig;
 import dev.nettyoffload.gso.GsoEncoder;
@@ -72,6 +75,29 @@ class OffloadMetricsTest {
 
         assertFalse(ch.finishAndReleaseAll());
         assertTrue(registry.getMeters().isEmpty(), "meters left after close: " + registry.getMeters());
+    }
+
+    @Test
+    void aCoalescerWithoutAPipelineIsBoundThroughItsCounters() {
+        MeterRegistry registry = new SimpleMeterRegistry();
+        PacketCoalescer coalescer = new PacketCoalescer(PacketGroConfig.DEFAULT);
+        PacketGroAggregatorMetrics metrics = new PacketGroAggregatorMetrics(coalescer, Tags.of("loop", "rx0"));
+        metrics.bindTo(registry);
+        // Not a packet: passes through unparsed, as a retained slice of the caller's buffer.
+        ByteBuf burst = Unpooled.directBuffer(64).writeZero(64);
+        List<Object> out = new java.util.ArrayList<>();
+        coalescer.add(burst, 8, 40, burst.alloc(), out::add);
+        coalescer.flushAll(PacketFlushReason.READ_COMPLETE, burst.alloc(), out::add);
+        burst.release();
+        assertEquals(1, out.size());
+        ((ByteBuf) out.get(0)).release();
+        assertEquals(1, registry.get("netty.offload.packet.gro.packets.in").tag("loop", "rx0").functionCounter()
+                .count());
+        assertEquals(1, registry.get("netty.offload.packet.gro.passed.through")
+                .tags("reason", PacketPassReason.UNPARSEABLE.name().toLowerCase(Locale.ROOT), "loop", "rx0")
+                .functionCounter().count());
+        metrics.meters().forEach(registry::remove);
+        assertTrue(registry.getMeters().isEmpty());
     }
 
     @Test
