@@ -259,15 +259,9 @@ public final class PacketFuzz {
             ch.close().syncUninterruptibly();
             ch.checkException();
             drain(ch, out);
-            PacketGroCounters c = gro.counters();
-            FuzzOutputCheck.check(in, out, link, complete, c, n, buffers.pooled());
-            passed += c.packetsPassedThrough();
-            mergedPackets += c.packetsMerged();
-            merged += c.mergedPacketsOut();
+            judge(in, out, link, complete, gro.counters());
         } finally {
-            for (Object o : out) {
-                ReferenceCountUtil.release(o);
-            }
+            releaseAll(out);
             ch.finishAndReleaseAll();
         }
         checkReleased(inputs);
@@ -313,19 +307,27 @@ public final class PacketFuzz {
                 }
             }
             gro.flushAll(PacketFlushReason.CLOSE, alloc, out::add);
-            PacketGroCounters c = gro.counters();
-            FuzzOutputCheck.check(in, out, link, complete, c, n, buffers.pooled());
-            passed += c.packetsPassedThrough();
-            mergedPackets += c.packetsMerged();
-            merged += c.mergedPacketsOut();
+            judge(in, out, link, complete, gro.counters());
         } finally {
-            for (Object o : out) {
-                ReferenceCountUtil.release(o);
-            }
+            releaseAll(out);
             gro.release();
         }
         checkReleased(inputs);
         count(in);
+    }
+
+    /** Judges an iteration's output ({@link FuzzOutputCheck}) and adds its counts to the run's. */
+    private void judge(List<FuzzInput> in, List<Object> out, LinkType link, boolean complete, PacketGroCounters c) {
+        FuzzOutputCheck.check(in, out, link, complete, c, in.size(), buffers.pooled());
+        passed += c.packetsPassedThrough();
+        mergedPackets += c.packetsMerged();
+        merged += c.mergedPacketsOut();
+    }
+
+    private static void releaseAll(List<Object> out) {
+        for (Object o : out) {
+            ReferenceCountUtil.release(o);
+        }
     }
 
     private static void checkReleased(List<ByteBuf> inputs) {

@@ -9,6 +9,7 @@ import dev.nettyoffload.testkit.RefChecksum;
 import dev.nettyoffload.gso.ChecksumMode;
 import dev.nettyoffload.gso.PacketSegmenter;
 import dev.nettyoffload.gso.PacketSegmenterConfig;
+import io.netty.buffer.AbstractByteBufAllocator;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufUtil;
@@ -41,6 +42,26 @@ final class PacketChecks {
         ByteBuf slice = parent.retainedSlice(8, bytes.length);
         parent.release();
         return slice;
+    }
+
+    /** An allocator whose direct buffers (a run's buffer, say) cannot be allocated; heap ones can. */
+    static ByteBufAllocator failingDirectAllocator() {
+        return new AbstractByteBufAllocator(true) {
+            @Override
+            protected ByteBuf newHeapBuffer(int initialCapacity, int maxCapacity) {
+                return Unpooled.buffer(initialCapacity, maxCapacity);
+            }
+
+            @Override
+            protected ByteBuf newDirectBuffer(int initialCapacity, int maxCapacity) {
+                throw new IllegalStateException("simulated allocation failure");
+            }
+
+            @Override
+            public boolean isDirectBufferPooled() {
+                return false;
+            }
+        };
     }
 
     /** "1448+1448+500" for a merged packet, "1448" for a plain buffer. */

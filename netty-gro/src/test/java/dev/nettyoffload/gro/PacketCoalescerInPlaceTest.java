@@ -3,7 +3,6 @@ package dev.nettyoffload.gro;
 import dev.nettyoffload.core.packet.GsoPacket;
 import dev.nettyoffload.core.packet.LinkType;
 import dev.nettyoffload.testkit.TestPacket;
-import io.netty.buffer.AbstractByteBufAllocator;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufUtil;
@@ -98,15 +97,8 @@ class PacketCoalescerInPlaceTest {
             int flows = 1 + r.nextInt(5);
             boolean ethernet = r.nextInt(4) == 0;
             LinkType link = ethernet ? LinkType.ETHERNET : LinkType.RAW_IP;
-            List<RawRun> runs = new ArrayList<>();
-            for (int i = 0; i < flows; i++) {
-                // Tunnels, IPv6 extension headers, VLAN tags: the rarer shapes parse through a view of the packet.
-                TestPacket s = PacketGroRoundTripTest.randomSpec(r, false);
-                s.ethernet = ethernet;
-                s.srcPort = 3000 + i;
-                s.tcpFlags = TestPacket.ACK;
-                runs.add(new RawRun(s));
-            }
+            // Tunnels, IPv6 extension headers, VLAN tags: the rarer shapes parse through a view of the packet.
+            List<RawRun> runs = RawRun.randomFlows(r, flows, ethernet);
             PacketGroConfig config = PacketGroConfig.newBuilder().linkType(link).maxFlows(1 + r.nextInt(6)).build();
             PacketCoalescer inPlace = new PacketCoalescer(config);
             PacketCoalescer owned = new PacketCoalescer(config);
@@ -199,22 +191,7 @@ class PacketCoalescerInPlaceTest {
 
     @Test
     void anAllocationFailureDropsTheJoiningPacketAndLeavesTheCallersBuffer() {
-        ByteBufAllocator failing = new AbstractByteBufAllocator(true) {
-            @Override
-            protected ByteBuf newHeapBuffer(int initialCapacity, int maxCapacity) {
-                return Unpooled.buffer(initialCapacity, maxCapacity);
-            }
-
-            @Override
-            protected ByteBuf newDirectBuffer(int initialCapacity, int maxCapacity) {
-                throw new IllegalStateException("simulated allocation failure");
-            }
-
-            @Override
-            public boolean isDirectBufferPooled() {
-                return false;
-            }
-        };
+        ByteBufAllocator failing = PacketChecks.failingDirectAllocator();
         TestPacket spec = new TestPacket();
         spec.tcpFlags = TestPacket.ACK;
         RawRun run = new RawRun(spec);

@@ -168,22 +168,7 @@ class PacketGroAggregatorTest {
     void anAllocationFailureDropsThePacketThatNeededItWithoutLeakingOrThrowing() {
         PacketGroAggregator gro = new PacketGroAggregator(timerConfig(0));
         EmbeddedChannel ch = new EmbeddedChannel(gro);
-        ch.config().setAllocator(new io.netty.buffer.AbstractByteBufAllocator(true) {
-            @Override
-            protected ByteBuf newHeapBuffer(int initialCapacity, int maxCapacity) {
-                return io.netty.buffer.Unpooled.buffer(initialCapacity, maxCapacity);
-            }
-
-            @Override
-            protected ByteBuf newDirectBuffer(int initialCapacity, int maxCapacity) {
-                throw new IllegalStateException("simulated allocation failure");
-            }
-
-            @Override
-            public boolean isDirectBufferPooled() {
-                return false;
-            }
-        });
+        ch.config().setAllocator(PacketChecks.failingDirectAllocator());
         ByteBuf first = segment(1448);
         byte[] firstBytes = ByteBufUtil.getBytes(first);
         ch.pipeline().fireChannelRead(first);

@@ -2,7 +2,6 @@ package dev.nettyoffload.gro;
 
 import dev.nettyoffload.core.packet.GsoPacket;
 import dev.nettyoffload.core.packet.LinkType;
-import dev.nettyoffload.testkit.TestPacket;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.embedded.EmbeddedChannel;
@@ -35,14 +34,7 @@ class PacketGroFuzzTest {
             boolean ethernet = r.nextInt(4) == 0;
             LinkType link = ethernet ? LinkType.ETHERNET : LinkType.RAW_IP;
             int flows = 1 + r.nextInt(4);
-            List<RawRun> runs = new ArrayList<>();
-            for (int i = 0; i < flows; i++) {
-                TestPacket s = PacketGroRoundTripTest.randomSpec(r, false);
-                s.ethernet = ethernet;
-                s.srcPort = 3000 + i;
-                s.tcpFlags = TestPacket.ACK;
-                runs.add(new RawRun(s));
-            }
+            List<RawRun> runs = RawRun.randomFlows(r, flows, ethernet);
             List<byte[]> in = new ArrayList<>();
             int n = 40 + r.nextInt(120);
             for (int i = 0; i < n; i++) {

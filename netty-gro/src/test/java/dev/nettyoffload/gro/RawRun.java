@@ -3,6 +3,9 @@ package dev.nettyoffload.gro;
 import dev.nettyoffload.testkit.RefChecksum;
 import dev.nettyoffload.testkit.TestPacket;
 
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
 import java.util.function.Consumer;
 
 /**
@@ -80,6 +83,22 @@ final class RawRun {
     /** Gives a packet the first packet's inner (or only) IPv4 ID only; the outer one keeps incrementing. */
     void fixedInnerId(TestPacket.Variant v) {
         v.ipv4Id = spec.ipv4Id;
+    }
+
+    /**
+     * {@code flows} senders of random shapes ({@link PacketGroRoundTripTest#randomSpec}), all Ethernet or all raw
+     * IP, plain ACK segments, source ports from 3000 up.
+     */
+    static List<RawRun> randomFlows(Random r, int flows, boolean ethernet) {
+        List<RawRun> runs = new ArrayList<>();
+        for (int i = 0; i < flows; i++) {
+            TestPacket s = PacketGroRoundTripTest.randomSpec(r, false);
+            s.ethernet = ethernet;
+            s.srcPort = 3000 + i;
+            s.tcpFlags = TestPacket.ACK;
+            runs.add(new RawRun(s));
+        }
+        return runs;
     }
 
     /** Recomputes the IPv4 header checksum of the header at {@code offset} after a byte mutation. */
