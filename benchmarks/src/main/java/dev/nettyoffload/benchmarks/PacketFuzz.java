@@ -28,8 +28,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * GRE, Ethernet with VLAN tags, fixed or incrementing IDs per header, DF on or off, CWR runs), a share of them
  * mutated into hostile packets, each in one of six buffer classes (pooled and unpooled direct, pooled and
  * unpooled heap, a slice of a larger buffer, a composite), fed in random bursts to a {@link PacketGroAggregator}
- * with random settings, or (a third of the iterations) laid out a burst to a buffer and read in place by a
- * {@link PacketCoalescer}. Checked per iteration: no exception reaches the pipeline; every merged packet is a valid
+ * with random settings, or (a third of the iterations) with each burst laid out in one buffer and read in place
+ * by a {@link PacketCoalescer}. Checked per iteration: no exception reaches the pipeline; every merged packet is a valid
  * packet on its own (lengths, IPv4 header and L4 checksums); segmenting every output with {@link PacketSegmenter}
  * gives back exactly the packets that went in (bytes in = bytes out per flow, nothing lost or duplicated), in
  * order within each flow; every input buffer is released; and at the end Netty's leak detector (paranoid by

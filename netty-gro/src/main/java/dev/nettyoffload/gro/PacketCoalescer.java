@@ -252,7 +252,14 @@ public final class PacketCoalescer {
         }
         // Sliced before the insert: a failed slice must leave no flow behind.
         final ByteBuf first = owned ? buf : buf.retainedSlice(index, n);
-        f = table.insert(k, PacketRules.maxIpLength(k, bigTcpMaxSize));
+        try {
+            f = table.insert(k, PacketRules.maxIpLength(k, bigTcpMaxSize));
+        } catch (RuntimeException e) {
+            if (!owned) {
+                first.release();
+            }
+            throw e;
+        }
         f.first = first;
         taken = true;
         hold(f, k, IdSequence.UNDECIDED, IdSequence.UNDECIDED);

@@ -91,9 +91,9 @@ final class PacketKey {
 
     /**
      * The first step of {@link #parse}: copies the first bytes of the packet ({@code n} bytes at {@code index} of
-     * {@code buf}, which the caller checked lie within it) into {@link #headers}. The coalescer calls the two steps itself: C2 does not inline a method whose own compiled
-     * code is large (as parse's is, with both steps in it), which it had found so in a JVM that had seen several
-     * buffer classes.
+     * {@code buf}, which the caller checked lie within it) into {@link #headers}. The coalescer calls the two steps
+     * itself: C2 does not inline a method whose own compiled code is large (as parse's is, with both steps in it),
+     * which it had found so in a JVM that had seen several buffer classes.
      */
     void copyHeaders(ByteBuf buf, int index, int n) {
         final int b = index;

@@ -13,6 +13,7 @@ import io.netty.util.IllegalReferenceCountException;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
@@ -25,7 +26,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * {@link PacketCoalescer#add(ByteBuf, int, int, ByteBufAllocator, PacketCoalescer.Output)}: packets read where
  * they lie in a burst buffer that stays the caller's give exactly what the same packets give as buffers of their
- * own, and the caller's buffer keeps its reference count whatever happens.
+ * own; the caller's reference is never taken or released, and once the caller and the consumer of the outputs
+ * have released theirs, nothing holds the buffer.
  */
 class PacketCoalescerInPlaceTest {
     private static final long SEED = Long.getLong("gro.seed", 0x1A_B1ACEL);
@@ -124,7 +126,7 @@ class PacketCoalescerInPlaceTest {
                             p[p.length - 1] ^= 0x5A;
                         } else if (roll == 4) {
                             // Truncated inside its headers: passes through unparsed.
-                            p = java.util.Arrays.copyOf(p, 1 + r.nextInt(30));
+                            p = Arrays.copyOf(p, 1 + r.nextInt(30));
                         }
                         packets.add(p);
                     }
