@@ -56,6 +56,11 @@ public final class PacketCoalescer {
     private int heldPackets;
     /** Whether the packet being added has been held or emitted (so a failure must not release it). */
     private boolean taken;
+    /**
+     * Whether an add is under way: an {@link Output} that adds a packet while one is being added (a handler after
+     * the aggregator that fires a packet into the pipeline's head, say) would overwrite the shared {@link #key}.
+     */
+    private boolean adding;
     private long lastFailureLogNanos;
     private boolean failureLogged;
     private long lastUnparseableLogNanos;
@@ -115,10 +120,20 @@ public final class PacketCoalescer {
 
     /**
      * Takes ownership of one packet (readable bytes = the packet): holds it for merging, or emits it unchanged
-     * (after the packets held for its flow) when it cannot be held. Never throws for bad input.
+     * (after the packets held for its flow) when it cannot be held. Never throws for bad input. Called from an
+     * {@link Output} while a packet is being added, it drops the packet (counted, logged). {@link #flushAll} and
+     * {@link #release} may be called from an Output.
      */
     public void add(ByteBuf packet, ByteBufAllocator alloc, Output out) {
         checkArguments(alloc, out);
+        if (adding) {
+            // Nothing may escape into the pipeline: the packet is dropped, counted and logged instead.
+            ReferenceCountUtil.safeRelease(packet);
+            counters.packetsDropped++;
+            logFailure(reentrant());
+            return;
+        }
+        adding = true;
         taken = false;
         try {
             add0(packet, packet.readerIndex(), packet.readableBytes(), true, alloc, out);
@@ -129,6 +144,8 @@ public final class PacketCoalescer {
                 counters.packetsDropped++;
             }
             logFailure(e);
+        } finally {
+            adding = false;
         }
     }
 
@@ -143,6 +160,7 @@ public final class PacketCoalescer {
      *
      * @throws IndexOutOfBoundsException if the packet does not lie within {@code buffer}'s readable bytes
      * @throws io.netty.util.IllegalReferenceCountException if {@code buffer} was released
+     * @throws IllegalStateException if called from an {@link Output} while a packet is being added
      */
     public void add(ByteBuf buffer, int index, int length, ByteBufAllocator alloc, Output out) {
         final int from = buffer.readerIndex();
@@ -154,6 +172,10 @@ public final class PacketCoalescer {
         if (buffer.refCnt() <= 0) {
             throw new IllegalReferenceCountException("the buffer holding the packet was released: " + buffer);
         }
+        if (adding) {
+            throw reentrant();
+        }
+        adding = true;
         taken = false;
         try {
             add0(buffer, index, length, false, alloc, out);
@@ -163,7 +185,13 @@ public final class PacketCoalescer {
                 counters.packetsDropped++;
             }
             logFailure(e);
+        } finally {
+            adding = false;
         }
+    }
+
+    private static IllegalStateException reentrant() {
+        return new IllegalStateException("a packet was added from an Output while another one was being added");
     }
 
     private static void checkArguments(ByteBufAllocator alloc, Output out) {

@@ -192,6 +192,48 @@ class PacketCoalescerInPlaceTest {
     }
 
     @Test
+    void anOutputThatAddsWhileAPacketIsBeingAddedIsRefused() {
+        TestPacket spec = new TestPacket();
+        spec.tcpFlags = TestPacket.ACK;
+        RawRun run = new RawRun(spec);
+        byte[] a = run.next(1000).bytes;
+        // Another TTL: ends A's run, whose flush calls the output while B is being added.
+        byte[] b = run.next(1000, s -> s.ttl ^= 1, null).bytes;
+        byte[] c = run.next(1000).bytes;
+        PacketCoalescer gro = new PacketCoalescer(PacketGroConfig.DEFAULT);
+        List<Object> out = new ArrayList<>();
+        ByteBuf owned = PacketChecks.input(c, true);
+        ByteBuf burst = Unpooled.directBuffer(c.length).writeBytes(c);
+        List<Throwable> refusals = new ArrayList<>();
+        PacketCoalescer.Output reentrant = msg -> {
+            out.add(msg);
+            try {
+                gro.add(burst, 0, c.length, ALLOC, out::add);
+            } catch (IllegalStateException e) {
+                refusals.add(e);
+            }
+            // A buffer taken over is dropped (released, counted) rather than thrown back into a pipeline.
+            gro.add(owned, ALLOC, out::add);
+        };
+        try {
+            gro.add(PacketChecks.input(a, true), ALLOC, reentrant);
+            gro.add(PacketChecks.input(b, true), ALLOC, reentrant);
+            assertEquals(1, refusals.size(), "the in-place add throws");
+            assertEquals(0, owned.refCnt(), "the taken-over buffer is released");
+            assertEquals(1, burst.refCnt(), "the caller's buffer is untouched");
+            assertEquals(1, gro.counters().packetsDropped());
+            assertEquals(1, gro.heldPackets(), "B is held after all");
+            gro.flushAll(PacketFlushReason.READ_COMPLETE, ALLOC, out::add);
+            assertEquals(2, out.size());
+            assertArrayEquals(a, ByteBufUtil.getBytes((ByteBuf) out.get(0)));
+            assertArrayEquals(b, ByteBufUtil.getBytes((ByteBuf) out.get(1)));
+        } finally {
+            PacketChecks.releaseAll(out);
+            burst.release();
+        }
+    }
+
+    @Test
     void anAllocationFailureDropsTheJoiningPacketAndLeavesTheCallersBuffer() {
         ByteBufAllocator failing = PacketChecks.failingDirectAllocator();
         TestPacket spec = new TestPacket();
